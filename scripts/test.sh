@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm test`: installs/starts what the tests need (idempotent, cached), type-checks, then runs the
+# unit and the integration tests (the integration set-up starts real Spark, S3 and the sidecar
+# unless SPARK_REMOTE / ORCHARD_S3_ENDPOINT / ORCHARD_SIDECAR are given) and prints one summary line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm ci
+bash scripts/setup.sh
+npx tsc -p tsconfig.json --noEmit
+mkdir -p test-artifacts
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@" || status=$?
+node -e '
+const r = require("./test-artifacts/vitest.json");
+console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests + r.numTodoTests ? `, ${r.numPendingTests + r.numTodoTests} skipped` : ""));
+' || true
+exit $status
