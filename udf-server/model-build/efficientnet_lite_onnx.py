@@ -1,0 +1,155 @@
+"""Converts an EfficientNet-Lite state dict (the `_conv_stem` / `_blocks.N._expand_conv` key
+naming of the PyTorch EfficientNet ports) into an ONNX graph built with onnx's helper API.
+
+The architecture is read from the weights: each block's expansion (expand conv present or not),
+depthwise kernel size and channels come from the tensor shapes; stages are runs of blocks with the
+same output width. Strides are not stored in a state dict: EfficientNet-Lite's seven stages have
+strides 1, 2, 2, 2, 1, 2, 1 (stem stride 2), as in every EfficientNet. BatchNorm is folded into
+the preceding convolution; activations are ReLU6 (Clip 0..6); no squeeze-excitation (Lite).
+Padding is TensorFlow's SAME (the weights were trained in TF): for a stride-2 convolution the
+extra row/column goes at the bottom/right, which ONNX expresses with explicit asymmetric pads.
+
+Outputs: `features` (global-average-pooled output of the 1x1 head convolution, after ReLU6: the
+penultimate layer) and `logits` (the ImageNet classifier on top of it).
+"""
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+STAGE_STRIDES = (1, 2, 2, 2, 1, 2, 1)
+OPSET = 17
+
+
+class _Graph:
+    def __init__(self, size, eps):
+        self.nodes, self.inits, self.size, self.eps, self.n = [], [], size, eps, 0
+
+    def name(self, base):
+        self.n += 1
+        return f"{base}_{self.n}"
+
+    def const(self, base, array):
+        name = self.name(base)
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def conv_bn(self, x, sd, conv, bn, stride, groups, act, spatial):
+        """Conv (no bias) + folded BatchNorm (+ ReLU6). Returns (output, output spatial size)."""
+        w = sd[f"{conv}.weight"].astype(np.float64)
+        scale = sd[f"{bn}.weight"] / np.sqrt(sd[f"{bn}.running_var"].astype(np.float64) + self.eps)
+        wf = (w * scale[:, None, None, None]).astype(np.float32)
+        bf = (sd[f"{bn}.bias"] - sd[f"{bn}.running_mean"] * scale).astype(np.float32)
+        k = w.shape[2]
+        out = -(-spatial // stride)
+        pad = max((out - 1) * stride + k - spatial, 0)
+        lo, hi = pad // 2, pad - pad // 2
+        y = self.name(conv.replace(".", "_"))
+        self.nodes.append(
+            helper.make_node(
+                "Conv",
+                [x, self.const(f"{conv}.w", wf), self.const(f"{conv}.b", bf)],
+                [y],
+                kernel_shape=[k, k],
+                strides=[stride, stride],
+                pads=[lo, lo, hi, hi],
+                group=groups,
+            )
+        )
+        if act:
+            y = self.relu6(y)
+        return y, out
+
+    def relu6(self, x):
+        y = self.name("relu6")
+        lo = self.const("zero", np.array(0.0, dtype=np.float32))
+        hi = self.const("six", np.array(6.0, dtype=np.float32))
+        self.nodes.append(helper.make_node("Clip", [x, lo, hi], [y]))
+        return y
+
+
+def _blocks(sd):
+    i, blocks = 0, []
+    while f"_blocks.{i}._project_conv.weight" in sd:
+        p = f"_blocks.{i}"
+        dw = sd[f"{p}._depthwise_conv.weight"]
+        proj = sd[f"{p}._project_conv.weight"]
+        expand = f"{p}._expand_conv.weight" in sd
+        cin = sd[f"{p}._expand_conv.weight"].shape[1] if expand else dw.shape[0]
+        blocks.append({"prefix": p, "expand": expand, "kernel": dw.shape[2], "cin": cin, "cout": proj.shape[0]})
+        i += 1
+    if not blocks:
+        raise ValueError("no `_blocks.N` tensors: not an EfficientNet-Lite state dict of the expected naming")
+    stage, prev = -1, None
+    for b in blocks:
+        if b["cout"] != prev:
+            stage += 1
+            b["stride"] = STAGE_STRIDES[stage] if stage < len(STAGE_STRIDES) else 1
+        else:
+            b["stride"] = 1
+        prev = b["cout"]
+    if stage + 1 != len(STAGE_STRIDES):
+        raise ValueError(f"found {stage + 1} stages, EfficientNet-Lite has {len(STAGE_STRIDES)}")
+    return blocks
+
+
+def build(sd, *, size=224, eps=1e-3, input_format="float32-nchw", mean=(127.0,) * 3, std=(128.0,) * 3):
+    """Builds the ONNX model. `input_format` float32-nchw takes normalised pixels; uint8-nhwc takes
+    raw RGB bytes and normalises inside the graph with `mean`/`std`."""
+    g = _Graph(size, eps)
+    if input_format == "float32-nchw":
+        graph_input = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, size, size])
+        x = "input"
+    elif input_format == "uint8-nhwc":
+        graph_input = helper.make_tensor_value_info("input", TensorProto.UINT8, ["batch", size, size, 3])
+        f = g.name("as_float")
+        g.nodes.append(helper.make_node("Cast", ["input"], [f], to=TensorProto.FLOAT))
+        c = g.name("centred")
+        g.nodes.append(helper.make_node("Sub", [f, g.const("mean", np.array(mean, dtype=np.float32))], [c]))
+        s = g.name("scaled")
+        inv = g.const("inv_std", (1.0 / np.array(std, dtype=np.float64)).astype(np.float32))
+        g.nodes.append(helper.make_node("Mul", [c, inv], [s]))
+        x = g.name("nchw")
+        g.nodes.append(helper.make_node("Transpose", [s], [x], perm=[0, 3, 1, 2]))
+    else:
+        raise ValueError(f"unknown input format {input_format}")
+
+    x, hw = g.conv_bn(x, sd, "_conv_stem", "_bn0", 2, 1, True, size)
+    for b in _blocks(sd):
+        p, inp = b["prefix"], x
+        if b["expand"]:
+            x, hw_in = g.conv_bn(x, sd, f"{p}._expand_conv", f"{p}._bn0", 1, 1, True, hw)
+        channels = sd[f"{p}._depthwise_conv.weight"].shape[0]
+        x, hw_out = g.conv_bn(x, sd, f"{p}._depthwise_conv", f"{p}._bn1", b["stride"], channels, True, hw)
+        x, _ = g.conv_bn(x, sd, f"{p}._project_conv", f"{p}._bn2", 1, 1, False, hw_out)
+        if b["stride"] == 1 and b["cin"] == b["cout"]:
+            y = g.name("residual")
+            g.nodes.append(helper.make_node("Add", [x, inp], [y]))
+            x = y
+        hw = hw_out
+    x, hw = g.conv_bn(x, sd, "_conv_head", "_bn1", 1, 1, True, hw)
+    pooled = g.name("pooled")
+    g.nodes.append(helper.make_node("GlobalAveragePool", [x], [pooled]))
+    g.nodes.append(helper.make_node("Flatten", [pooled], ["features"], axis=1))
+    fc_w, fc_b = sd["_fc.weight"], sd["_fc.bias"]
+    g.nodes.append(
+        helper.make_node(
+            "Gemm", ["features", g.const("fc.w", fc_w.astype(np.float32)), g.const("fc.b", fc_b.astype(np.float32))],
+            ["logits"], transB=1,
+        )
+    )
+    feature_dim, classes = fc_w.shape[1], fc_w.shape[0]
+    graph = helper.make_graph(
+        g.nodes,
+        "efficientnet_lite",
+        [graph_input],
+        [
+            helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", feature_dim]),
+            helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", classes]),
+        ],
+        initializer=g.inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="orchard")
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    return model, feature_dim, classes
