@@ -1,0 +1,97 @@
+/**
+ * Image bytes -> the model's input pixels (8-bit sRGB, HWC, exactly `spec.size`), with sharp.
+ * EXIF orientation is applied, alpha is flattened onto white, grayscale / CMYK / 16-bit inputs are
+ * converted to 8-bit sRGB, animated images contribute their first frame.
+ */
+import sharp from "sharp";
+import { ImageError } from "./image-error.ts";
+import type { ImageLimits, PreprocessSpec } from "./spec.ts";
+
+/** The decoded, resized pixels of one image, and its original (orientation-applied) size. */
+export interface DecodedImage {
+  /** `height * width * 3` bytes, RGB interleaved, row-major. */
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+const ACCEPTED_FORMATS = new Set(["jpeg", "png", "webp", "gif", "tiff", "heif"]);
+
+/** Decodes and resizes one image. Throws `ImageError` with a one-line reason for a bad image. */
+export async function decodeImage(
+  bytes: Uint8Array | null,
+  spec: PreprocessSpec,
+  limits: ImageLimits,
+): Promise<DecodedImage> {
+  if (bytes === null) throw new ImageError({ message: "decode: no image bytes (null)" });
+  if (bytes.byteLength === 0) throw new ImageError({ message: "decode: empty input (0 bytes)" });
+  if (bytes.byteLength > limits.maxInputBytes) {
+    throw new ImageError({ message: `image too large: ${bytes.byteLength} bytes > limit ${limits.maxInputBytes}` });
+  }
+  const input = sharp(bytes, {
+    autoOrient: true,
+    limitInputPixels: limits.maxPixels,
+    failOn: "error",
+    sequentialRead: true,
+  });
+  let meta: sharp.Metadata;
+  try {
+    meta = await input.metadata();
+  } catch (cause) {
+    throw decodeError(cause);
+  }
+  if (!ACCEPTED_FORMATS.has(meta.format)) {
+    throw new ImageError({ message: `decode: unsupported image format (${meta.format})` });
+  }
+  const pixels = meta.width * meta.height;
+  if (pixels > limits.maxPixels) {
+    throw new ImageError({ message: `image too large: ${pixels} pixels > limit ${limits.maxPixels}` });
+  }
+  const width = meta.autoOrient.width;
+  const height = meta.autoOrient.height;
+  const [outH, outW] = spec.size;
+  let pipeline = input.flatten({ background: { r: 255, g: 255, b: 255 } }).toColourspace("srgb");
+  if (spec.resize === "stretch") {
+    pipeline = pipeline.resize(outW, outH, { fit: "fill" });
+  } else {
+    const scale = Math.max(outW / spec.cropFraction / width, outH / spec.cropFraction / height);
+    const scaledW = Math.max(outW, Math.round(width * scale));
+    const scaledH = Math.max(outH, Math.round(height * scale));
+    pipeline = pipeline.resize(scaledW, scaledH, { fit: "fill" }).extract({
+      left: Math.floor((scaledW - outW) / 2),
+      top: Math.floor((scaledH - outH) / 2),
+      width: outW,
+      height: outH,
+    });
+  }
+  let out: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    out = await pipeline.removeAlpha().raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
+  } catch (cause) {
+    throw decodeError(cause);
+  }
+  return { pixels: toRgb(out.data, out.info.channels, outW * outH), width, height };
+}
+
+function toRgb(data: Buffer, channels: number, count: number): Uint8Array {
+  if (channels === 3) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const rgb = new Uint8Array(count * 3);
+  for (let i = 0; i < count; i++) {
+    const v = data[i * channels] ?? 0;
+    rgb[i * 3] = v;
+    rgb[i * 3 + 1] = channels >= 3 ? (data[i * channels + 1] ?? 0) : v;
+    rgb[i * 3 + 2] = channels >= 3 ? (data[i * channels + 2] ?? 0) : v;
+  }
+  return rgb;
+}
+
+function decodeError(cause: unknown): ImageError {
+  const detail = (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]?.trim() ?? "";
+  if (/unsupported image format/i.test(detail)) {
+    return new ImageError({ message: "decode: unsupported image format", cause });
+  }
+  if (/pixel limit/i.test(detail)) {
+    return new ImageError({ message: `image too large: ${detail}`, cause });
+  }
+  return new ImageError({ message: `decode: truncated or corrupt image (${detail})`, cause });
+}
