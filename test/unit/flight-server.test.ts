@@ -1,0 +1,141 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { FlightClient } from "../../udf-server/flight/client.ts";
+import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
+import { expectedResult, type TestFeaturizer, testFeaturizer } from "./flight-test-featurizer.ts";
+
+const enc = new TextEncoder();
+
+async function start(
+  featurizer: TestFeaturizer,
+  overrides: Partial<{
+    maxBatch: number;
+    maxWaitMs: number;
+    maxPendingPerStream: number;
+    maxQueued: number;
+    maxConcurrentBatches: number;
+  }> = {},
+) {
+  return startFlightServer(featurizer, {
+    host: "127.0.0.1",
+    port: 0,
+    batching: {
+      maxBatch: overrides.maxBatch ?? 8,
+      maxWaitMs: overrides.maxWaitMs ?? 5,
+      maxConcurrentBatches: overrides.maxConcurrentBatches ?? 1,
+    },
+    limits: { maxPendingPerStream: overrides.maxPendingPerStream ?? 64, maxQueued: overrides.maxQueued ?? 256 },
+    maxMessageBytes: 64 * 1024 * 1024,
+  });
+}
+
+describe("sidecar Flight server (featurizer test double)", () => {
+  let server: FlightServer | undefined;
+  let client: FlightClient | undefined;
+  afterEach(async () => {
+    client?.close();
+    await server?.close(1000);
+    server = undefined;
+    client = undefined;
+  });
+
+  it("answers health, info and ListActions", async () => {
+    const f = testFeaturizer();
+    server = await start(f);
+    client = new FlightClient(server.address);
+    const health = await client.actionJson<{ status: string; pid: number }>("health");
+    expect(health.status).toBe("ok");
+    expect(health.pid).toBe(process.pid);
+    const info = await client.actionJson<{ model: string; featureDim: number; batching: { maxBatch: number } }>("info");
+    expect(info.model).toBe("test-double");
+    expect(info.featureDim).toBe(4);
+    expect(info.batching.maxBatch).toBe(8);
+    const actions = await client.listActions();
+    expect(actions.map((a) => a.type).sort()).toEqual(["health", "info"]);
+    await expect(client.doAction("nope")).rejects.toThrow(/unknown action "nope"/);
+  });
+
+  it("returns one row per input row, in order, with per-row errors", async () => {
+    const f = testFeaturizer(2);
+    server = await start(f);
+    client = new FlightClient(server.address);
+    const ex = client.featureExchange();
+    const inputs: { ids: (string | null)[]; contents: (Uint8Array | null)[] }[] = [
+      { ids: ["a", "b", null], contents: [enc.encode("hello"), null, enc.encode("xyz")] },
+      { ids: [], contents: [] },
+      { ids: ["c", "d"], contents: [enc.encode("BAD image"), new Uint8Array(0)] },
+      {
+        ids: Array.from({ length: 20 }, (_, i) => `r${i}`),
+        contents: Array.from({ length: 20 }, (_, i) => enc.encode(`img-${i}`.repeat(i + 1))),
+      },
+    ];
+    const collected = (async () => {
+      const out = [];
+      for await (const b of ex.batches()) out.push(b);
+      return out;
+    })();
+    for (const b of inputs) await ex.send(b.ids, b.contents);
+    ex.end();
+    const batches = await collected;
+    expect(batches.map((b) => b.length)).toEqual(inputs.map((b) => b.ids.length));
+    for (let bi = 0; bi < inputs.length; bi++) {
+      const input = inputs[bi]!;
+      input.ids.forEach((id, i) => {
+        const row = batches[bi]![i]!;
+        const want = expectedResult(input.contents[i]!);
+        expect(row.id).toBe(id);
+        expect(row.error).toBe(want.error);
+        expect(row.width).toBe(want.width);
+        expect(row.height).toBe(want.height);
+        expect(row.features ? Array.from(row.features) : null).toEqual(
+          want.features ? Array.from(want.features) : null,
+        );
+      });
+    }
+  });
+
+  it("batches across concurrent streams and bounds the batch size", async () => {
+    const f = testFeaturizer(20);
+    server = await start(f, { maxBatch: 8, maxWaitMs: 10 });
+    client = new FlightClient(server.address);
+    const runOne = async (s: number) => {
+      const ex = client!.featureExchange();
+      const results = (async () => {
+        const rows = [];
+        for await (const b of ex.batches()) rows.push(...b);
+        return rows;
+      })();
+      for (let k = 0; k < 6; k++)
+        await ex.send([`${s}-${k}-0`, `${s}-${k}-1`], [enc.encode(`s${s}k${k}a`), enc.encode(`s${s}k${k}b`)]);
+      ex.end();
+      return results;
+    };
+    const all = await Promise.all([0, 1, 2, 3].map(runOne));
+    for (let s = 0; s < 4; s++) {
+      expect(all[s]!.map((r) => r.id)).toEqual(Array.from({ length: 12 }, (_, i) => `${s}-${i >> 1}-${i & 1}`));
+    }
+    expect(f.batchSizes.reduce((a, b) => a + b, 0)).toBe(48);
+    expect(Math.max(...f.batchSizes)).toBeLessThanOrEqual(8);
+    // Four streams of 2-row batches: some model batch must hold rows of more than one stream.
+    expect(Math.max(...f.batchSizes)).toBeGreaterThan(2);
+    expect(f.maxConcurrent).toBe(1);
+  });
+
+  it("rejects a stream whose schema is not (id utf8, content binary) and keeps serving", async () => {
+    const f = testFeaturizer();
+    server = await start(f);
+    client = new FlightClient(server.address);
+    const { FlightBatchEncoder } = await import("../../udf-server/flight/ipc.ts");
+    const { Schema, Field, Int32 } = await import("apache-arrow");
+    const raw = client.rawExchange();
+    const done = new Promise<unknown>((resolve) => {
+      raw.on("error", resolve);
+      raw.on("data", () => {});
+      raw.on("end", () => resolve(null));
+    });
+    raw.write(new FlightBatchEncoder().schema(new Schema([new Field("x", new Int32())])));
+    const err = (await done) as { details?: string } | null;
+    expect(err?.details).toMatch(/input schema must be \(id utf8, content binary\)/);
+    const health = await client.actionJson<{ status: string }>("health");
+    expect(health.status).toBe("ok");
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * A small Arrow Flight client for the sidecar's methods: actions, and a featurizing
+ * `DoExchange` that sends `(id, content)` batches and yields the output rows batch by batch.
+ * Used by the bridge, the manager (health checks) and the tests.
+ */
+import { Client, type ClientDuplexStream, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { OrchardError } from "../../src/errors.ts";
+import { type FeatureRow, inputSchema, makeInputBatch, readOutputTable } from "./feature-schema.ts";
+import { FlightBatchEncoder, FlightStreamDecoder } from "./ipc.ts";
+import { DescriptorType, type FlightData } from "./messages.ts";
+import { doActionMethod, doExchangeMethod, listActionsMethod } from "./service.ts";
+
+/** The sidecar could not be reached, or a call to it failed. */
+export class FlightCallError extends OrchardError {
+  /** The gRPC status code, when the server answered. */
+  readonly code: number | null;
+
+  constructor(message: string, code: number | null, cause?: unknown) {
+    super(code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED ? "connection" : "server", {
+      message,
+      cause,
+    });
+    this.code = code;
+  }
+}
+
+function callError(what: string, err: unknown): FlightCallError {
+  const se = err as Partial<ServiceError>;
+  const code = typeof se.code === "number" ? se.code : null;
+  return new FlightCallError(`${what}: ${se.details || se.message || String(err)}`, code, err);
+}
+
+const EMPTY = new Uint8Array(0);
+const decoder = new TextDecoder();
+
+/** Client options. */
+export interface FlightClientOptions {
+  /** Largest message either way, in bytes (default 256 MiB). */
+  maxMessageBytes?: number;
+}
+
+/** A connection to one Flight server at `host:port` (plaintext, meant for loopback). */
+export class FlightClient {
+  private readonly client: Client;
+
+  constructor(
+    readonly address: string,
+    options: FlightClientOptions = {},
+  ) {
+    const max = options.maxMessageBytes ?? 256 * 1024 * 1024;
+    this.client = new Client(address, credentials.createInsecure(), {
+      "grpc.max_receive_message_length": max,
+      "grpc.max_send_message_length": max,
+    });
+  }
+
+  /** Runs `DoAction(type)` and returns every result body. */
+  doAction(type: string, options: { body?: Uint8Array; timeoutMs?: number } = {}): Promise<Uint8Array[]> {
+    const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+    return new Promise((resolve, reject) => {
+      const bodies: Uint8Array[] = [];
+      const call = this.client.makeServerStreamRequest(
+        doActionMethod.path,
+        doActionMethod.requestSerialize,
+        doActionMethod.responseDeserialize,
+        { type, body: options.body ?? EMPTY },
+        new Metadata(),
+        deadline === undefined ? {} : { deadline },
+      );
+      call.on("data", (r: { body: Uint8Array }) => bodies.push(r.body));
+      call.on("error", (err) => reject(callError(`DoAction(${type}) on ${this.address}`, err)));
+      call.on("end", () => resolve(bodies));
+    });
+  }
+
+  /** Runs `DoAction(type)` and parses its single result as JSON. */
+  async actionJson<T>(type: string, timeoutMs?: number): Promise<T> {
+    const bodies = await this.doAction(type, timeoutMs === undefined ? {} : { timeoutMs });
+    const first = bodies[0];
+    if (!first) throw new FlightCallError(`DoAction(${type}) on ${this.address} returned no result`, null);
+    return JSON.parse(decoder.decode(first)) as T;
+  }
+
+  /** Runs `ListActions`. */
+  listActions(timeoutMs?: number): Promise<{ type: string; description: string }[]> {
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    return new Promise((resolve, reject) => {
+      const out: { type: string; description: string }[] = [];
+      const call = this.client.makeServerStreamRequest(
+        listActionsMethod.path,
+        listActionsMethod.requestSerialize,
+        listActionsMethod.responseDeserialize,
+        {},
+        new Metadata(),
+        deadline === undefined ? {} : { deadline },
+      );
+      call.on("data", (t: { type: string; description: string }) => out.push(t));
+      call.on("error", (err) => reject(callError(`ListActions on ${this.address}`, err)));
+      call.on("end", () => resolve(out));
+    });
+  }
+
+  /** Opens a raw `DoExchange` stream. */
+  rawExchange(): ClientDuplexStream<FlightData, FlightData> {
+    return this.client.makeBidiStreamRequest(
+      doExchangeMethod.path,
+      doExchangeMethod.requestSerialize,
+      doExchangeMethod.responseDeserialize,
+    );
+  }
+
+  /** Opens a featurizing exchange. */
+  featureExchange(): FeatureExchange {
+    return new FeatureExchange(this.rawExchange(), this.address);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/**
+ * A featurizing `DoExchange`: `send()` batches, then read `batches()` (one output batch per
+ * input batch, in order); `end()` half-closes. Writes respect gRPC flow control (`send`
+ * resolves when the message is handed to the transport).
+ */
+export class FeatureExchange {
+  private readonly encoder = new FlightBatchEncoder();
+  private started = false;
+
+  constructor(
+    private readonly call: ClientDuplexStream<FlightData, FlightData>,
+    private readonly address: string,
+  ) {}
+
+  private writeMessage(message: FlightData): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.call.write(message, (err: unknown) => (err ? reject(callError("DoExchange write", err)) : resolve()));
+    });
+  }
+
+  /** Sends one batch of rows. */
+  async send(ids: ReadonlyArray<string | null>, contents: ReadonlyArray<Uint8Array | null>): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      const schema = this.encoder.schema(inputSchema);
+      await this.writeMessage({
+        ...schema,
+        flightDescriptor: { type: DescriptorType.CMD, cmd: EMPTY, path: [] },
+      });
+    }
+    await this.writeMessage(this.encoder.batch(makeInputBatch(ids, contents)));
+  }
+
+  /** Half-closes the request side (sending the schema first if no batch was sent). */
+  end(): void {
+    if (!this.started) {
+      this.started = true;
+      this.call.write(this.encoder.schema(inputSchema));
+    }
+    this.call.end();
+  }
+
+  /** Cancels the call. */
+  cancel(): void {
+    this.call.cancel();
+  }
+
+  /** The output batches, in order; throws a `FlightCallError` if the call fails. */
+  async *batches(): AsyncGenerator<FeatureRow[]> {
+    const decoder = new FlightStreamDecoder();
+    try {
+      for await (const data of this.call as AsyncIterable<FlightData>) {
+        const decoded = decoder.push(data);
+        if (decoded.kind === "batch") yield readOutputTable(decoded.table);
+      }
+    } catch (err) {
+      if (err instanceof OrchardError) throw err;
+      throw callError(`DoExchange on ${this.address}`, err);
+    }
+  }
+}

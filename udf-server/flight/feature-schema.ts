@@ -1,0 +1,194 @@
+/**
+ * The two Arrow schemas of the sidecar's `DoExchange`, shared by the server and its clients:
+ * input `(id utf8, content binary)`, output `(id utf8, features list<float32>, error utf8,
+ * width int32, height int32)` — DESIGN's `(id, features, error)` plus the image size.
+ */
+import {
+  Binary,
+  Field,
+  Float32,
+  Int32,
+  LargeBinary,
+  LargeUtf8,
+  List,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  type Table,
+  Type,
+  Utf8,
+} from "apache-arrow";
+import { IpcProtocolError } from "./ipc.ts";
+
+/** Input: one row per image. */
+export const inputSchema = new Schema([new Field("id", new Utf8(), true), new Field("content", new Binary(), true)]);
+
+/** Output: one row per input row, same order. */
+export const outputSchema = new Schema([
+  new Field("id", new Utf8(), true),
+  new Field("features", new List(new Field("item", new Float32(), true)), true),
+  new Field("error", new Utf8(), true),
+  new Field("width", new Int32(), true),
+  new Field("height", new Int32(), true),
+]);
+
+/** One output row. */
+export interface FeatureRow {
+  id: string | null;
+  features: Float32Array | null;
+  error: string | null;
+  width: number | null;
+  height: number | null;
+}
+
+const encoder = new TextEncoder();
+
+function validity(n: number, isValid: (i: number) => boolean): { bitmap: Uint8Array; nullCount: number } {
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) {
+    if (isValid(i)) bitmap[i >> 3] |= 1 << (i & 7);
+    else nullCount++;
+  }
+  return { bitmap, nullCount };
+}
+
+function bytesColumn<T extends Utf8 | Binary>(type: T, values: ReadonlyArray<Uint8Array | null>) {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    total += values[i]?.length ?? 0;
+    offsets[i + 1] = total;
+  }
+  const data = new Uint8Array(total);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v) data.set(v, offsets[i]);
+  }
+  const { bitmap, nullCount } = validity(n, (i) => values[i] !== null);
+  return makeData({ type, length: n, nullCount, nullBitmap: bitmap, valueOffsets: offsets, data });
+}
+
+function utf8Column(values: ReadonlyArray<string | null>) {
+  return bytesColumn(
+    new Utf8(),
+    values.map((v) => (v === null ? null : encoder.encode(v))),
+  );
+}
+
+function int32Column(values: ReadonlyArray<number | null>) {
+  const data = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = values[i] ?? 0;
+  const { bitmap, nullCount } = validity(values.length, (i) => values[i] !== null);
+  return makeData({ type: new Int32(), length: values.length, nullCount, nullBitmap: bitmap, data });
+}
+
+function featuresColumn(values: ReadonlyArray<Float32Array | null>) {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    total += values[i]?.length ?? 0;
+    offsets[i + 1] = total;
+  }
+  const flat = new Float32Array(total);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v) flat.set(v, offsets[i]);
+  }
+  const listType = outputSchema.fields[1]?.type as List<Float32>;
+  const child = makeData({ type: new Float32(), length: total, nullCount: 0, data: flat });
+  const { bitmap, nullCount } = validity(n, (i) => values[i] !== null);
+  return makeData({ type: listType, length: n, nullCount, nullBitmap: bitmap, valueOffsets: offsets, child });
+}
+
+function batchOf(schema: Schema, length: number, children: ReturnType<typeof makeData>[]): RecordBatch {
+  const data = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children });
+  return new RecordBatch(schema, data);
+}
+
+/** Builds an input batch `(id, content)`. */
+export function makeInputBatch(
+  ids: ReadonlyArray<string | null>,
+  contents: ReadonlyArray<Uint8Array | null>,
+): RecordBatch {
+  return batchOf(inputSchema, ids.length, [utf8Column(ids), bytesColumn(new Binary(), contents)]);
+}
+
+/** Builds an output batch from rows. */
+export function makeOutputBatch(rows: ReadonlyArray<FeatureRow>): RecordBatch {
+  return batchOf(outputSchema, rows.length, [
+    utf8Column(rows.map((r) => r.id)),
+    featuresColumn(rows.map((r) => r.features)),
+    utf8Column(rows.map((r) => r.error)),
+    int32Column(rows.map((r) => r.width)),
+    int32Column(rows.map((r) => r.height)),
+  ]);
+}
+
+/** Where the id and content columns of an input schema are. */
+export interface InputColumns {
+  id: number;
+  content: number;
+}
+
+/** Finds `id` (utf8) and `content` (binary) by name, else the first two columns; throws a protocol error otherwise. */
+export function resolveInputColumns(schema: Schema): InputColumns {
+  const byName = (name: string) => schema.fields.findIndex((f) => f.name === name);
+  let id = byName("id");
+  let content = byName("content");
+  if (id < 0 || content < 0) {
+    id = 0;
+    content = 1;
+  }
+  const idType = schema.fields[id]?.type;
+  const contentType = schema.fields[content]?.type;
+  const isString = idType instanceof Utf8 || idType instanceof LargeUtf8;
+  const isBinary = contentType instanceof Binary || contentType instanceof LargeBinary;
+  if (!isString || !isBinary) {
+    throw new IpcProtocolError(
+      `input schema must be (id utf8, content binary); got (${schema.fields.map((f) => `${f.name} ${Type[f.typeId]}`).join(", ")})`,
+    );
+  }
+  return { id, content };
+}
+
+/** Reads ids and contents from an input table (views into the message, no copy). */
+export function readInputTable(
+  table: Table,
+  columns: InputColumns,
+): { ids: (string | null)[]; contents: (Uint8Array | null)[] } {
+  const idVector = table.getChildAt(columns.id);
+  const contentVector = table.getChildAt(columns.content);
+  const ids: (string | null)[] = new Array(table.numRows);
+  const contents: (Uint8Array | null)[] = new Array(table.numRows);
+  for (let i = 0; i < table.numRows; i++) {
+    ids[i] = (idVector?.get(i) as string | null) ?? null;
+    contents[i] = (contentVector?.get(i) as Uint8Array | null) ?? null;
+  }
+  return { ids, contents };
+}
+
+/** Reads output rows from an output table. */
+export function readOutputTable(table: Table): FeatureRow[] {
+  const col = (name: string) => table.getChild(name);
+  const ids = col("id");
+  const features = col("features");
+  const errors = col("error");
+  const widths = col("width");
+  const heights = col("height");
+  const rows: FeatureRow[] = new Array(table.numRows);
+  for (let i = 0; i < table.numRows; i++) {
+    const f = features?.get(i) as { toArray(): Float32Array } | null;
+    rows[i] = {
+      id: (ids?.get(i) as string | null) ?? null,
+      features: f ? Float32Array.from(f.toArray()) : null,
+      error: (errors?.get(i) as string | null) ?? null,
+      width: (widths?.get(i) as number | null) ?? null,
+      height: (heights?.get(i) as number | null) ?? null,
+    };
+  }
+  return rows;
+}

@@ -1,0 +1,169 @@
+/**
+ * The sidecar's Arrow Flight server: `DoExchange` (featurize), `DoAction("health" | "info")`,
+ * `ListActions`, over @grpc/grpc-js on loopback by default. One warm featurizer is shared by
+ * every exchange through the dynamic batcher.
+ */
+import { Server, ServerCredentials, type ServerDuplexStream, type ServerWritableStream, status } from "@grpc/grpc-js";
+import { SetupError } from "../../../src/errors.ts";
+import type { Action, ActionType, FlightData, Result } from "../../flight/messages.ts";
+import { flightServiceDefinition } from "../../flight/service.ts";
+import type { Featurizer } from "../featurizer.ts";
+import { type BatchingOptions, DynamicBatcher } from "./batcher.ts";
+import { type ExchangeLimits, handleExchange } from "./exchange.ts";
+
+/** How the server listens and batches. */
+export interface FlightServerOptions {
+  host: string;
+  port: number;
+  batching: BatchingOptions;
+  limits: ExchangeLimits;
+  /** Largest incoming gRPC message, in bytes. */
+  maxMessageBytes: number;
+  log?: (message: string) => void;
+}
+
+/** The `health` action's JSON body. */
+export interface HealthReport {
+  status: "ok" | "draining";
+  pid: number;
+  uptimeSeconds: number;
+  activeExchanges: number;
+  queued: number;
+  running: number;
+  batches: number;
+  images: number;
+}
+
+/** The `info` action's JSON body. */
+export interface InfoReport {
+  model: string;
+  inputSize: [height: number, width: number];
+  featureDim: number;
+  threads: number;
+  version: string;
+  batching: BatchingOptions & ExchangeLimits;
+  pid: number;
+}
+
+/** A running server. */
+export interface FlightServer {
+  /** `host:port` actually bound. */
+  readonly address: string;
+  readonly port: number;
+  readonly batcher: DynamicBatcher;
+  /** Exchanges in progress. */
+  activeExchanges(): number;
+  /** Milliseconds since the last exchange finished (0 while one is running). */
+  idleMs(): number;
+  /** Stops taking calls, lets running exchanges finish for up to `graceMs`, then cuts the rest. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** The actions `ListActions` reports. */
+export const SIDECAR_ACTIONS: ActionType[] = [
+  { type: "health", description: "Liveness: JSON {status, pid, uptimeSeconds, activeExchanges, queued, ...}" },
+  {
+    type: "info",
+    description: "Model and batching: JSON {model, inputSize, featureDim, threads, version, batching}",
+  },
+];
+
+const encoder = new TextEncoder();
+
+/** Starts the Flight server with `featurizer`; resolves once it is bound. */
+export async function startFlightServer(featurizer: Featurizer, options: FlightServerOptions): Promise<FlightServer> {
+  const log = options.log ?? (() => {});
+  const batcher = new DynamicBatcher(featurizer, options.batching);
+  const started = performance.now();
+  let active = 0;
+  let lastDone = performance.now();
+  let draining = false;
+
+  const health = (): HealthReport => ({
+    status: draining ? "draining" : "ok",
+    pid: process.pid,
+    uptimeSeconds: Math.round((performance.now() - started) / 1000),
+    activeExchanges: active,
+    ...batcher.stats,
+  });
+  const info = (): InfoReport => ({
+    ...featurizer.info,
+    model: featurizer.info.name,
+    batching: { ...options.batching, ...options.limits },
+    pid: process.pid,
+  });
+
+  const server = new Server({
+    "grpc.max_receive_message_length": options.maxMessageBytes,
+    "grpc.max_send_message_length": options.maxMessageBytes,
+  });
+  server.addService(flightServiceDefinition, {
+    DoExchange: (call: ServerDuplexStream<FlightData, FlightData>) => {
+      active++;
+      handleExchange(call, {
+        batcher,
+        limits: options.limits,
+        log,
+        onDone: () => {
+          active--;
+          lastDone = performance.now();
+        },
+      });
+    },
+    DoAction: (call: ServerWritableStream<Action, Result>) => {
+      const type = call.request.type;
+      let body: unknown;
+      if (type === "health") body = health();
+      else if (type === "info") body = info();
+      else {
+        call.emit("error", { code: status.INVALID_ARGUMENT, details: `unknown action "${type}"; try ListActions` });
+        return;
+      }
+      call.write({ body: encoder.encode(JSON.stringify(body)) });
+      call.end();
+    },
+    ListActions: (call: ServerWritableStream<Record<string, never>, ActionType>) => {
+      for (const a of SIDECAR_ACTIONS) call.write(a);
+      call.end();
+    },
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) {
+        reject(
+          new SetupError({
+            component: "sidecar",
+            message: `cannot listen on ${options.host}:${options.port}: ${err.message}`,
+            cause: err,
+          }),
+        );
+      } else resolve(bound);
+    });
+  });
+  const address = `${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  log(`listening on ${address}`);
+
+  return {
+    address,
+    port,
+    batcher,
+    activeExchanges: () => active,
+    idleMs: () => (active > 0 ? 0 : performance.now() - lastDone),
+    close: async (graceMs: number) => {
+      draining = true;
+      const graceful = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), graceMs);
+      });
+      const outcome = await Promise.race([graceful, deadline]);
+      clearTimeout(timer);
+      if (outcome === "timeout") {
+        log(`grace period of ${graceMs} ms over with ${active} exchange(s) still open: closing them`);
+        server.forceShutdown();
+      }
+      await batcher.idle();
+    },
+  };
+}
