@@ -1,0 +1,144 @@
+/**
+ * Starts a local sidecar as its own detached process (own process group, output appended to a
+ * log file), waits until it answers `health`, and hands back its pid, address and a `stop()`.
+ * Used by `orchard sidecar start`, the integration tests' global set-up, the bench, and the
+ * bridge when no sidecar answers.
+ */
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { SetupError } from "../../../src/errors.ts";
+import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "../server/sidecar-config.ts";
+import { processExists, readPidRecord } from "./run-files.ts";
+import { isSidecarHealthy } from "./sidecar-status.ts";
+
+/** The `orchard-sidecar` executable. */
+export const SIDECAR_BIN = fileURLToPath(new URL("../../bin/orchard-sidecar", import.meta.url));
+
+/** How to start a sidecar. Unset values take the sidecar's defaults. */
+export interface StartSidecarOptions {
+  host?: string;
+  /** 0 picks a free port (read back from the pid file). */
+  port?: number;
+  model?: string;
+  threads?: number;
+  maxBatch?: number;
+  /** Where the sidecar's output goes (appended); default: a file beside the pid file. */
+  logFile?: string;
+  /** Pid file the sidecar writes once it listens; default: a fresh one in the OS temp folder. */
+  pidFile?: string;
+  /** Cache root for the model (default: the sidecar's, i.e. `$ORCHARD_CACHE` or `~/.cache/orchard`). */
+  cacheDir?: string;
+  /** Exit after this many seconds without an exchange (0 = never). */
+  idleExitSeconds?: number;
+  /** More `orchard-sidecar` flags, e.g. `["--max-wait-ms", "2"]`. */
+  extraArgs?: string[];
+  /** How long to wait for the first healthy answer (default 300 s: a first run installs the model). */
+  readyTimeoutMs?: number;
+  /** Environment of the sidecar process (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A sidecar started by `startSidecar`. */
+export interface SidecarHandle {
+  pid: number;
+  /** `host:port` it listens on. */
+  address: string;
+  logFile: string;
+  pidFile: string;
+  /** SIGTERM (drains in-flight work), SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+function tail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** Sends `signal` to the process group led by `pid` (falls back to the pid alone). */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Stops the sidecar with process id `pid` (SIGTERM, then SIGKILL after `graceMs`). */
+export async function stopSidecarProcess(pid: number, graceMs = 35_000): Promise<{ forced: boolean }> {
+  if (!processExists(pid)) return { forced: false };
+  signalGroup(pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!processExists(pid)) return { forced: false };
+    await sleep(100);
+  }
+  signalGroup(pid, "SIGKILL");
+  while (processExists(pid)) await sleep(50);
+  return { forced: true };
+}
+
+/** Starts a sidecar and waits until it is healthy; throws `SetupError` (with the log's tail) if it exits or never answers. */
+export async function startSidecar(options: StartSidecarOptions = {}): Promise<SidecarHandle> {
+  const host = options.host ?? DEFAULT_SIDECAR_HOST;
+  const port = options.port ?? DEFAULT_SIDECAR_PORT;
+  const pidFile = options.pidFile ?? join(tmpdir(), `orchard-sidecar-${process.pid}-${Date.now()}.pid`);
+  const logFile = options.logFile ?? pidFile.replace(/\.pid$/, "") + ".log";
+  rmSync(pidFile, { force: true });
+  const args = [SIDECAR_BIN, "--host", host, "--port", String(port), "--pid-file", pidFile];
+  if (options.model !== undefined) args.push("--model", options.model);
+  if (options.threads !== undefined) args.push("--threads", String(options.threads));
+  if (options.maxBatch !== undefined) args.push("--max-batch", String(options.maxBatch));
+  if (options.cacheDir !== undefined) args.push("--cache-dir", options.cacheDir);
+  if (options.idleExitSeconds !== undefined) args.push("--idle-exit-seconds", String(options.idleExitSeconds));
+  args.push(...(options.extraArgs ?? []));
+
+  mkdirSync(dirname(logFile), { recursive: true });
+  const out = openSync(logFile, "a");
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: options.env ?? process.env,
+  });
+  closeSync(out);
+  const pid = child.pid;
+  if (pid === undefined) throw new SetupError({ component: "sidecar", message: `could not spawn ${SIDECAR_BIN}` });
+  let exitCode: number | null = null;
+  child.once("exit", (code, signal) => {
+    exitCode = code ?? (signal ? 128 : 1);
+  });
+  child.unref();
+
+  const stop = async (graceMs?: number) => {
+    await stopSidecarProcess(pid, graceMs);
+  };
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 300_000);
+  while (Date.now() < deadline) {
+    if (exitCode !== null) {
+      throw new SetupError({
+        component: "sidecar",
+        message: `the sidecar exited with code ${exitCode} before answering; last lines of ${logFile}:\n${tail(logFile)}`,
+      });
+    }
+    const record = readPidRecord(pidFile);
+    if (record && record.pid === pid && (await isSidecarHealthy(record.address, 1000))) {
+      return { pid, address: record.address, logFile, pidFile, stop };
+    }
+    await sleep(200);
+  }
+  await stop(5000);
+  throw new SetupError({
+    component: "sidecar",
+    message: `the sidecar did not answer on ${host}:${port} within ${Math.round((options.readyTimeoutMs ?? 300_000) / 1000)} s; last lines of ${logFile}:\n${tail(logFile)}`,
+  });
+}

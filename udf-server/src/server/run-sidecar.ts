@@ -1,0 +1,123 @@
+/**
+ * The `orchard-sidecar` process: loads the featurizer once, serves Flight until SIGTERM/SIGINT
+ * (or `--idle-exit-seconds` without an exchange), then drains in-flight work and exits.
+ * Writes a pid file (JSON: pid, address, model) once bound and removes it on exit.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { OrchardError } from "../../../src/errors.ts";
+import { loadFeaturizer } from "../featurizer.ts";
+import { writeFileAtomic } from "../manage/run-files.ts";
+import { startFlightServer } from "./flight-server.ts";
+import { parseSidecarConfig, SIDECAR_FLAGS, type SidecarConfig } from "./sidecar-config.ts";
+
+/** Exit codes of `orchard-sidecar`. */
+export const SidecarExit = { OK: 0, CONFIG: 2, SETUP: 3, ADDRESS_IN_USE: 4 } as const;
+
+function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} sidecar[${process.pid}] ${message}\n`);
+}
+
+/** Parses `argv` (flags such as `--port 8815 --max-batch 32`) into a config; `env` supplies ORCHARD_CACHE. */
+export function sidecarConfigFromArgs(
+  argv: string[],
+  env: Readonly<Record<string, string | undefined>>,
+): SidecarConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(SIDECAR_FLAGS.map(({ flag }) => [flag, { type: "string" as const }])),
+    strict: true,
+    allowPositionals: false,
+  });
+  const raw: Record<string, unknown> = {};
+  for (const { key, flag } of SIDECAR_FLAGS) {
+    const v = values[flag];
+    if (v !== undefined) raw[key] = v;
+  }
+  if (raw.cacheDir === undefined && env.ORCHARD_CACHE) raw.cacheDir = env.ORCHARD_CACHE;
+  return parseSidecarConfig(raw);
+}
+
+function removeOwnPidFile(path: string | undefined): void {
+  if (!path) return;
+  try {
+    const recorded = JSON.parse(readFileSync(path, "utf8")) as { pid?: number };
+    if (recorded.pid === process.pid) rmSync(path, { force: true });
+  } catch {
+    // not ours, or already gone
+  }
+}
+
+/** Runs the sidecar with `config` until it is told to stop; resolves with the exit code. */
+export async function runSidecar(config: SidecarConfig): Promise<number> {
+  const t0 = performance.now();
+  const featurizer = await loadFeaturizer({
+    model: config.model,
+    ...(config.threads === undefined ? {} : { threads: config.threads }),
+    ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }),
+  });
+  log(
+    `model ${featurizer.info.name} ${featurizer.info.version} loaded in ${Math.round(performance.now() - t0)} ms (${featurizer.info.threads} threads)`,
+  );
+  const server = await startFlightServer(featurizer, {
+    host: config.host,
+    port: config.port,
+    batching: {
+      maxBatch: config.maxBatch,
+      maxWaitMs: config.maxWaitMs,
+      maxConcurrentBatches: config.concurrentBatches,
+    },
+    limits: { maxPendingPerStream: config.maxPendingPerStream, maxQueued: config.maxQueued },
+    maxMessageBytes: config.maxMessageMb * 1024 * 1024,
+    log,
+  });
+  if (config.pidFile) {
+    writeFileAtomic(
+      config.pidFile,
+      `${JSON.stringify({ pid: process.pid, address: server.address, model: featurizer.info.name, startedAt: new Date().toISOString() })}\n`,
+    );
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (why: string) => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(idleTimer);
+      log(`${why}: draining ${server.activeExchanges()} exchange(s), ${server.batcher.queued} queued image(s)`);
+      await server.close(config.graceSeconds * 1000);
+      await featurizer.close();
+      removeOwnPidFile(config.pidFile);
+      log(`stopped after ${server.batcher.stats.images} image(s) in ${server.batcher.stats.batches} batch(es)`);
+      resolve(SidecarExit.OK);
+    };
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+    process.once("SIGINT", () => void stop("SIGINT"));
+    const idleTimer = setInterval(() => {
+      if (config.idleExitSeconds > 0 && server.idleMs() > config.idleExitSeconds * 1000) {
+        void stop(`idle for ${config.idleExitSeconds} s`);
+      }
+    }, 1000);
+    idleTimer.unref();
+  });
+}
+
+/** Entry point of `udf-server/bin/orchard-sidecar`. */
+export async function sidecarMain(argv: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  let config: SidecarConfig;
+  try {
+    config = sidecarConfigFromArgs(argv, env);
+  } catch (err) {
+    process.stderr.write(`orchard-sidecar: ${err instanceof Error ? err.message : String(err)}\n`);
+    return SidecarExit.CONFIG;
+  }
+  try {
+    return await runSidecar(config);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`cannot start: ${message}`);
+    removeOwnPidFile(config.pidFile);
+    if (/EADDRINUSE|address already in use/i.test(message)) return SidecarExit.ADDRESS_IN_USE;
+    return err instanceof OrchardError && err.kind === "config" ? SidecarExit.CONFIG : SidecarExit.SETUP;
+  }
+}

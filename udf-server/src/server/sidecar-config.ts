@@ -1,0 +1,82 @@
+/**
+ * The sidecar's settings, validated once at the edge (command line of `orchard-sidecar`,
+ * `orchard sidecar start`, `startSidecar`). A bad value is reported as a `ConfigError` naming
+ * the setting and its expected form.
+ */
+import { z } from "zod";
+import { ConfigError } from "../../../src/errors.ts";
+
+/** Default Flight port of the sidecar. */
+export const DEFAULT_SIDECAR_PORT = 8815;
+/** Default bind address: loopback only. */
+export const DEFAULT_SIDECAR_HOST = "127.0.0.1";
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const sidecarConfigSchema = z.object({
+  host: z.string().min(1).default(DEFAULT_SIDECAR_HOST),
+  port: int(0, 65535).default(DEFAULT_SIDECAR_PORT),
+  model: z.string().min(1).default("efficientnet-lite0"),
+  threads: int(1, 256).optional(),
+  maxBatch: int(1, 1024).default(32),
+  maxWaitMs: int(0, 10_000).default(5),
+  concurrentBatches: int(1, 16).default(2),
+  maxPendingPerStream: int(1, 100_000).optional(),
+  maxQueued: int(1, 1_000_000).optional(),
+  maxMessageMb: int(1, 2047).default(256),
+  idleExitSeconds: int(0, 86_400 * 30).default(0),
+  graceSeconds: int(0, 3600).default(30),
+  cacheDir: z.string().min(1).optional(),
+  pidFile: z.string().min(1).optional(),
+});
+
+/** The sidecar's validated settings. */
+export type SidecarConfig = z.output<typeof sidecarConfigSchema> & {
+  maxPendingPerStream: number;
+  maxQueued: number;
+};
+
+/** What each setting expects, for messages (the flag name is the kebab-case of the key). */
+const EXPECTED: Record<string, string> = {
+  host: "a host name or IP address (127.0.0.1 by default; 0.0.0.0 only if you mean it)",
+  port: "an integer 0-65535",
+  model: "a catalog model name or a path to an .onnx file",
+  threads: "an integer >= 1",
+  maxBatch: "an integer 1-1024",
+  maxWaitMs: "an integer 0-10000 (milliseconds)",
+  concurrentBatches: "an integer 1-16",
+  maxPendingPerStream: "an integer >= 1 (rows)",
+  maxQueued: "an integer >= 1 (images)",
+  maxMessageMb: "an integer 1-2047 (MiB)",
+  idleExitSeconds: "an integer >= 0 (0 = never)",
+  graceSeconds: "an integer 0-3600",
+  cacheDir: "a folder path",
+  pidFile: "a file path",
+};
+
+/** Validates raw settings (strings from a command line are coerced). */
+export function parseSidecarConfig(raw: Record<string, unknown>): SidecarConfig {
+  const result = sidecarConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = String(issue?.path[0] ?? "config");
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new ConfigError({
+      field: flag,
+      expected: EXPECTED[key] ?? "a valid value",
+      message: `invalid ${flag} (${JSON.stringify(raw[key])}): expected ${EXPECTED[key] ?? "a valid value"}`,
+    });
+  }
+  const c = result.data;
+  return {
+    ...c,
+    maxPendingPerStream: c.maxPendingPerStream ?? c.maxBatch * (c.concurrentBatches + 1),
+    maxQueued: c.maxQueued ?? Math.max(256, c.maxBatch * 8),
+  };
+}
+
+/** Command-line flags of `orchard-sidecar`, kebab-case, mapped to config keys. */
+export const SIDECAR_FLAGS = Object.keys(EXPECTED).map((key) => ({
+  key,
+  flag: key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+}));
