@@ -1,0 +1,55 @@
+import type { DataFrame } from "../connect/data-frame.ts";
+import { col, from_json } from "../connect/functions.ts";
+import type { SparkSession } from "../connect/spark-session.ts";
+import { labelOf } from "./ingest.ts";
+
+/**
+ * Step 2, featurize on the executors: Spark's script transformation (`SELECT TRANSFORM ... USING`)
+ * starts the bridge once per partition on the executor that runs it; the bridge streams the rows
+ * to the sidecar on that node over Arrow Flight and writes one line back per row, in order.
+ * Both sides are `ROW FORMAT DELIMITED` (without Hive that is the only format Spark supports):
+ * tab-separated fields, newline-terminated rows, `\N` for null. The image travels as base64 so it
+ * can never contain a delimiter; the path (the row's id) is a file URI, which has none either.
+ */
+
+const ROW_FORMAT = String.raw`ROW FORMAT DELIMITED FIELDS TERMINATED BY '\t' LINES TERMINATED BY '\n' NULL DEFINED AS '\\N'`;
+
+/** A Spark SQL string literal. */
+function sqlString(text: string): string {
+  return `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+}
+
+/** The SQL that featurizes the rows of `view` (columns `path`, `content`). */
+export function featurizeSql(view: string, bridgeCommand: string): string {
+  return [
+    "SELECT TRANSFORM(path, base64(content))",
+    `  ${ROW_FORMAT}`,
+    `  USING ${sqlString(bridgeCommand)}`,
+    "  AS (path STRING, features STRING, error STRING, width INT, height INT)",
+    `  ${ROW_FORMAT}`,
+    `FROM ${view}`,
+  ].join("\n");
+}
+
+/**
+ * Featurizes `images` (`path, label, content, ...`): one row out per row in, as
+ * `(path, label, width, height, features array<float>, error)`; a failed image keeps its row with
+ * null features and the error. Lazy: nothing runs until an action.
+ */
+export async function featurize(
+  spark: SparkSession,
+  images: DataFrame,
+  { bridgeCommand, view = "orchard_images" }: { bridgeCommand: string; view?: string },
+): Promise<DataFrame> {
+  await images.createOrReplaceTempView(view);
+  return spark
+    .sql(featurizeSql(view, bridgeCommand))
+    .select(
+      col("path"),
+      labelOf().alias("label"),
+      col("width"),
+      col("height"),
+      from_json(col("features"), "array<float>").alias("features"),
+      col("error"),
+    );
+}

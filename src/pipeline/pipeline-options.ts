@@ -1,0 +1,31 @@
+/**
+ * Everything one pipeline run needs, already validated (the CLI parses and checks it once, at the
+ * edge, with zod; library callers build it themselves). Nothing below reads the environment.
+ */
+export interface PipelineOptions {
+  /** Folder of images, as the Spark server sees it: `file:///...` or `s3a://bucket/prefix`. */
+  readonly input: string;
+  /** Output folder URI (`data/`, `pca-model/`, `run.json`, `report.html` go inside). */
+  readonly output: string;
+  /** Fixed number of components, or the smallest k explaining this share of the variance. */
+  readonly reduction: { readonly k: number } | { readonly variance: number };
+  /** Keep the CNN features in `data/` as `features array<float>`. */
+  readonly keepFeatures: boolean;
+  /** Take at most this many images per class (deterministically: by hash of the path). */
+  readonly samplePerClass?: number;
+  /** File extensions to read, lower case, without the dot. */
+  readonly extensions: readonly string[];
+  /** Number of featurize tasks; derived from the cluster's cores and the image count when absent. */
+  readonly partitions?: number;
+  /** `overwrite` replaces an existing output folder; `errorifexists` refuses to. */
+  readonly mode: "overwrite" | "errorifexists";
+  /** How Spark's executors reach the sidecar: the command for `TRANSFORM ... USING`. */
+  readonly bridgeCommand: string;
+  /** An existing PCA model (Spark ML format) to project with instead of fitting one. */
+  readonly pcaModel?: string;
+  /** Fit the PCA and save the model, but do not write `data/` (`orchard fit`). */
+  readonly fitOnly?: boolean;
+}
+
+/** The image extensions read by default (both cases are matched). */
+export const DEFAULT_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "avif", "bmp"] as const;
