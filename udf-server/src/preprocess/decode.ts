@@ -28,15 +28,10 @@ export async function decodeImage(
   if (bytes.byteLength > limits.maxInputBytes) {
     throw new ImageError({ message: `image too large: ${bytes.byteLength} bytes > limit ${limits.maxInputBytes}` });
   }
-  const input = sharp(bytes, {
-    autoOrient: true,
-    limitInputPixels: limits.maxPixels,
-    failOn: "error",
-    sequentialRead: true,
-  });
   let meta: sharp.Metadata;
   try {
-    meta = await input.metadata();
+    // Header only (no pixels are decoded), so the pixel limit below can name the image's size.
+    meta = await sharp(bytes, { limitInputPixels: false, autoOrient: true }).metadata();
   } catch (cause) {
     throw decodeError(cause);
   }
@@ -50,6 +45,12 @@ export async function decodeImage(
   const width = meta.autoOrient.width;
   const height = meta.autoOrient.height;
   const [outH, outW] = spec.size;
+  const input = sharp(bytes, {
+    autoOrient: true,
+    limitInputPixels: limits.maxPixels,
+    failOn: "error",
+    sequentialRead: true,
+  });
   let pipeline = input.flatten({ background: { r: 255, g: 255, b: 255 } }).toColourspace("srgb");
   if (spec.resize === "stretch") {
     pipeline = pipeline.resize(outW, outH, { fit: "fill" });
