@@ -1,0 +1,29 @@
+import type { SparkSession } from "../connect/spark-session.ts";
+
+/**
+ * The number of task slots the cluster offers, read from the session's Spark conf (Spark Connect
+ * has no `defaultParallelism`): `spark.default.parallelism` when set, else `local[N]` / `local[*]`
+ * (the server's cores are unknown: 2 assumed), else executors x cores per executor.
+ */
+export async function clusterCores(spark: SparkSession): Promise<number> {
+  const [parallelism, master, executors, coresPerExecutor] = await Promise.all([
+    spark.conf.get("spark.default.parallelism", null),
+    spark.conf.get("spark.master", null),
+    spark.conf.get("spark.executor.instances", null),
+    spark.conf.get("spark.executor.cores", null),
+  ]);
+  const n = Number(parallelism);
+  if (parallelism && n > 0) return n;
+  const local = /^local(?:-cluster)?\[(\d+|\*)/.exec(master ?? "");
+  if (local) return local[1] === "*" ? 2 : Number(local[1]);
+  const total = Number(executors ?? 0) * Number(coresPerExecutor ?? 1);
+  return total > 0 ? total : 2;
+}
+
+/**
+ * Featurize tasks for `images` images on `cores` slots: at least two waves of tasks so every slot
+ * stays busy while a bridge starts, and at most ~2000 images per task so a failed task costs little.
+ */
+export function featurizePartitions(images: number, cores: number): number {
+  return Math.max(1, Math.min(Math.max(cores * 2, Math.ceil(images / 2000)), images));
+}

@@ -1,0 +1,80 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PipelineError } from "./pipeline-error.ts";
+
+/**
+ * Small files the driver itself writes next to Spark's output (`run.json`, `report.html`) and
+ * reads back (`orchard report`): to a local folder (`file://` or a plain path) or to S3
+ * (`s3a://` / `s3://`, through the AWS SDK with the same endpoint and credentials Spark uses).
+ */
+export interface S3Access {
+  /** Custom endpoint (MinIO, a local S3); AWS's own when absent. */
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+  readonly sessionToken?: string;
+  readonly pathStyle: boolean;
+}
+
+export interface OutputStore {
+  put(relative: string, body: string | Uint8Array, contentType: string): Promise<void>;
+  get(relative: string): Promise<Uint8Array>;
+}
+
+const S3_URI = /^s3a?:\/\/([^/]+)\/?(.*)$/;
+
+/** The store for the output folder `uri`. */
+export function outputStore(uri: string, s3?: S3Access): OutputStore {
+  const m = S3_URI.exec(uri);
+  if (m) return s3Store(m[1] as string, (m[2] as string).replace(/\/+$/, ""), s3);
+  const root = uri.startsWith("file:") ? fileURLToPath(uri) : uri;
+  return {
+    async put(relative, body) {
+      const path = `${root.replace(/\/+$/, "")}/${relative}`;
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, body);
+    },
+    async get(relative) {
+      return readFile(`${root.replace(/\/+$/, "")}/${relative}`);
+    },
+  };
+}
+
+function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore {
+  const client = new S3Client({
+    region: access?.region ?? "us-east-1",
+    forcePathStyle: access?.pathStyle ?? false,
+    ...(access?.endpoint ? { endpoint: access.endpoint } : {}),
+    ...(access?.accessKeyId && access.secretAccessKey
+      ? {
+          credentials: {
+            accessKeyId: access.accessKeyId,
+            secretAccessKey: access.secretAccessKey,
+            ...(access.sessionToken ? { sessionToken: access.sessionToken } : {}),
+          },
+        }
+      : {}),
+  });
+  const key = (relative: string) => (prefix ? `${prefix}/${relative}` : relative);
+  const where = (relative: string) => `s3://${bucket}/${key(relative)}`;
+  return {
+    async put(relative, body, contentType) {
+      try {
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key(relative), Body: body, ContentType: contentType }));
+      } catch (cause) {
+        throw new PipelineError({ message: `could not write ${where(relative)}: ${(cause as Error).name}`, cause });
+      }
+    },
+    async get(relative) {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key(relative) }));
+        return await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+      } catch (cause) {
+        throw new PipelineError({ message: `could not read ${where(relative)}: ${(cause as Error).name}`, cause });
+      }
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import type { ExecutionProgress } from "../connect/progress.ts";
+import { col, size } from "../connect/functions.ts";
+import { persist, unpersist } from "../connect/persistence.ts";
+import type { SparkSession } from "../connect/spark-session.ts";
+import { PCAModel } from "../ml/pca.ts";
+import { clusterCores, featurizePartitions } from "./cluster-cores.ts";
+import { featurize } from "./featurize.ts";
+import { readImages, sampledPaths } from "./ingest.ts";
+import { type OutputStore, outputStore, type S3Access } from "./output-store.ts";
+import { PipelineError } from "./pipeline-error.ts";
+import type { PipelineOptions } from "./pipeline-options.ts";
+import { type FittedReduction, fitReduction, project } from "./reduce.ts";
+import { type RunSummary, STEPS, type Step } from "./run-summary.ts";
+import { writeOutput } from "./write.ts";
+
+/** What a caller can watch while the pipeline runs (the CLI draws its progress from these). */
+export interface PipelineEvents {
+  onStepStart?(step: Step, detail?: string): void;
+  onStepEnd?(step: Step, ms: number, detail?: string): void;
+  /** Spark's execution progress for the step's running job. */
+  onProgress?(step: Step, progress: ExecutionProgress): void;
+}
+
+export interface RunContext {
+  readonly events?: PipelineEvents;
+  readonly signal?: AbortSignal;
+  /** S3 access for the files the driver writes itself (`run.json`, `report.html`). */
+  readonly s3?: S3Access;
+  /** Written into run.json as the configuration (secrets already removed by the caller). */
+  readonly configForRecord?: unknown;
+}
+
+/**
+ * Runs orchard's pipeline: list -> featurize (on the executors, through the sidecar) -> PCA (fit on
+ * the server, or a saved model) -> Parquet + model + run.json. Checks that every input file comes
+ * out as exactly one row, and fails loudly otherwise.
+ */
+export async function runPipeline(
+  spark: SparkSession,
+  options: PipelineOptions,
+  context: RunContext = {},
+): Promise<RunSummary> {
+  const { events, signal } = context;
+  const timings: Partial<Record<Step, number>> = {};
+  const started = performance.now();
+  const step = async <T>(name: Step, body: (actionOptions: { signal?: AbortSignal; onProgress: (p: ExecutionProgress) => void }) => Promise<T>, detail?: (t: T) => string): Promise<T> => {
+    events?.onStepStart?.(name);
+    const t0 = performance.now();
+    const out = await body({ ...(signal ? { signal } : {}), onProgress: (p) => events?.onProgress?.(name, p) });
+    timings[name] = Math.round(performance.now() - t0);
+    events?.onStepEnd?.(name, timings[name] as number, detail?.(out));
+    return out;
+  };
+  const ingest = { input: options.input, extensions: options.extensions };
+
+  const { images, filesIn } = await step(
+    "list",
+    async (o) => {
+      const paths =
+        options.samplePerClass === undefined
+          ? undefined
+          : (await sampledPaths(spark, ingest, options.samplePerClass).select("path").collect(o)).map((r) => String(r.get(0)));
+      if (paths !== undefined && paths.length === 0) return { images: undefined, filesIn: 0 };
+      const images = readImages(spark, ingest, paths);
+      return { images, filesIn: paths?.length ?? (await images.select("path").count(o)) };
+    },
+    (r) => `${r.filesIn} images`,
+  );
+  if (images === undefined || filesIn === 0) {
+    throw new PipelineError({ message: `no images found under ${options.input} (extensions: ${options.extensions.join(", ")})` });
+  }
+
+  const partitions = options.partitions ?? featurizePartitions(filesIn, await clusterCores(spark));
+  const featurized = await persist(
+    await featurize(spark, images.repartition(partitions), { bridgeCommand: options.bridgeCommand }),
+  );
+  let fitted: FittedReduction | undefined;
+  let loaded: PCAModel | undefined;
+  try {
+    const { rows, failed, featureDim } = await step(
+      "features",
+      async (o) => {
+        const rows = await featurized.count(o);
+        const failed = await featurized.where(col("error").isNotNull()).count(o);
+        const first = await featurized.where(col("error").isNull()).select(size(col("features"))).first(o);
+        return { rows, failed, featureDim: first === undefined ? 0 : Number(first.get(0)) };
+      },
+      (r) => `${r.rows} rows, ${r.failed} failed, ${r.featureDim}-d features, ${partitions} tasks`,
+    );
+    if (rows !== filesIn) {
+      throw new PipelineError({ message: `featurize returned ${rows} rows for ${filesIn} input files: rows were lost` });
+    }
+
+    let k: number;
+    let explainedVariance: number[] | undefined;
+    let model: PCAModel;
+    if (options.pcaModel === undefined) {
+      fitted = await step(
+        "pca",
+        (o) => fitReduction(featurized, options.reduction, { featureDim, fitRows: rows - failed }, o),
+        (f) => `k=${f.k}, ${(100 * f.explainedVariance.reduce((a, b) => a + b, 0)).toFixed(1)}% of variance`,
+      );
+      ({ model, k, explainedVariance } = fitted);
+    } else {
+      const modelUri = options.pcaModel;
+      loaded = await step("pca", () => PCAModel.load(spark, modelUri), (m) => `loaded k=${m.params.k}`);
+      model = loaded;
+      k = "k" in options.reduction ? Math.min(options.reduction.k, loaded.params.k) : loaded.params.k;
+    }
+
+    const store = outputStore(options.output, context.s3);
+    const rowsOut = await step(
+      "write",
+      (o) =>
+        writeOutput(spark, project(featurized, model, k), {
+          output: options.output,
+          mode: options.mode,
+          keepFeatures: options.keepFeatures,
+          model: fitted?.model,
+          fitOnly: options.fitOnly ?? false,
+          actionOptions: o,
+        }),
+      (n) => (options.fitOnly ? "model saved" : `${n} rows`),
+    );
+    if (!options.fitOnly && rowsOut !== filesIn) {
+      throw new PipelineError({ message: `wrote ${rowsOut} rows for ${filesIn} input files: rows were lost` });
+    }
+
+    const wallMs = Math.round(performance.now() - started);
+    const summary: RunSummary = {
+      orchardVersion: 1,
+      config: context.configForRecord ?? null,
+      input: options.input,
+      output: options.output,
+      counts: { filesIn, rowsOut: options.fitOnly ? 0 : rowsOut, failed },
+      timingsMs: Object.fromEntries(STEPS.filter((s) => timings[s] !== undefined).map((s) => [s, timings[s] as number])),
+      wallMs,
+      imagesPerSecond: filesIn / (wallMs / 1000),
+      k,
+      featureDim,
+      partitions,
+      explainedVariance: explainedVariance ?? null,
+      pcaModel: options.pcaModel ?? (fitted ? `${options.output.replace(/\/+$/, "")}/pca-model` : null),
+    };
+    await writeRunJson(store, summary);
+    return summary;
+  } finally {
+    await unpersist(featurized).catch(() => undefined);
+    await fitted?.model.close().catch(() => undefined);
+    await loaded?.close().catch(() => undefined);
+  }
+}
+
+async function writeRunJson(store: OutputStore, summary: RunSummary): Promise<void> {
+  await store.put("run.json", `${JSON.stringify(summary, null, 2)}\n`, "application/json");
+}

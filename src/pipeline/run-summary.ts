@@ -1,0 +1,25 @@
+/** The pipeline's steps, in order (timings in run.json use these names). */
+export const STEPS = ["list", "features", "pca", "write"] as const;
+export type Step = (typeof STEPS)[number];
+
+/** `run.json`: what a run did, for people and for the report. */
+export interface RunSummary {
+  readonly orchardVersion: 1;
+  /** The validated configuration, secrets removed. */
+  readonly config: unknown;
+  readonly input: string;
+  readonly output: string;
+  /** Files listed, rows written, rows whose image failed (kept, with `error`). */
+  readonly counts: { readonly filesIn: number; readonly rowsOut: number; readonly failed: number };
+  readonly timingsMs: Partial<Record<Step, number>>;
+  readonly wallMs: number;
+  readonly imagesPerSecond: number;
+  /** Components in the output's `pca` column. */
+  readonly k: number;
+  readonly featureDim: number;
+  readonly partitions: number;
+  /** Explained-variance share of each kept component (null when a saved model was used). */
+  readonly explainedVariance: number[] | null;
+  /** Where the PCA model is (Spark ML format). */
+  readonly pcaModel: string | null;
+}
