@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { SetupError } from "../../../src/errors.ts";
-import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "../server/sidecar-config.ts";
+import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "../server/defaults.ts";
 import { processExists, readPidRecord } from "./run-files.ts";
 import { isSidecarHealthy } from "./sidecar-status.ts";
 

@@ -6,10 +6,7 @@
 import { z } from "zod";
 import { ConfigError } from "../../../src/errors.ts";
 
-/** Default Flight port of the sidecar. */
-export const DEFAULT_SIDECAR_PORT = 8815;
-/** Default bind address: loopback only. */
-export const DEFAULT_SIDECAR_HOST = "127.0.0.1";
+import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "./defaults.ts";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 

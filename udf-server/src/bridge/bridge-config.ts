@@ -1,0 +1,120 @@
+/**
+ * The bridge's settings, from its command line (the `USING '...'` string of the TRANSFORM can
+ * carry flags) and the executor's environment, parsed once at start. Kept free of heavy
+ * imports: one bridge starts per Spark partition.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError } from "../../../src/errors.ts";
+import { DEFAULT_SIDECAR_ADDRESS } from "../server/defaults.ts";
+
+/** What the bridge does. */
+export interface BridgeConfig {
+  /** `host:port` of the sidecar. */
+  sidecar: string;
+  /** Rows per Flight batch. */
+  batchSize: number;
+  /** Bytes of image content per Flight batch (a batch closes at whichever limit comes first). */
+  maxBatchBytes: number;
+  /** Rows sent but not yet answered before the bridge stops reading stdin. */
+  maxInFlight: number;
+  /** Larger images are not sent: the row gets an error. */
+  maxRowBytes: number;
+  /** Start a sidecar on this node (under a lock) when none answers. */
+  autoStart: boolean;
+  /** For an auto-started sidecar. */
+  model: string | undefined;
+  threads: number | undefined;
+  idleExitSeconds: number;
+  startTimeoutSeconds: number;
+  /** `<cache>/run`: pid file, log and lock of an auto-started sidecar. */
+  runDir: string;
+  cacheDir: string;
+}
+
+const HELP_FLAGS = {
+  sidecar: "host:port (e.g. 127.0.0.1:8815)",
+  "batch-size": "an integer 1-4096",
+  "max-in-flight": "an integer >= 1",
+  threads: "an integer >= 1",
+  "idle-exit-seconds": "an integer >= 0",
+  "start-timeout-seconds": "an integer >= 1",
+} as const;
+
+function intFlag(name: keyof typeof HELP_FLAGS, raw: string | undefined, fallback: number, min: number, max: number) {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError({
+      field: `--${name}`,
+      expected: HELP_FLAGS[name],
+      message: `invalid --${name} "${raw}": expected ${HELP_FLAGS[name]}`,
+    });
+  }
+  return n;
+}
+
+/** Checks a `host:port` address. */
+export function parseAddress(text: string, field = "--sidecar"): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || !(port > 0 && port < 65536)) {
+    throw new ConfigError({
+      field,
+      expected: HELP_FLAGS.sidecar,
+      message: `invalid ${field} "${text}": expected ${HELP_FLAGS.sidecar}`,
+    });
+  }
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port };
+}
+
+/** Builds the config from `argv` (after the executable) and `env`. */
+export function bridgeConfig(argv: string[], env: Readonly<Record<string, string | undefined>>): BridgeConfig {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        sidecar: { type: "string" },
+        "batch-size": { type: "string" },
+        "max-in-flight": { type: "string" },
+        "no-start": { type: "boolean" },
+        model: { type: "string" },
+        threads: { type: "string" },
+        "idle-exit-seconds": { type: "string" },
+        "start-timeout-seconds": { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (cause) {
+    throw new ConfigError({
+      field: "arguments",
+      expected: "--sidecar host:port, --batch-size N, --max-in-flight N, --no-start, --model NAME, --threads N",
+      message: `orchard-bridge: ${cause instanceof Error ? cause.message : String(cause)}`,
+      cause,
+    });
+  }
+  const str = (k: string) => values[k] as string | undefined;
+  const sidecar = str("sidecar") ?? env.ORCHARD_SIDECAR ?? DEFAULT_SIDECAR_ADDRESS;
+  parseAddress(sidecar, str("sidecar") === undefined && env.ORCHARD_SIDECAR ? "ORCHARD_SIDECAR" : "--sidecar");
+  const batchSize = intFlag("batch-size", str("batch-size"), 32, 1, 4096);
+  const cacheDir = env.ORCHARD_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "orchard");
+  const autoStartEnv = (env.ORCHARD_SIDECAR_AUTOSTART ?? "1").toLowerCase();
+  const threadsRaw = str("threads") ?? env.ORCHARD_SIDECAR_THREADS;
+  return {
+    sidecar,
+    batchSize,
+    maxBatchBytes: 16 * 1024 * 1024,
+    maxInFlight: intFlag("max-in-flight", str("max-in-flight"), batchSize * 3, 1, 1_000_000),
+    maxRowBytes: 64 * 1024 * 1024,
+    autoStart: values["no-start"] !== true && !["0", "false", "no", "off"].includes(autoStartEnv),
+    model: str("model") ?? env.ORCHARD_SIDECAR_MODEL,
+    threads: threadsRaw === undefined ? undefined : intFlag("threads", threadsRaw, 1, 1, 256),
+    idleExitSeconds: intFlag("idle-exit-seconds", str("idle-exit-seconds"), 900, 0, 30 * 86_400),
+    startTimeoutSeconds: intFlag("start-timeout-seconds", str("start-timeout-seconds"), 300, 1, 3600),
+    runDir: join(cacheDir, "run"),
+    cacheDir,
+  };
+}

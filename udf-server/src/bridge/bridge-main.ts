@@ -1,0 +1,56 @@
+/**
+ * Entry point of `udf-server/bin/orchard-bridge`. Exit codes: 0 done; 1 the sidecar could not
+ * be reached or failed mid-stream (Spark retries the task); 2 bad arguments; 3 the parent
+ * process went away. Every failure is one line on stderr.
+ */
+import { OrchardError } from "../../../src/errors.ts";
+import { bridgeConfig } from "./bridge-config.ts";
+import { ensureSidecar } from "./ensure-sidecar.ts";
+import { runBridge } from "./run-bridge.ts";
+
+/** Exit codes of `orchard-bridge`. */
+export const BridgeExit = { OK: 0, SIDECAR: 1, CONFIG: 2, ORPHANED: 3 } as const;
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " | ");
+}
+
+/** Polls `process.ppid`: when the parent is gone the bridge is re-parented, and exits. */
+function watchParent(onGone: () => void, intervalMs = 1000): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, intervalMs);
+  timer.unref();
+}
+
+export async function bridgeMain(argv: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const fail = (code: number, message: string) => {
+    process.stderr.write(`orchard-bridge: ${message}\n`);
+    return code;
+  };
+  let config: ReturnType<typeof bridgeConfig>;
+  try {
+    config = bridgeConfig(argv, env);
+  } catch (err) {
+    return fail(BridgeExit.CONFIG, oneLine(err));
+  }
+  watchParent(() => {
+    process.stderr.write("orchard-bridge: parent process went away; exiting\n");
+    process.exit(BridgeExit.ORPHANED);
+  });
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(fail(BridgeExit.ORPHANED, "stdout closed by the reader; exiting"));
+  });
+  try {
+    await ensureSidecar(config, (m) => process.stderr.write(`orchard-bridge: ${m}\n`));
+    await runBridge(config, { input: process.stdin, output: process.stdout });
+    return BridgeExit.OK;
+  } catch (err) {
+    const code = err instanceof OrchardError && err.kind === "config" ? BridgeExit.CONFIG : BridgeExit.SIDECAR;
+    return fail(code, oneLine(err));
+  }
+}
