@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { featurizePartitions } from "../../src/pipeline/cluster-cores.ts";
+import { featurizeSql } from "../../src/pipeline/featurize.ts";
+import { extensionGlob } from "../../src/pipeline/ingest.ts";
+import { componentsFor } from "../../src/pipeline/reduce.ts";
+import { outputColumns } from "../../src/pipeline/write.ts";
+
+describe("componentsFor", () => {
+  it.each([
+    [[0.5, 0.3, 0.15, 0.05], 0.8, 2],
+    [[0.5, 0.3, 0.15, 0.05], 0.81, 3],
+    [[0.5, 0.3, 0.15, 0.05], 0.5, 1],
+    [[0.5, 0.3, 0.15, 0.05], 1, 4],
+    [[0.4, 0.3], 0.99, 2],
+  ])("%j reaching %d needs k=%d", (explained, share, k) => {
+    expect(componentsFor(explained, share)).toBe(k);
+  });
+});
+
+describe("extensionGlob", () => {
+  it("matches both cases of every extension", () => {
+    expect(extensionGlob(["jpg", "PNG"])).toBe("*.{jpg,JPG,png,PNG}");
+  });
+});
+
+describe("featurizePartitions", () => {
+  it.each([
+    [10, 2, 4],
+    [1, 2, 1],
+    [100_000, 2, 50],
+    [100_000, 64, 128],
+  ])("%d images on %d cores -> %d tasks", (images, cores, tasks) => {
+    expect(featurizePartitions(images, cores)).toBe(tasks);
+  });
+});
+
+describe("featurizeSql", () => {
+  it("uses delimited rows on both sides and quotes the bridge command as a SQL string", () => {
+    const sql = featurizeSql("v", "node /opt/o'rchard/bridge.mjs");
+    expect(sql).toContain("USING 'node /opt/o\\'rchard/bridge.mjs'");
+    expect(sql.match(/ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' NULL DEFINED AS '\\\\N'/g)).toHaveLength(2);
+    expect(sql).toContain("AS (path STRING, features STRING, error STRING, width INT, height INT)");
+    expect(sql).toMatch(/FROM v$/);
+  });
+});
+
+describe("outputColumns", () => {
+  it("follows DESIGN.md's schema, features only when kept", () => {
+    expect(outputColumns(false)).toEqual(["path", "label", "width", "height", "pca", "error"]);
+    expect(outputColumns(true)).toEqual(["path", "label", "width", "height", "features", "pca", "error"]);
+  });
+});
