@@ -93,7 +93,7 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   const host = options.host ?? DEFAULT_SIDECAR_HOST;
   const port = options.port ?? DEFAULT_SIDECAR_PORT;
   const pidFile = options.pidFile ?? join(tmpdir(), `orchard-sidecar-${process.pid}-${Date.now()}.pid`);
-  const logFile = options.logFile ?? pidFile.replace(/\.pid$/, "") + ".log";
+  const logFile = options.logFile ?? `${pidFile.replace(/\.pid$/, "")}.log`;
   rmSync(pidFile, { force: true });
   const args = [SIDECAR_BIN, "--host", host, "--port", String(port), "--pid-file", pidFile];
   if (options.model !== undefined) args.push("--model", options.model);

@@ -1,0 +1,103 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { bridgeConfig } from "../../udf-server/src/bridge/bridge-config.ts";
+import { ensureSidecar, SidecarUnavailableError } from "../../udf-server/src/bridge/ensure-sidecar.ts";
+import { runBridge } from "../../udf-server/src/bridge/run-bridge.ts";
+import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
+import { expectedResult, testFeaturizer } from "./flight-test-featurizer.ts";
+
+async function collect(stream: PassThrough): Promise<string> {
+  let out = "";
+  for await (const c of stream) out += c.toString();
+  return out;
+}
+
+describe("bridge against a Flight server with a featurizer double", () => {
+  let server: FlightServer | undefined;
+  afterEach(async () => {
+    await server?.close(1000);
+    server = undefined;
+  });
+
+  async function start() {
+    const f = testFeaturizer(1);
+    server = await startFlightServer(f, {
+      host: "127.0.0.1",
+      port: 0,
+      batching: { maxBatch: 16, maxWaitMs: 2, maxConcurrentBatches: 2 },
+      limits: { maxPendingPerStream: 32, maxQueued: 128 },
+      maxMessageBytes: 64 * 1024 * 1024,
+    });
+    return { f, address: server.address };
+  }
+
+  it("writes one line per input row, in input order, with per-row errors", async () => {
+    const { f, address } = await start();
+    const config = bridgeConfig(["--sidecar", address, "--batch-size", "7", "--max-in-flight", "10"], {});
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const outText = collect(output);
+    const run = runBridge(config, { input, output });
+    const images: (string | null)[] = [];
+    for (let i = 0; i < 200; i++) {
+      const image = i % 17 === 0 ? null : i % 13 === 0 ? `BAD-${i}` : `image-${i}-${"x".repeat(i % 50)}`;
+      images.push(image);
+      input.write(`path/${i}.jpg\t${image === null ? "\\N" : Buffer.from(image).toString("base64")}\n`);
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    input.end();
+    const result = await run;
+    output.end();
+    const lines = (await outText).split("\n").slice(0, -1);
+    expect(result).toEqual({ rowsIn: 200, rowsOut: 200 });
+    expect(lines).toHaveLength(200);
+    lines.forEach((line, i) => {
+      const [id, features, error, width, height] = line.split("\t");
+      const image = images[i] ?? null;
+      const want = expectedResult(image === null ? null : Buffer.from(image));
+      expect(id).toBe(`path/${i}.jpg`);
+      expect(error).toBe(want.error ?? "\\N");
+      expect(width).toBe(want.width === null ? "\\N" : String(want.width));
+      expect(height).toBe(want.height === null ? "\\N" : String(want.height));
+      if (want.features)
+        expect((JSON.parse(features as string) as number[]).map(Math.fround)).toEqual(Array.from(want.features));
+      else expect(features).toBe("\\N");
+    });
+    expect(f.batchSizes.reduce((a, b) => a + b, 0)).toBe(200);
+  });
+
+  it("handles empty input without output", async () => {
+    const { address } = await start();
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const outText = collect(output);
+    input.end();
+    const result = await runBridge(bridgeConfig(["--sidecar", address], {}), { input, output });
+    output.end();
+    expect(result).toEqual({ rowsIn: 0, rowsOut: 0 });
+    expect(await outText).toBe("");
+  });
+
+  it("fails with a clear reason when no sidecar answers and auto-start is off", async () => {
+    const runDir = mkdtempSync(join(tmpdir(), "orchard-bridge-"));
+    const config = { ...bridgeConfig(["--sidecar", "127.0.0.1:1", "--no-start"], {}), runDir };
+    await expect(ensureSidecar(config, () => {})).rejects.toThrow(SidecarUnavailableError);
+    await expect(ensureSidecar(config, () => {})).rejects.toThrow(
+      /no sidecar answers at 127.0.0.1:1 \(auto-start is off\)/,
+    );
+  });
+
+  it("rejects bad arguments with the flag and the expected form", () => {
+    expect(() => bridgeConfig(["--sidecar", "nohostport"], {})).toThrow(/--sidecar.*host:port/);
+    expect(() => bridgeConfig(["--batch-size", "0"], {})).toThrow(/--batch-size.*1-4096/);
+    expect(() => bridgeConfig([], { ORCHARD_SIDECAR: "x:y" })).toThrow(/ORCHARD_SIDECAR/);
+    expect(bridgeConfig([], { ORCHARD_SIDECAR: "127.0.0.1:9999" }).sidecar).toBe("127.0.0.1:9999");
+    expect(bridgeConfig(["--sidecar", "127.0.0.1:7"], { ORCHARD_SIDECAR: "127.0.0.1:9999" }).sidecar).toBe(
+      "127.0.0.1:7",
+    );
+    expect(bridgeConfig([], { ORCHARD_SIDECAR_AUTOSTART: "0" }).autoStart).toBe(false);
+  });
+});
