@@ -1,22 +1,23 @@
 /** Where the project keeps what it installs: outside git, shared by scripts, tests and benches. */
-import { existsSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { cacheRootFromEnv, type InstallLayout, installLayout } from "../../src/cli/local/install-layout.ts";
 
-export const SPARK_VERSION = "4.1.1";
+export { SPARK_VERSION } from "../../src/cli/local/install-layout.ts";
 
 export function cacheRoot(): string {
-  return process.env.ORCHARD_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "orchard");
+  return cacheRootFromEnv(process.env, homedir());
+}
+
+/** The whole install layout for this process's environment (`ORCHARD_CACHE`, `ORCHARD_SPARK_HOME`). */
+export function layout(): InstallLayout {
+  return installLayout(cacheRoot(), process.env.ORCHARD_SPARK_HOME || undefined);
 }
 
 /** The Python virtualenv holding pyspark (the Spark runtime) and the Python interop tools. */
 export function pythonVenv(): string {
-  return join(cacheRoot(), "spark", "venv");
+  return layout().pythonVenv;
 }
 
 export function sparkHome(): string {
-  if (process.env.ORCHARD_SPARK_HOME) return process.env.ORCHARD_SPARK_HOME;
-  const lib = join(pythonVenv(), "lib");
-  const py = existsSync(lib) ? readdirSync(lib).find((d) => d.startsWith("python3")) : undefined;
-  return join(lib, py ?? "python3", "site-packages", "pyspark");
+  return layout().sparkHome;
 }

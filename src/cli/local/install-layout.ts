@@ -1,0 +1,51 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+
+/** Pinned Spark release the project installs and tests against. */
+export const SPARK_VERSION = "4.1.1";
+
+/** Where each locally installed component lives inside orchard's cache folder (outside git). */
+export interface InstallLayout {
+  /** The cache root, `~/.cache/orchard` unless `ORCHARD_CACHE` says otherwise. */
+  readonly cacheRoot: string;
+  /** The Python virtualenv holding pyspark (the Spark runtime) and the Python interop tools. */
+  readonly pythonVenv: string;
+  /** SPARK_HOME of the pinned Spark (pyspark's bundled runtime). */
+  readonly sparkHome: string;
+  /** The hadoop-aws and AWS SDK bundle jars that give Spark the `s3a://` file system. */
+  readonly s3aJars: readonly string[];
+  /** The S3 server installation (MinIO binary or moto venv). */
+  readonly s3Dir: string;
+  /** Pid files, logs and working folders of local servers started by the CLI. */
+  readonly runDir: string;
+}
+
+/** The S3A jars installed by `scripts/setup-spark.sh`, file names in the order given to `--jars`. */
+export const S3A_JAR_NAMES = ["hadoop-aws-3.4.2.jar", "bundle-2.29.52.jar"] as const;
+
+/**
+ * Computes the install layout for a cache root. Pure apart from finding the venv's
+ * `python3.X` folder; `sparkHomeOverride` replaces the bundled Spark (e.g. a full distribution).
+ */
+export function installLayout(cacheRoot: string, sparkHomeOverride?: string): InstallLayout {
+  const pythonVenv = join(cacheRoot, "spark", "venv");
+  const lib = join(pythonVenv, "lib");
+  const py = existsSync(lib) ? readdirSync(lib).find((d) => d.startsWith("python3")) : undefined;
+  return {
+    cacheRoot,
+    pythonVenv,
+    sparkHome: sparkHomeOverride ?? join(lib, py ?? "python3", "site-packages", "pyspark"),
+    s3aJars: S3A_JAR_NAMES.map((name) => join(cacheRoot, "spark", "s3a", name)),
+    s3Dir: join(cacheRoot, "s3"),
+    runDir: join(cacheRoot, "run"),
+  };
+}
+
+/**
+ * The cache root from an environment (`ORCHARD_CACHE`, else `$XDG_CACHE_HOME/orchard`, else
+ * `~/.cache/orchard`). Called at the edges (CLI, scripts, test set-up) with their environment.
+ */
+export function cacheRootFromEnv(env: Readonly<Record<string, string | undefined>>, home: string): string {
+  if (env.ORCHARD_CACHE) return env.ORCHARD_CACHE;
+  return join(env.XDG_CACHE_HOME || join(home, ".cache"), "orchard");
+}

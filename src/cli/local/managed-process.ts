@@ -1,0 +1,80 @@
+import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** Whether a process with this pid exists (signal 0 probes without touching it). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * The command line of a running process (Linux `/proc`), or undefined when it cannot be read.
+ * Used to make sure a recorded pid still belongs to the server we started before signalling it.
+ */
+export function commandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops a process we started detached (it leads its own process group): SIGTERM to the group,
+ * wait up to `graceMs`, then SIGKILL, and wait until the pid is gone. Returns whether it had to force.
+ */
+export async function stopProcessGroup(pid: number, graceMs = 15_000): Promise<{ forced: boolean }> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  if (!isAlive(pid)) return { forced: false };
+  signal("SIGTERM");
+  if (await waitForExit(pid, graceMs)) return { forced: false };
+  signal("SIGKILL");
+  await waitForExit(pid, 10_000);
+  return { forced: true };
+}
+
+/** Polls until `pid` no longer exists; resolves false if it still does after `timeoutMs`. */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid) || isZombie(pid)) return true;
+    await sleep(100);
+  }
+  return !isAlive(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
+/** The last `lines` lines of a text file ("" when it cannot be read). */
+export function tailFile(path: string, lines = 30): string {
+  try {
+    const all = readFileSync(path, "utf8").split("\n");
+    return all
+      .slice(Math.max(0, all.length - lines - 1))
+      .join("\n")
+      .trimEnd();
+  } catch {
+    return "";
+  }
+}

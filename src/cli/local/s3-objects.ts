@@ -1,0 +1,96 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { SetupError } from "../../errors.ts";
+import type { S3Access } from "./spark-launch.ts";
+
+/** An S3 client for an S3-compatible endpoint (path-style addressing, as local servers need). */
+export function s3Client(access: S3Access): S3Client {
+  return new S3Client({
+    endpoint: access.endpoint,
+    region: access.region ?? "us-east-1",
+    forcePathStyle: true,
+    credentials: { accessKeyId: access.accessKey, secretAccessKey: access.secretKey },
+  });
+}
+
+/** Creates `bucket` unless it exists already. */
+export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== 404) throw s3Failure(`cannot reach bucket ${bucket}`, err);
+  }
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    throw s3Failure(`cannot create bucket ${bucket}`, err);
+  }
+}
+
+/**
+ * Uploads every file below `dir` to `s3://bucket/prefix/<relative path>` (forward slashes), a few
+ * at a time. Returns the object keys written, sorted.
+ */
+export async function uploadFolder(
+  client: S3Client,
+  { bucket, prefix, dir, concurrency = 8 }: { bucket: string; prefix: string; dir: string; concurrency?: number },
+): Promise<string[]> {
+  const files = await listFiles(dir);
+  const base = prefix.replace(/^\/+|\/+$/g, "");
+  const keys = files.map((file) => [base, relative(dir, file).split(sep).join("/")].filter(Boolean).join("/"));
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      try {
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: keys[i], Body: await readFile(files[i] as string) }),
+        );
+      } catch (err) {
+        throw s3Failure(`cannot upload ${files[i]} to s3://${bucket}/${keys[i]}`, err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, files.length)) }, worker));
+  return keys.sort();
+}
+
+/** Keys (and sizes) of all objects under `prefix` in `bucket`, following pagination. */
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix = "",
+): Promise<{ key: string; size: number }[]> {
+  const out: { key: string; size: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const obj of page.Contents ?? []) out.push({ key: obj.Key ?? "", size: obj.Size ?? 0 });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+function s3Failure(message: string, err: unknown): SetupError {
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new SetupError({ component: "s3", message: `${message} (${detail})`, cause: err });
+}

@@ -1,0 +1,87 @@
+import { join } from "node:path";
+
+/** Credentials and address of the S3-compatible store Spark's `s3a://` file system should use. */
+export interface S3Access {
+  /** e.g. `http://127.0.0.1:9000` */
+  readonly endpoint: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  /** Signing region; `us-east-1` by default (MinIO and moto accept any). */
+  readonly region?: string;
+}
+
+/** What `spark-submit` needs to start a Spark Connect server. */
+export interface SparkLaunchSpec {
+  readonly sparkHome: string;
+  readonly s3aJars: readonly string[];
+  readonly host: string;
+  readonly port: number;
+  readonly master: string;
+  readonly conf: Readonly<Record<string, string>>;
+  readonly token?: string;
+  readonly s3?: S3Access;
+  /** Working folder of the server (its current directory and SQL warehouse). */
+  readonly workDir: string;
+}
+
+/** The class spark-submit runs: Spark's own Connect server (what `start-connect-server.sh` starts). */
+export const CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer";
+
+/** Spark reads the Connect pre-shared token from this variable when its conf is unset. */
+export const TOKEN_ENV = "SPARK_CONNECT_AUTHENTICATE_TOKEN";
+
+const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] as const;
+
+/**
+ * Builds the `spark-submit` command line and the child's environment. Secrets (the Connect
+ * token, the S3 keys) only ever go into the environment, never into the arguments, because
+ * command lines are visible to every user of the machine (`ps`) and end up in logs.
+ */
+export function sparkLaunchCommand(
+  spec: SparkLaunchSpec,
+  baseEnv: Readonly<Record<string, string | undefined>>,
+): { command: string; args: string[]; env: Record<string, string> } {
+  const conf: Record<string, string> = {
+    "spark.connect.grpc.binding.address": spec.host,
+    "spark.connect.grpc.binding.port": String(spec.port),
+    // Keep the driver's RPC, block manager and UI off the network: local mode needs none of them outside.
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.ui.enabled": "false",
+    "spark.sql.warehouse.dir": join(spec.workDir, "warehouse"),
+    ...(spec.s3 ? s3aConf(spec.s3) : {}),
+    ...spec.conf,
+  };
+  const args = ["--master", spec.master, "--class", CONNECT_SERVER_CLASS, "--name", `orchard-connect-${spec.port}`];
+  if (spec.s3aJars.length > 0) args.push("--jars", spec.s3aJars.join(","));
+  for (const [key, value] of Object.entries(conf)) args.push("--conf", `${key}=${value}`);
+  args.push("spark-internal");
+
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(baseEnv)) {
+    if (value !== undefined && key !== TOKEN_ENV) env[key] = value;
+  }
+  env.SPARK_HOME = spec.sparkHome;
+  env.SPARK_LOCAL_IP = "127.0.0.1";
+  if (spec.token) env[TOKEN_ENV] = spec.token;
+  if (spec.s3) {
+    for (const key of CREDENTIAL_ENV) delete env[key];
+    env.AWS_ACCESS_KEY_ID = spec.s3.accessKey;
+    env.AWS_SECRET_ACCESS_KEY = spec.s3.secretKey;
+    env.AWS_REGION = spec.s3.region ?? "us-east-1";
+  }
+  return { command: join(spec.sparkHome, "bin", "spark-submit"), args, env };
+}
+
+/** Hadoop S3A settings for an S3-compatible endpoint; credentials come from the environment. */
+export function s3aConf(s3: S3Access): Record<string, string> {
+  return {
+    "spark.hadoop.fs.s3a.endpoint": s3.endpoint,
+    "spark.hadoop.fs.s3a.endpoint.region": s3.region ?? "us-east-1",
+    // Local servers serve buckets under the path, not as virtual-host sub-domains.
+    "spark.hadoop.fs.s3a.path.style.access": "true",
+    "spark.hadoop.fs.s3a.connection.ssl.enabled": String(s3.endpoint.startsWith("https:")),
+    "spark.hadoop.fs.s3a.aws.credentials.provider":
+      "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider",
+  };
+}

@@ -1,0 +1,238 @@
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { SetupError } from "../../errors.ts";
+import { cacheRootFromEnv, type InstallLayout, installLayout } from "./install-layout.ts";
+import { checkJava } from "./java-runtime.ts";
+import { commandLine, isAlive, stopProcessGroup, tailFile } from "./managed-process.ts";
+import { canConnect, isPortFree } from "./ports.ts";
+import { redact } from "./redact.ts";
+import { readState, removeState, type ServerState, writeState } from "./server-state.ts";
+import { CONNECT_SERVER_CLASS, type S3Access, sparkLaunchCommand } from "./spark-launch.ts";
+
+/** Default Spark Connect port (the same as PySpark's `sc://localhost`). */
+export const DEFAULT_SPARK_PORT = 15002;
+
+/** Log line the Connect server prints once its gRPC service listens. */
+const STARTED_LINE = "Spark Connect server started";
+
+export interface LocalSparkOptions {
+  /** gRPC port; 15002 by default. */
+  port?: number;
+  /** Address the Connect service binds; loopback by default. */
+  host?: string;
+  /** Spark master; `local[2]` by default. */
+  master?: string;
+  /** Extra Spark settings (`spark.sql.shuffle.partitions`, ...), applied last. */
+  conf?: Record<string, string>;
+  /** Pre-shared bearer token clients must send; passed to the server through its environment. */
+  token?: string;
+  /** S3-compatible store for `s3a://` paths; its keys go through the server's environment. */
+  s3?: S3Access;
+  /** Folder for the server log, its state file and its working folder. */
+  logDir: string;
+  /** Where Spark and the S3A jars are installed; from `ORCHARD_CACHE` (in `env`) by default. */
+  layout?: InstallLayout;
+  /** Environment the server inherits (PATH, JAVA_HOME, ...); this process's by default. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** How long to wait for the server to answer; 180 s by default. */
+  startTimeoutMs?: number;
+}
+
+/** A running local Spark Connect server started by {@link startLocalSpark}. */
+export interface LocalSpark {
+  readonly pid: number;
+  readonly port: number;
+  /** `sc://host:port` without the token. */
+  readonly remote: string;
+  readonly logFile: string;
+  /** Milliseconds from spawn to "answering". */
+  readonly startupMs: number;
+  /** Stops exactly this server (its process group) and waits until it is gone. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Apache Spark's Connect server (spark-submit with `SparkConnectServer`, like Spark's
+ * `sbin/start-connect-server.sh`) on loopback, detached in its own process group, and waits until
+ * it listens and has logged that it started. Throws a {@link SetupError} when Java or Spark is
+ * missing, when the port is taken, or when it does not come up in time (with the redacted log tail).
+ */
+export async function startLocalSpark(options: LocalSparkOptions): Promise<LocalSpark> {
+  const env = options.env ?? process.env;
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? DEFAULT_SPARK_PORT;
+  const layout = options.layout ?? installLayout(cacheRootFromEnv(env, homedir()), env.ORCHARD_SPARK_HOME || undefined);
+  const secrets = [options.token, options.s3?.accessKey, options.s3?.secretKey];
+
+  if (!existsSync(join(layout.sparkHome, "bin", "spark-submit"))) {
+    throw new SetupError({
+      component: "spark",
+      message: `Spark is not installed at ${layout.sparkHome}; run \`bash scripts/setup-spark.sh\` (or \`npm run setup\`)`,
+    });
+  }
+  const missingJar = layout.s3aJars.find((jar) => !existsSync(jar));
+  if (missingJar) {
+    throw new SetupError({
+      component: "spark",
+      message: `S3A jar ${missingJar} is missing; run \`bash scripts/setup-spark.sh\``,
+    });
+  }
+  checkJava(env);
+  if (!(await isPortFree(host, port))) throw portTaken(host, port);
+
+  const workDir = join(options.logDir, `spark-${port}`);
+  mkdirSync(workDir, { recursive: true });
+  const logFile = join(options.logDir, `spark-${port}.log`);
+  const {
+    command,
+    args,
+    env: childEnv,
+  } = sparkLaunchCommand(
+    {
+      sparkHome: layout.sparkHome,
+      s3aJars: layout.s3aJars,
+      host,
+      port,
+      master: options.master ?? "local[2]",
+      conf: options.conf ?? {},
+      token: options.token,
+      s3: options.s3,
+      workDir,
+    },
+    env,
+  );
+
+  const out = openSync(logFile, "w", 0o600);
+  const started = Date.now();
+  const child = spawn(command, args, { cwd: workDir, env: childEnv, detached: true, stdio: ["ignore", out, out] });
+  closeSync(out);
+  let exited: number | null | undefined;
+  child.once("exit", (code, signal) => {
+    exited = code ?? (signal ? -1 : null);
+  });
+  const spawnError = new Promise<Error>((resolve) => child.once("error", resolve));
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) {
+    const err = await spawnError;
+    throw new SetupError({ component: "spark", message: `could not start ${command}: ${err.message}`, cause: err });
+  }
+
+  const stop = async () => {
+    await stopProcessGroup(pid);
+    rmSync(workDir, { recursive: true, force: true });
+    const state = readState(options.logDir, "spark", port);
+    if (state?.pid === pid) removeState(options.logDir, "spark", port);
+  };
+  const fail = async (message: string) => {
+    await stopProcessGroup(pid);
+    const tail = redact(tailFile(logFile, 25), secrets);
+    return new SetupError({
+      component: "spark",
+      message: tail ? `${message}\n--- last lines of ${logFile} ---\n${tail}` : message,
+    });
+  };
+
+  const timeoutMs = options.startTimeoutMs ?? 180_000;
+  const deadline = started + timeoutMs;
+  for (;;) {
+    const log = readLog(logFile);
+    if (/BindException|Address already in use|Failed to bind/.test(log)) {
+      await stopProcessGroup(pid);
+      throw portTaken(host, port);
+    }
+    if (exited !== undefined) throw await fail(`Spark Connect server exited during start-up (code ${exited})`);
+    if (log.includes(STARTED_LINE) && (await canConnect(host === "0.0.0.0" ? "127.0.0.1" : host, port))) break;
+    if (Date.now() > deadline) {
+      throw await fail(
+        `Spark Connect server did not start within ${Math.round(timeoutMs / 1000)} s on ${host}:${port}`,
+      );
+    }
+    await sleep(250);
+  }
+
+  const remote = `sc://${host}:${port}`;
+  writeState(options.logDir, {
+    component: "spark",
+    pid,
+    host,
+    port,
+    url: remote,
+    logFile,
+    startedAt: new Date(started).toISOString(),
+    authenticated: Boolean(options.token),
+  });
+  return { pid, port, remote, logFile, startupMs: Date.now() - started, stop };
+}
+
+/** Status of a local Spark server recorded in `runDir`. */
+export interface LocalSparkStatus {
+  readonly running: boolean;
+  /** Whether the gRPC port accepts connections. */
+  readonly listening: boolean;
+  readonly state?: ServerState;
+}
+
+/**
+ * Reports whether the server the CLI recorded for `port` is still running (its pid alive and
+ * still a Spark Connect server) and listening. A stale record is removed.
+ */
+export async function localSparkStatus({
+  runDir,
+  port = DEFAULT_SPARK_PORT,
+}: {
+  runDir: string;
+  port?: number;
+}): Promise<LocalSparkStatus> {
+  const state = readState(runDir, "spark", port);
+  if (!state) return { running: false, listening: false };
+  if (!ownsPid(state.pid)) {
+    removeState(runDir, "spark", port);
+    return { running: false, listening: false };
+  }
+  const listening = await canConnect(state.host === "0.0.0.0" ? "127.0.0.1" : state.host, state.port);
+  return { running: true, listening, state };
+}
+
+/**
+ * Stops the server the CLI recorded for `port` (exactly that pid and its process group) and
+ * waits until it has exited. Returns false when there was nothing recorded to stop.
+ */
+export async function stopLocalSpark({
+  runDir,
+  port = DEFAULT_SPARK_PORT,
+}: {
+  runDir: string;
+  port?: number;
+}): Promise<boolean> {
+  const state = readState(runDir, "spark", port);
+  if (!state) return false;
+  const mine = ownsPid(state.pid);
+  if (mine) await stopProcessGroup(state.pid);
+  removeState(runDir, "spark", port);
+  return mine;
+}
+
+function ownsPid(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  const cmd = commandLine(pid);
+  return cmd === undefined || cmd.includes(CONNECT_SERVER_CLASS);
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function portTaken(host: string, port: number): SetupError {
+  return new SetupError({
+    component: "spark",
+    message: `port ${port} on ${host} is already in use; pick another with --port <n> (or stop whatever listens there)`,
+  });
+}

@@ -1,0 +1,22 @@
+import { freePort } from "../../../src/cli/local/ports.ts";
+import type { S3Access } from "../../../src/cli/local/spark-launch.ts";
+import { type LocalSpark, startLocalSpark } from "../../../src/cli/local/spark-server.ts";
+import { TEST_LOG_DIR } from "./test-paths.ts";
+
+/**
+ * Starts an additional real Spark Connect server on a free loopback port, e.g. one that requires
+ * a bearer `token` (for authentication tests). Call `stop()` on the result in `afterAll`.
+ * Takes ~15 s; the shared server from the global set-up is still running meanwhile.
+ */
+export async function startExtraSpark(
+  options: { token?: string; s3?: S3Access; conf?: Record<string, string>; master?: string } = {},
+): Promise<LocalSpark> {
+  return startLocalSpark({
+    port: await freePort(),
+    master: options.master ?? "local[1]",
+    conf: options.conf ?? {},
+    token: options.token,
+    s3: options.s3,
+    logDir: TEST_LOG_DIR,
+  });
+}

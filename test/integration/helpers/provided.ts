@@ -1,0 +1,18 @@
+import type {} from "vitest";
+
+/** S3 store the integration tests share: endpoint, credentials and a bucket that exists. */
+export interface ProvidedS3 {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Spark Connect URL of the shared server, e.g. `sc://127.0.0.1:40123` (no token). */
+    sparkRemote: string;
+    /** The shared S3 store; the shared Spark server is configured for it (s3a://bucket/...). */
+    s3: ProvidedS3;
+  }
+}
