@@ -1,0 +1,541 @@
+import { randomUUID } from "node:crypto";
+import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import * as arrow from "apache-arrow";
+import * as pb from "#connect-proto";
+import { type ConnectionUrl, renderConnectionUrl } from "./connection-url.ts";
+import {
+  InterruptedError,
+  ProtocolError,
+  type ServerErrorCause,
+  SparkAuthenticationError,
+  SparkConnectionError,
+  SparkServerError,
+} from "./errors.ts";
+import { type ExecuteRpc, ReattachableExecution, type ReattachEvent, type RetryPolicy } from "./execution.ts";
+import { type ExecutionProgress, toExecutionProgress } from "./progress.ts";
+import { decodeRpcStatus, findErrorInfo } from "./status-details.ts";
+
+/** Options every action accepts. */
+export interface ExecuteOptions {
+  /** Aborting interrupts the server-side operation; the action rejects with InterruptedError. */
+  signal?: AbortSignal;
+  /** Called for every `execution_progress` update the server sends. */
+  onProgress?: (p: ExecutionProgress) => void;
+  /** Operation tags (PySpark: `spark.addTag`), usable with `interruptTag`. */
+  tags?: string[];
+  /** Called once with the result schema when the server sends it (before the first batch). */
+  onSchema?: (schema: pb.DataType) => void;
+  /** Called with the operation id as soon as the operation is started. */
+  onOperationId?: (operationId: string) => void;
+  /** Called whenever the result stream is resumed with ReattachExecute. */
+  onReattach?: (e: ReattachEvent) => void;
+}
+
+/** What a command produced: non-Arrow results, any Arrow batches, and the result schema if sent. */
+export interface CommandOutcome {
+  responses: pb.ExecutePlanResponse[];
+  batches: arrow.RecordBatch[];
+  schema?: pb.DataType;
+}
+
+/** Connection settings derived from the URL and the session builder. */
+export interface ClientSettings {
+  url: ConnectionUrl;
+  sessionId: string;
+  userId: string;
+  clientType: string;
+  retry: RetryPolicy;
+}
+
+/** Default transient-failure policy: 6 retries, 100 ms doubling to at most 5 s, full jitter. */
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 6, initialBackoffMs: 100, maxBackoffMs: 5000 };
+
+const SERVICE = pb.SparkConnectService.typeName;
+const MAX_MESSAGE = 512 * 1024 * 1024;
+
+type Method = keyof typeof pb.SparkConnectService.method;
+
+function codeName(code: number): string {
+  return grpc.status[code] ?? `CODE_${code}`;
+}
+
+/** True for a gRPC error object. */
+export function isServiceError(e: unknown): e is grpc.ServiceError {
+  return typeof e === "object" && e !== null && "code" in e && "metadata" in e && e instanceof Error;
+}
+
+/**
+ * The gRPC transport to one Spark Connect server for one session: every RPC of
+ * `SparkConnectService`, with the session id, user context, client type, bearer token and
+ * extra URL headers attached. Actions go through `ReattachableExecution` (reattach, release,
+ * interrupt, progress). PySpark equivalent: `pyspark.sql.connect.client.SparkConnectClient`.
+ */
+export class SparkConnectClient {
+  readonly sessionId: string;
+  readonly userId: string;
+  /** The URL with the token redacted; safe for messages and logs. */
+  readonly displayUrl: string;
+  readonly retry: RetryPolicy;
+  private readonly settings: ClientSettings;
+  private readonly channel: grpc.Client;
+  private serverSideSessionId: string | undefined;
+  private closed = false;
+  private initializer: (() => Promise<pb.ConfigRequest_Operation | undefined>) | undefined;
+  private initChain: Promise<void> = Promise.resolve();
+
+  constructor(settings: ClientSettings) {
+    this.settings = settings;
+    this.sessionId = settings.sessionId;
+    this.userId = settings.userId;
+    this.retry = settings.retry;
+    this.displayUrl = renderConnectionUrl(settings.url);
+    const { host, port, useSsl } = settings.url;
+    const target = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+    const creds = useSsl ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+    this.channel = new grpc.Client(target, creds, {
+      "grpc.max_receive_message_length": MAX_MESSAGE,
+      "grpc.max_send_message_length": MAX_MESSAGE,
+      "grpc.primary_user_agent": settings.clientType,
+      "grpc.enable_retries": 0,
+    });
+  }
+
+  private metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    const { token, headers } = this.settings.url;
+    if (token !== undefined) md.set("authorization", `Bearer ${token}`);
+    for (const [k, v] of Object.entries(headers)) md.set(k, v);
+    return md;
+  }
+
+  private userContext(): pb.UserContext {
+    return create(pb.UserContextSchema, { userId: this.userId, userName: this.userId });
+  }
+
+  /** Fields every request carries. */
+  private common() {
+    return {
+      sessionId: this.sessionId,
+      userContext: this.userContext(),
+      clientType: this.settings.clientType,
+      ...(this.serverSideSessionId !== undefined
+        ? { clientObservedServerSideSessionId: this.serverSideSessionId }
+        : {}),
+    };
+  }
+
+  private observe(serverSideSessionId: string): void {
+    if (serverSideSessionId !== "" && this.serverSideSessionId === undefined)
+      this.serverSideSessionId = serverSideSessionId;
+  }
+
+  private path(method: Method): string {
+    return `/${SERVICE}/${pb.SparkConnectService.method[method].name}`;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new SparkConnectionError({ url: this.displayUrl, detail: "the session was stopped" });
+  }
+
+  /**
+   * Registers a source of pending config (the builder's `.config(...)` pairs): before any RPC
+   * the client asks it for a Config operation and sends that first.
+   */
+  setInitializer(fn: () => Promise<pb.ConfigRequest_Operation | undefined>): void {
+    this.initializer = fn;
+  }
+
+  private async ready(signal?: AbortSignal): Promise<void> {
+    const op = this.initializer === undefined ? undefined : await this.initializer();
+    if (op !== undefined) {
+      const req = create(pb.ConfigRequestSchema, { ...this.common(), operation: op });
+      this.initChain = this.initChain.then(() =>
+        this.unaryRetrying("config", pb.ConfigRequestSchema, pb.ConfigResponseSchema, req, signal).then(
+          () => undefined,
+        ),
+      );
+    }
+    const chain = this.initChain;
+    try {
+      await chain;
+    } catch (e) {
+      if (this.initChain === chain) this.initChain = Promise.resolve();
+      throw e;
+    }
+  }
+
+  /** One unary call, no retry. */
+  private unaryOnce<I extends DescMessage, O extends DescMessage>(
+    method: Method,
+    inSchema: I,
+    outSchema: O,
+    req: MessageShape<I>,
+    signal?: AbortSignal,
+  ): Promise<MessageShape<O>> {
+    return new Promise((resolve, reject) => {
+      const call = this.channel.makeUnaryRequest(
+        this.path(method),
+        (m: MessageShape<I>) => Buffer.from(toBinary(inSchema, m)),
+        (b: Buffer) => fromBinary(outSchema, b),
+        req,
+        this.metadata(),
+        {},
+        (err, res) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (err) reject(err);
+          else if (res === undefined) reject(new ProtocolError({ message: `${method} returned no response` }));
+          else resolve(res);
+        },
+      );
+      const onAbort = () => call.cancel();
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** A unary call with the transient-failure retry policy; errors converted to orchard errors. */
+  async unary<I extends DescMessage, O extends DescMessage>(
+    method: Method,
+    inSchema: I,
+    outSchema: O,
+    req: MessageShape<I>,
+    signal?: AbortSignal,
+  ): Promise<MessageShape<O>> {
+    this.ensureOpen();
+    await this.ready(signal);
+    return this.unaryRetrying(method, inSchema, outSchema, req, signal);
+  }
+
+  private async unaryRetrying<I extends DescMessage, O extends DescMessage>(
+    method: Method,
+    inSchema: I,
+    outSchema: O,
+    req: MessageShape<I>,
+    signal?: AbortSignal,
+  ): Promise<MessageShape<O>> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.unaryOnce(method, inSchema, outSchema, req, signal);
+      } catch (e) {
+        if (signal?.aborted) throw new InterruptedError({ message: `${method} was cancelled`, cause: e });
+        if (isServiceError(e) && e.code === grpc.status.UNAVAILABLE && attempt < this.retry.maxRetries) {
+          await backoff(this.retry, attempt, signal);
+          continue;
+        }
+        throw await this.convertError(e);
+      }
+    }
+  }
+
+  /** Starts a raw ExecutePlan / ReattachExecute stream (used by ReattachableExecution). */
+  readonly rpc: ExecuteRpc = {
+    execute: (req) =>
+      this.channel.makeServerStreamRequest(
+        this.path("executePlan"),
+        (m: pb.ExecutePlanRequest) => Buffer.from(toBinary(pb.ExecutePlanRequestSchema, m)),
+        (b: Buffer) => this.decodeResponse(b),
+        req,
+        this.metadata(),
+      ),
+    reattach: (operationId, lastResponseId) =>
+      this.channel.makeServerStreamRequest(
+        this.path("reattachExecute"),
+        (m: pb.ReattachExecuteRequest) => Buffer.from(toBinary(pb.ReattachExecuteRequestSchema, m)),
+        (b: Buffer) => this.decodeResponse(b),
+        create(pb.ReattachExecuteRequestSchema, {
+          ...this.common(),
+          operationId,
+          ...(lastResponseId !== undefined ? { lastResponseId } : {}),
+        }),
+        this.metadata(),
+      ),
+    release: async (operationId, until) => {
+      await this.unaryOnce(
+        "releaseExecute",
+        pb.ReleaseExecuteRequestSchema,
+        pb.ReleaseExecuteResponseSchema,
+        create(pb.ReleaseExecuteRequestSchema, {
+          ...this.common(),
+          operationId,
+          release:
+            until === undefined
+              ? { case: "releaseAll", value: create(pb.ReleaseExecuteRequest_ReleaseAllSchema) }
+              : {
+                  case: "releaseUntil",
+                  value: create(pb.ReleaseExecuteRequest_ReleaseUntilSchema, { responseId: until }),
+                },
+        }),
+      );
+    },
+    interrupt: async (operationId) => {
+      await this.interruptOperation(operationId);
+    },
+    convertError: (e) => this.convertError(e),
+  };
+
+  private decodeResponse(b: Buffer): pb.ExecutePlanResponse {
+    const r = fromBinary(pb.ExecutePlanResponseSchema, b);
+    this.observe(r.serverSideSessionId);
+    return r;
+  }
+
+  /**
+   * Runs a plan as a reattachable operation and yields every response as it arrives
+   * (progress updates go to `onProgress`, not here). Bounded memory: the next response is read
+   * from the network only when the consumer asks for it.
+   */
+  async *execute(plan: pb.Plan, opts: ExecuteOptions = {}): AsyncGenerator<pb.ExecutePlanResponse> {
+    this.ensureOpen();
+    await this.ready(opts.signal);
+    const operationId = randomUUID();
+    const request = create(pb.ExecutePlanRequestSchema, {
+      ...this.common(),
+      operationId,
+      plan,
+      tags: opts.tags ?? [],
+      requestOptions: [
+        create(pb.ExecutePlanRequest_RequestOptionSchema, {
+          requestOption: { case: "reattachOptions", value: create(pb.ReattachOptionsSchema, { reattachable: true }) },
+        }),
+      ],
+    });
+    opts.onOperationId?.(operationId);
+    const execution = new ReattachableExecution(this.rpc, request, this.retry, opts.signal, opts.onReattach);
+    for await (const resp of execution) {
+      if (resp.schema !== undefined) opts.onSchema?.(resp.schema);
+      if (resp.responseType.case === "executionProgress") {
+        opts.onProgress?.(toExecutionProgress(operationId, resp.responseType.value));
+        continue;
+      }
+      yield resp;
+    }
+  }
+
+  /**
+   * Runs a relation plan and yields its Arrow record batches as they arrive, checking each
+   * batch's row count (and start offset) against what the server announced.
+   */
+  async *executeArrow(plan: pb.Plan, opts: ExecuteOptions = {}): AsyncGenerator<arrow.RecordBatch> {
+    let rows = 0n;
+    for await (const resp of this.execute(plan, opts)) {
+      if (resp.responseType.case !== "arrowBatch") continue;
+      yield* decodeArrowBatch(resp.responseType.value, rows);
+      rows += resp.responseType.value.rowCount;
+    }
+  }
+
+  /** Runs a command to completion and gathers what it returned. */
+  async executeCommand(command: pb.Command, opts: ExecuteOptions = {}): Promise<CommandOutcome> {
+    const plan = create(pb.PlanSchema, { opType: { case: "command", value: command } });
+    const outcome: CommandOutcome = { responses: [], batches: [] };
+    let rows = 0n;
+    for await (const resp of this.execute(plan, opts)) {
+      if (resp.schema !== undefined) outcome.schema = resp.schema;
+      const t = resp.responseType;
+      if (t.case === "arrowBatch") {
+        for (const b of decodeArrowBatch(t.value, rows)) outcome.batches.push(b);
+        rows += t.value.rowCount;
+      } else if (t.case !== "resultComplete" && t.case !== undefined) outcome.responses.push(resp);
+    }
+    return outcome;
+  }
+
+  /** AnalyzePlan (schema, explain, version, DDL parse, ...). */
+  async analyze(analyze: pb.AnalyzePlanRequest["analyze"], signal?: AbortSignal): Promise<pb.AnalyzePlanResponse> {
+    const res = await this.unary(
+      "analyzePlan",
+      pb.AnalyzePlanRequestSchema,
+      pb.AnalyzePlanResponseSchema,
+      create(pb.AnalyzePlanRequestSchema, { ...this.common(), analyze }),
+      signal,
+    );
+    this.observe(res.serverSideSessionId);
+    return res;
+  }
+
+  /** The Config RPC (spark.conf). */
+  async config(operation: pb.ConfigRequest_Operation): Promise<pb.ConfigResponse> {
+    const res = await this.unary(
+      "config",
+      pb.ConfigRequestSchema,
+      pb.ConfigResponseSchema,
+      create(pb.ConfigRequestSchema, { ...this.common(), operation }),
+    );
+    this.observe(res.serverSideSessionId);
+    return res;
+  }
+
+  private async interrupt(
+    interruptType: pb.InterruptRequest_InterruptType,
+    interrupt: pb.InterruptRequest["interrupt"],
+  ): Promise<string[]> {
+    const res = await this.unary(
+      "interrupt",
+      pb.InterruptRequestSchema,
+      pb.InterruptResponseSchema,
+      create(pb.InterruptRequestSchema, { ...this.common(), interruptType, interrupt }),
+    );
+    return res.interruptedIds;
+  }
+
+  /** Interrupts every running operation of this session; returns the interrupted ids. PySpark: `spark.interruptAll()`. */
+  interruptAll(): Promise<string[]> {
+    return this.interrupt(pb.InterruptRequest_InterruptType.ALL, { case: undefined });
+  }
+
+  /** Interrupts one operation. PySpark: `spark.interruptOperation(id)`. */
+  interruptOperation(operationId: string): Promise<string[]> {
+    return this.interrupt(pb.InterruptRequest_InterruptType.OPERATION_ID, { case: "operationId", value: operationId });
+  }
+
+  /** Interrupts the operations carrying a tag. PySpark: `spark.interruptTag(tag)`. */
+  interruptTag(tag: string): Promise<string[]> {
+    return this.interrupt(pb.InterruptRequest_InterruptType.TAG, { case: "operationTag", value: tag });
+  }
+
+  /** FetchErrorDetails for an error id from a status' ErrorInfo. */
+  async fetchErrorDetails(errorId: string): Promise<pb.FetchErrorDetailsResponse> {
+    return this.unaryOnce(
+      "fetchErrorDetails",
+      pb.FetchErrorDetailsRequestSchema,
+      pb.FetchErrorDetailsResponseSchema,
+      create(pb.FetchErrorDetailsRequestSchema, { ...this.common(), errorId }),
+    );
+  }
+
+  /** ReleaseSession, then closes the channel. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.unaryOnce(
+        "releaseSession",
+        pb.ReleaseSessionRequestSchema,
+        pb.ReleaseSessionResponseSchema,
+        create(pb.ReleaseSessionRequestSchema, {
+          sessionId: this.sessionId,
+          userContext: this.userContext(),
+          clientType: this.settings.clientType,
+        }),
+      );
+    } catch (e) {
+      if (!(isServiceError(e) && e.code === grpc.status.UNAVAILABLE)) throw await this.convertError(e);
+    } finally {
+      this.closed = true;
+      this.channel.close();
+    }
+  }
+
+  /**
+   * Turns a gRPC failure into an orchard error: the structured `google.rpc.ErrorInfo` of the
+   * `grpc-status-details-bin` trailer gives the error class, SQL state and message parameters;
+   * when it carries an `errorId`, FetchErrorDetails supplies the full message and cause chain.
+   */
+  async convertError(e: unknown): Promise<Error> {
+    if (!isServiceError(e)) return e instanceof Error ? e : new ProtocolError({ message: String(e) });
+    const code = codeName(e.code);
+    const raw = e.metadata?.get("grpc-status-details-bin")?.[0];
+    const info = raw instanceof Buffer ? findErrorInfo(decodeRpcStatus(raw)) : undefined;
+    if (info === undefined) {
+      if (e.code === grpc.status.UNAUTHENTICATED || e.code === grpc.status.PERMISSION_DENIED) {
+        return new SparkAuthenticationError({ url: this.displayUrl, grpcCode: code, detail: e.details, cause: e });
+      }
+      if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED) {
+        return new SparkConnectionError({ url: this.displayUrl, grpcCode: code, detail: e.details, cause: e });
+      }
+      return new SparkServerError({ grpcCode: code, serverMessage: e.details, cause: e });
+    }
+    const md = info.metadata;
+    let messageParameters: Record<string, string> = {};
+    if (md.messageParameters) {
+      try {
+        messageParameters = JSON.parse(md.messageParameters) as Record<string, string>;
+      } catch {
+        messageParameters = {};
+      }
+    }
+    const init = {
+      grpcCode: code,
+      errorClass: md.errorClass,
+      sqlState: md.sqlState,
+      messageParameters,
+      serverMessage: e.details,
+      errorId: md.errorId,
+      causes: [] as ServerErrorCause[],
+      serverStackTrace: md.stackTrace,
+      cause: e,
+    };
+    if (md.errorId) {
+      try {
+        const details = await this.fetchErrorDetails(md.errorId);
+        const chain: ServerErrorCause[] = [];
+        let idx = details.rootErrorIdx;
+        const seen = new Set<number>();
+        while (idx !== undefined && !seen.has(idx) && details.errors[idx] !== undefined) {
+          seen.add(idx);
+          const err = details.errors[idx] as pb.FetchErrorDetailsResponse_Error;
+          chain.push({
+            errorTypeHierarchy: err.errorTypeHierarchy,
+            message: err.message,
+            errorClass: err.sparkThrowable?.errorClass,
+            sqlState: err.sparkThrowable?.sqlState,
+            messageParameters: err.sparkThrowable?.messageParameters ?? {},
+          });
+          if (idx === details.rootErrorIdx && err.stackTrace.length > 0) {
+            init.serverStackTrace = err.stackTrace
+              .map((s) => `  at ${s.declaringClass}.${s.methodName}(${s.fileName ?? "Unknown Source"}:${s.lineNumber})`)
+              .join("\n");
+          }
+          idx = err.causeIdx;
+        }
+        const root = chain[0];
+        if (root !== undefined) {
+          init.causes = chain;
+          init.serverMessage = root.message;
+          init.errorClass = root.errorClass ?? init.errorClass;
+          init.sqlState = root.sqlState ?? init.sqlState;
+          if (Object.keys(root.messageParameters).length > 0) init.messageParameters = { ...root.messageParameters };
+        }
+      } catch {
+        // The details cache may have expired; the ErrorInfo alone is still a complete error.
+      }
+    }
+    return new SparkServerError(init);
+  }
+}
+
+/** Waits the backoff for `attempt` (0-based) with full jitter; rejects with InterruptedError on abort. */
+export function backoff(policy: RetryPolicy, attempt: number, signal?: AbortSignal): Promise<void> {
+  const cap = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** attempt);
+  const ms = cap / 2 + Math.random() * (cap / 2);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new InterruptedError({ message: "cancelled while waiting to retry" }));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Decodes one `ArrowBatch` (an Arrow IPC stream) and checks its row count and start offset. */
+export function decodeArrowBatch(batch: pb.ExecutePlanResponse_ArrowBatch, rowsSoFar: bigint): arrow.RecordBatch[] {
+  if (batch.startOffset !== undefined && batch.startOffset !== rowsSoFar) {
+    throw new ProtocolError({
+      message: `Arrow batch starts at row ${batch.startOffset} but ${rowsSoFar} rows were received before it`,
+    });
+  }
+  const reader = arrow.RecordBatchReader.from(batch.data);
+  const out: arrow.RecordBatch[] = [];
+  let n = 0;
+  for (const b of reader) {
+    out.push(b);
+    n += b.numRows;
+  }
+  if (BigInt(n) !== batch.rowCount) {
+    throw new ProtocolError({ message: `Arrow batch announced ${batch.rowCount} rows but contained ${n}` });
+  }
+  return out;
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from "node:crypto";
+import { userInfo } from "node:os";
+import { create } from "@bufbuild/protobuf";
+import type * as arrow from "apache-arrow";
+import * as pb from "#connect-proto";
+import { type ClientSettings, DEFAULT_RETRY, SparkConnectClient } from "./client.ts";
+import type { ColumnOrValue } from "./column.ts";
+import { DEFAULT_REMOTE, parseConnectionUrl } from "./connection-url.ts";
+import { DataFrame } from "./data-frame.ts";
+import { DataFrameReader } from "./data-frame-reader.ts";
+import type { StructType } from "./data-types.ts";
+import { PlanError } from "./errors.ts";
+import type { RetryPolicy } from "./execution.ts";
+import { buildLocalRelation, type LocalData, type LocalSchema } from "./local-relation.ts";
+import { RuntimeConfig } from "./runtime-config.ts";
+
+const CLIENT_VERSION = "0.1.0";
+
+/**
+ * Builds a SparkSession. PySpark equivalent: `SparkSession.builder`.
+ *
+ * ```ts
+ * const spark = SparkSession.builder.remote("sc://localhost:15002").config("spark.sql.shuffle.partitions", 4).getOrCreate();
+ * ```
+ *
+ * `getOrCreate()` is synchronous and makes no RPC; the first action connects. The URL is the
+ * one given to `remote()`, else the `SPARK_REMOTE` environment variable, else
+ * `sc://localhost:15002` — the builder is the library's edge, the only place that reads the
+ * environment.
+ */
+export class SparkSessionBuilder {
+  private url: string | undefined;
+  private readonly confs = new Map<string, string>();
+  private retry: RetryPolicy = DEFAULT_RETRY;
+
+  /** The Spark Connect URL, `sc://host:port/;token=...;use_ssl=true;user_id=...;session_id=...`. */
+  remote(url: string): this {
+    this.url = url;
+    return this;
+  }
+
+  /** A runtime SQL config applied when the session first talks to the server. */
+  config(key: string, value: string | number | boolean): this;
+  config(pairs: Record<string, string | number | boolean>): this;
+  config(keyOrPairs: string | Record<string, string | number | boolean>, value?: string | number | boolean): this {
+    if (typeof keyOrPairs === "string") {
+      if (value === undefined) throw new PlanError({ message: `builder.config(${keyOrPairs}) needs a value` });
+      this.confs.set(keyOrPairs, String(value));
+    } else for (const [k, v] of Object.entries(keyOrPairs)) this.confs.set(k, String(v));
+    return this;
+  }
+
+  /** `spark.app.name`. PySpark: `builder.appName`. */
+  appName(name: string): this {
+    return this.config("spark.app.name", name);
+  }
+
+  /** Transient-failure retry policy (UNAVAILABLE, dropped streams); default 6 retries, 100 ms .. 5 s. */
+  retryPolicy(policy: Partial<RetryPolicy>): this {
+    this.retry = { ...this.retry, ...policy };
+    return this;
+  }
+
+  private resolveUrl(): string {
+    return this.url ?? process.env.SPARK_REMOTE ?? DEFAULT_REMOTE;
+  }
+
+  /** The active session for the same URL if there is one, otherwise a new session. */
+  getOrCreate(): SparkSession {
+    const url = this.resolveUrl();
+    const active = SparkSession.active;
+    if (active !== undefined && !active.isStopped && active.remoteUrl === url) {
+      active.applyBuilderConf(this.confs);
+      return active;
+    }
+    return this.create();
+  }
+
+  /** Always a new session (new session id unless the URL names one). PySpark: `builder.create()`. */
+  create(): SparkSession {
+    const url = this.resolveUrl();
+    const conn = parseConnectionUrl(url);
+    let userId = conn.userId;
+    if (userId === undefined) {
+      try {
+        userId = userInfo().username;
+      } catch {
+        userId = "orchard";
+      }
+    }
+    const settings: ClientSettings = {
+      url: conn,
+      sessionId: conn.sessionId ?? randomUUID(),
+      userId,
+      clientType:
+        conn.userAgent ??
+        `orchard/${CLIENT_VERSION} spark-connect-ts node/${process.versions.node} os/${process.platform}`,
+      retry: this.retry,
+    };
+    const session = new SparkSession(new SparkConnectClient(settings), url);
+    session.applyBuilderConf(this.confs);
+    SparkSession.active = session;
+    return session;
+  }
+}
+
+/**
+ * The entry point: a Spark Connect session on a remote Spark server. PySpark equivalent:
+ * `pyspark.sql.connect.session.SparkSession`. Transformations are synchronous; everything that
+ * talks to the server (`version()`, `conf.*`, DataFrame actions, `stop()`) is async.
+ */
+export class SparkSession {
+  /** The most recently created session (PySpark: `SparkSession.getActiveSession()`). */
+  static active: SparkSession | undefined;
+
+  /** A new builder. */
+  static get builder(): SparkSessionBuilder {
+    return new SparkSessionBuilder();
+  }
+
+  readonly client: SparkConnectClient;
+  /** The session's runtime configuration. PySpark: `spark.conf`. */
+  readonly conf: RuntimeConfig;
+  /** The URL the session was built from (may contain a token: never print it; use `client.displayUrl`). */
+  readonly remoteUrl: string;
+  private planIds = 0n;
+  private stopped = false;
+  private pendingConf: Map<string, string> | undefined;
+
+  constructor(client: SparkConnectClient, remoteUrl: string) {
+    this.client = client;
+    this.remoteUrl = remoteUrl;
+    this.conf = new RuntimeConfig(client);
+    client.setInitializer(() => this.flushBuilderConf());
+  }
+
+  get sessionId(): string {
+    return this.client.sessionId;
+  }
+
+  get userId(): string {
+    return this.client.userId;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** @internal Builder configs, sent before the first RPC. */
+  applyBuilderConf(confs: ReadonlyMap<string, string>): void {
+    if (confs.size === 0) return;
+    this.pendingConf = new Map([...(this.pendingConf ?? []), ...confs]);
+  }
+
+  private async flushBuilderConf(): Promise<pb.ConfigRequest_Operation | undefined> {
+    const pending = this.pendingConf;
+    this.pendingConf = undefined;
+    if (pending === undefined || pending.size === 0) return undefined;
+    return create(pb.ConfigRequest_OperationSchema, {
+      opType: {
+        case: "set",
+        value: create(pb.ConfigRequest_SetSchema, {
+          pairs: [...pending].map(([key, value]) => create(pb.KeyValueSchema, { key, value })),
+        }),
+      },
+    });
+  }
+
+  /** The next plan id of this session (ids tag plan nodes so column references can name them). */
+  nextPlanId(): bigint {
+    const id = this.planIds;
+    this.planIds += 1n;
+    return id;
+  }
+
+  /** The server's Spark version, e.g. `4.1.1`. PySpark: `spark.version`. */
+  async version(): Promise<string> {
+    const res = await this.client.analyze({
+      case: "sparkVersion",
+      value: create(pb.AnalyzePlanRequest_SparkVersionSchema),
+    });
+    if (res.result.case !== "sparkVersion") throw new PlanError({ message: "the server's answer holds no version" });
+    return res.result.value.version;
+  }
+
+  /** Reads data sources. PySpark: `spark.read`. */
+  get read(): DataFrameReader {
+    return new DataFrameReader(this);
+  }
+
+  /**
+   * A DataFrame over a SQL query; `args` binds `:name` (object) or `?` (array) parameters.
+   * Lazy: the query (DDL included) runs at the first action. PySpark: `spark.sql`.
+   */
+  sql(query: string, args?: Record<string, unknown> | unknown[]): DataFrame {
+    return DataFrame.fromSql(this, query, args as Record<string, ColumnOrValue> | ColumnOrValue[] | undefined);
+  }
+
+  /** One `id` bigint column; `range(n)` is 0..n-1. PySpark: `spark.range`. */
+  range(start: number | bigint, end?: number | bigint, step?: number | bigint, numPartitions?: number): DataFrame {
+    return DataFrame.fromRange(this, start, end, step, numPartitions);
+  }
+
+  /** A table or view by name. PySpark: `spark.table`. */
+  table(name: string): DataFrame {
+    return new DataFrame(
+      this,
+      create(pb.RelationSchema, {
+        relType: {
+          case: "read",
+          value: create(pb.ReadSchema, {
+            readType: { case: "namedTable", value: create(pb.Read_NamedTableSchema, { unparsedIdentifier: name }) },
+          }),
+        },
+      }),
+    );
+  }
+
+  /**
+   * A DataFrame from local data: plain objects (keys are columns), arrays (positional, columns
+   * `_1`, `_2`, ... unless named), Rows, or an Apache Arrow table. `schema` is a StructType, a
+   * DDL string (`"id bigint, name string"`) or column names; without types, each column gets the
+   * narrowest exact Spark type of its values (see docs/types.md). Sent as an Arrow IPC
+   * `LocalRelation` (at most LOCAL_RELATION_MAX_BYTES). PySpark: `spark.createDataFrame`.
+   */
+  createDataFrame(
+    data: Record<string, unknown>[] | unknown[][] | arrow.Table,
+    schema?: StructType | string | string[],
+  ): DataFrame {
+    const local = buildLocalRelation(data as LocalData, schema as LocalSchema | undefined);
+    return new DataFrame(this, create(pb.RelationSchema, { relType: { case: "localRelation", value: local } }));
+  }
+
+  /** Interrupts every running operation of the session. PySpark: `spark.interruptAll()`. */
+  interruptAll(): Promise<string[]> {
+    return this.client.interruptAll();
+  }
+
+  /** Interrupts the operations tagged `tag` (see ExecuteOptions.tags). PySpark: `spark.interruptTag`. */
+  interruptTag(tag: string): Promise<string[]> {
+    return this.client.interruptTag(tag);
+  }
+
+  /** Interrupts one operation. PySpark: `spark.interruptOperation`. */
+  interruptOperation(operationId: string): Promise<string[]> {
+    return this.client.interruptOperation(operationId);
+  }
+
+  /** Releases the server session (ReleaseSession) and closes the channel. Idempotent. PySpark: `spark.stop()`. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (SparkSession.active === this) SparkSession.active = undefined;
+    await this.client.close();
+  }
+}
