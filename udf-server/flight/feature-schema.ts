@@ -54,28 +54,29 @@ function validity(n: number, isValid: (i: number) => boolean): { bitmap: Uint8Ar
   return { bitmap, nullCount };
 }
 
-function bytesColumn<T extends Utf8 | Binary>(type: T, values: ReadonlyArray<Uint8Array | null>) {
+function packBytes(values: ReadonlyArray<Uint8Array | null>) {
   const n = values.length;
-  const offsets = new Int32Array(n + 1);
+  const valueOffsets = new Int32Array(n + 1);
   let total = 0;
   for (let i = 0; i < n; i++) {
     total += values[i]?.length ?? 0;
-    offsets[i + 1] = total;
+    valueOffsets[i + 1] = total;
   }
   const data = new Uint8Array(total);
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (v) data.set(v, offsets[i]);
+    if (v) data.set(v, valueOffsets[i]);
   }
   const { bitmap, nullCount } = validity(n, (i) => values[i] !== null);
-  return makeData({ type, length: n, nullCount, nullBitmap: bitmap, valueOffsets: offsets, data });
+  return { length: n, nullCount, nullBitmap: bitmap, valueOffsets, data };
+}
+
+function binaryColumn(values: ReadonlyArray<Uint8Array | null>) {
+  return makeData({ type: new Binary(), ...packBytes(values) });
 }
 
 function utf8Column(values: ReadonlyArray<string | null>) {
-  return bytesColumn(
-    new Utf8(),
-    values.map((v) => (v === null ? null : encoder.encode(v))),
-  );
+  return makeData({ type: new Utf8(), ...packBytes(values.map((v) => (v === null ? null : encoder.encode(v)))) });
 }
 
 function int32Column(values: ReadonlyArray<number | null>) {
@@ -114,7 +115,7 @@ export function makeInputBatch(
   ids: ReadonlyArray<string | null>,
   contents: ReadonlyArray<Uint8Array | null>,
 ): RecordBatch {
-  return batchOf(inputSchema, ids.length, [utf8Column(ids), bytesColumn(new Binary(), contents)]);
+  return batchOf(inputSchema, ids.length, [utf8Column(ids), binaryColumn(contents)]);
 }
 
 /** Builds an output batch from rows. */
