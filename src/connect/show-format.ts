@@ -33,7 +33,9 @@ const META: Record<string, string> = {
 
 /** Escapes control characters that would break the table, as Spark does (`\n` -> `\\n`, ...). */
 export function escapeMetaCharacters(s: string): string {
-  return s.replace(/[\n\r\t\f\b\u000B\u0007]/g, (c) => META[c] ?? c);
+  let out = "";
+  for (const c of s) out += META[c] ?? c;
+  return out;
 }
 
 function truncateTo(layout: ShowLayout): number {

@@ -1,0 +1,93 @@
+import { create } from "@bufbuild/protobuf";
+import * as pb from "#connect-proto";
+import { Column, columnExpression, functionExpression } from "./column.ts";
+import { countAllExpression, DataFrame } from "./data-frame.ts";
+import { PlanError } from "./errors.ts";
+
+/**
+ * Rows grouped by `DataFrame.groupBy` (or `rollup`/`cube`), waiting for aggregates
+ * (PySpark: `pyspark.sql.GroupedData`). Every method returns a new DataFrame.
+ */
+export class GroupedData {
+  private readonly df: DataFrame;
+  private readonly groupingExpressions: readonly pb.Expression[];
+  private readonly groupType: pb.Aggregate_GroupType;
+
+  constructor(df: DataFrame, groupingExpressions: readonly pb.Expression[], groupType: pb.Aggregate_GroupType) {
+    this.df = df;
+    this.groupingExpressions = groupingExpressions;
+    this.groupType = groupType;
+  }
+
+  private aggregate(aggregateExpressions: pb.Expression[]): DataFrame {
+    const session = this.df.sparkSession;
+    return new DataFrame(
+      session,
+      create(pb.RelationSchema, {
+        common: create(pb.RelationCommonSchema, { planId: session.nextPlanId() }),
+        relType: {
+          case: "aggregate",
+          value: create(pb.AggregateSchema, {
+            input: this.df.relation,
+            groupType: this.groupType,
+            groupingExpressions: [...this.groupingExpressions],
+            aggregateExpressions,
+          }),
+        },
+      }),
+    );
+  }
+
+  /**
+   * Aggregates (PySpark `agg`): aggregate Columns (`F.sum("x").alias("total")`), or one object
+   * mapping a column name to an aggregate function name (`{ x: "max", y: "avg" }`).
+   */
+  agg(...exprs: Column[] | [Record<string, string>]): DataFrame {
+    if (exprs.length === 0) throw new PlanError({ message: "agg: give at least one aggregate" });
+    const [firstArg] = exprs;
+    if (exprs.length === 1 && !(firstArg instanceof Column)) {
+      const entries = Object.entries(firstArg as Record<string, string>);
+      if (entries.length === 0) throw new PlanError({ message: "agg: the column -> function map is empty" });
+      return this.aggregate(entries.map(([name, fn]) => functionExpression(fn, [columnExpression(name)])));
+    }
+    for (const e of exprs) {
+      if (!(e instanceof Column)) throw new PlanError({ message: "agg: give Columns or one { column: function } map" });
+    }
+    return this.aggregate((exprs as Column[]).map((c) => c.expr));
+  }
+
+  /** Rows per group, in a column named `count` (PySpark `count`). */
+  count(): DataFrame {
+    return this.aggregate([countAllExpression()]);
+  }
+
+  private numeric(fn: string, cols: string[]): DataFrame {
+    if (cols.length === 0) {
+      throw new PlanError({
+        message: `${fn}: name the columns to aggregate (this client does not infer numeric columns)`,
+      });
+    }
+    return this.aggregate(cols.map((c) => functionExpression(fn, [columnExpression(c)])));
+  }
+
+  /** Sum of each named column per group (PySpark `sum`). */
+  sum(...cols: string[]): DataFrame {
+    return this.numeric("sum", cols);
+  }
+  /** Average of each named column per group (PySpark `avg`). */
+  avg(...cols: string[]): DataFrame {
+    return this.numeric("avg", cols);
+  }
+  /** Alias of {@link avg} (PySpark `mean`). */
+  mean(...cols: string[]): DataFrame {
+    return this.numeric("avg", cols);
+  }
+  /** Minimum of each named column per group (PySpark `min`). */
+  min(...cols: string[]): DataFrame {
+    return this.numeric("min", cols);
+  }
+  /** Maximum of each named column per group (PySpark `max`). */
+  max(...cols: string[]): DataFrame {
+    return this.numeric("max", cols);
+  }
+}
