@@ -1,2 +1,68 @@
-/** orchard's library entry. The Spark Connect client's public API is re-exported here. */
+/**
+ * orchard's library entry: a PySpark-like Spark Connect client for TypeScript.
+ *
+ * ```ts
+ * import { SparkSession, functions as F, col, lit } from "orchard";
+ * const spark = SparkSession.builder.remote("sc://localhost:15002").getOrCreate();
+ * await spark.range(10).where(col("id").gt(lit(3))).groupBy().agg(F.sum("id")).show();
+ * ```
+ */
+
+export type { ExecuteOptions } from "./connect/client.ts";
+export type { CastType, ColumnOrName, ColumnOrValue } from "./connect/column.ts";
+export { Column } from "./connect/column.ts";
+export type { ActionOptions, ExplainMode, JoinHow, SortOptions } from "./connect/data-frame.ts";
+export { DataFrame } from "./connect/data-frame.ts";
+export { DataFrameReader } from "./connect/data-frame-reader.ts";
+export type { OptionValue, SaveMode, WriteShortcutOptions } from "./connect/data-frame-writer.ts";
+export { DataFrameWriter } from "./connect/data-frame-writer.ts";
+export {
+  ArrayType,
+  BinaryType,
+  BooleanType,
+  ByteType,
+  CalendarIntervalType,
+  CharType,
+  DataType,
+  DateType,
+  DayTimeIntervalType,
+  DecimalType,
+  DoubleType,
+  FloatType,
+  IntegerType,
+  LongType,
+  MapType,
+  NullType,
+  ShortType,
+  StringType,
+  StructField,
+  StructType,
+  TimestampNTZType,
+  TimestampType,
+  TimeType,
+  UserDefinedType,
+  VarcharType,
+  VariantType,
+  YearMonthIntervalType,
+} from "./connect/data-types.ts";
+export {
+  InterruptedError,
+  PlanError,
+  ProtocolError,
+  type ServerErrorCause,
+  SparkAuthenticationError,
+  SparkConnectionError,
+  SparkServerError,
+} from "./connect/errors.ts";
+/** Spark SQL functions (PySpark `pyspark.sql.functions`), usually imported as `functions as F`. */
+export * as functions from "./connect/functions.ts";
+export { col, column, expr, lit, when } from "./connect/functions.ts";
+export { GroupedData } from "./connect/grouped-data.ts";
+export type { LiteralValue } from "./connect/literal.ts";
+export type { ExecutionProgress, StageProgress } from "./connect/progress.ts";
+export { Row, RowLayout } from "./connect/row.ts";
+export { RuntimeConfig } from "./connect/runtime-config.ts";
+export { formatRows, formatShowTable, type ShowLayout } from "./connect/show-format.ts";
+export { SparkSession, SparkSessionBuilder } from "./connect/spark-session.ts";
+export { type CalendarInterval, Decimal, DenseMatrix, Timestamp } from "./connect/spark-values.ts";
 export { ConfigError, OrchardError, type OrchardErrorKind, SetupError } from "./errors.ts";
