@@ -46,8 +46,9 @@ export class SparkServerError extends OrchardError {
   readonly serverStackTrace: string | undefined;
 
   constructor(init: SparkServerErrorInit) {
-    const prefix = init.errorClass && !init.serverMessage.includes(init.errorClass) ? `[${init.errorClass}] ` : "";
-    super("server", { message: `${prefix}${init.serverMessage}`, cause: init.cause });
+    const text = init.serverMessage.trim();
+    const prefix = init.errorClass && !text.includes(init.errorClass) ? `[${init.errorClass}] ` : "";
+    super("server", { message: `${prefix}${text}`, cause: init.cause });
     this.grpcCode = init.grpcCode;
     this.errorClass = init.errorClass;
     this.sqlState = init.sqlState;

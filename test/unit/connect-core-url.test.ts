@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { parseConnectionUrl, redactUrl, renderConnectionUrl } from "../../src/connect/connection-url.ts";
+import { ConfigError } from "../../src/errors.ts";
+
+const SID = "8f1f8b5e-4c1e-4c5b-9a57-0d6c2b0e9a11";
+
+describe("parseConnectionUrl", () => {
+  const ok: [string, Partial<ReturnType<typeof parseConnectionUrl>>][] = [
+    ["sc://localhost", { host: "localhost", port: 15002, useSsl: false, token: undefined }],
+    ["sc://localhost:1234", { host: "localhost", port: 1234 }],
+    ["sc://127.0.0.1:15002/", { host: "127.0.0.1", port: 15002 }],
+    ["sc://[::1]:9000", { host: "::1", port: 9000 }],
+    ["sc://[::1]", { host: "::1", port: 15002 }],
+    ["sc://localhost/;token=abc", { token: "abc", useSsl: false }],
+    [
+      "sc://spark.example.com:443/;token=abc;use_ssl=true",
+      { host: "spark.example.com", port: 443, token: "abc", useSsl: true },
+    ],
+    ["sc://h:1/;use_ssl=false", { useSsl: false }],
+    ["sc://h:1/;user_id=alice", { userId: "alice" }],
+    [`sc://h:1/;session_id=${SID}`, { sessionId: SID }],
+    ["sc://h:1/;user_agent=my-app", { userAgent: "my-app" }],
+    ["sc://h:1/;x-trace=on", { headers: { "x-trace": "on" } }],
+    ["sc://h:1;user_id=bob", { userId: "bob", port: 1 }],
+    ["sc://h/;user_id=a%20b", { userId: "a b" }],
+  ];
+  it.each(ok)("parses %s", (url, expected) => {
+    expect(parseConnectionUrl(url)).toMatchObject(expected);
+  });
+
+  const bad: [string, string][] = [
+    ["http://localhost:15002", "remote"],
+    ["sc://", "remote.host"],
+    ["sc://h:0", "remote.port"],
+    ["sc://h:70000", "remote.port"],
+    ["sc://h:abc", "remote.port"],
+    ["sc://h/path", "remote"],
+    ["sc://h/;use_ssl=yes", "remote.use_ssl"],
+    ["sc://h/;session_id=not-a-uuid", "remote.session_id"],
+    ["sc://h/;token=", "remote.token"],
+    ["sc://h/;user_id=", "remote.user_id"],
+    ["sc://h/;novalue", "remote"],
+    ["sc://h/;user_id=a;user_id=b", "remote.user_id"],
+    ["sc://h/;Bad Header=x", "remote.Bad Header"],
+    ["sc://spark.example.com/;token=s3cr3t", "remote.token"],
+    ["sc://10.0.0.5/;token=s3cr3t;use_ssl=false", "remote.token"],
+  ];
+  it.each(bad)("rejects %s naming field %s", (url, field) => {
+    let err: unknown;
+    try {
+      parseConnectionUrl(url);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe(field);
+    expect((err as ConfigError).message).not.toContain("s3cr3t");
+  });
+
+  it("allows a plaintext token only to loopback hosts", () => {
+    for (const host of ["localhost", "127.0.0.1", "127.1.2.3", "[::1]"]) {
+      expect(parseConnectionUrl(`sc://${host}:15002/;token=t`).token).toBe("t");
+    }
+  });
+});
+
+describe("redaction", () => {
+  it("never renders the token", () => {
+    const url = "sc://localhost:15002/;user_id=u;token=TOPSECRET;use_ssl=false";
+    expect(redactUrl(url)).toBe("sc://localhost:15002/;user_id=u;token=<redacted>;use_ssl=false");
+    const rendered = renderConnectionUrl(parseConnectionUrl(url));
+    expect(rendered).not.toContain("TOPSECRET");
+    expect(rendered).toContain("token=<redacted>");
+    expect(rendered).toContain("user_id=u");
+  });
+});
