@@ -564,6 +564,22 @@ export function encodeLocalRows(data: readonly unknown[], schema: StructType): U
 }
 
 /**
+ * Spark reads Arrow dictionary columns as their indices, so dictionary-encoded columns (what
+ * `tableFromArrays` makes of strings) are expanded to plain columns first.
+ */
+function withoutDictionaries(table: arrow.Table): arrow.Table {
+  if (!table.schema.fields.some((f) => arrow.DataType.isDictionary(f.type))) return table;
+  const columns: Record<string, arrow.Vector> = {};
+  table.schema.fields.forEach((f, j) => {
+    const v = table.getChildAt(j) as arrow.Vector;
+    columns[f.name] = arrow.DataType.isDictionary(f.type)
+      ? arrow.vectorFromArray([...v], (f.type as arrow.Dictionary).dictionary)
+      : v;
+  });
+  return new arrow.Table(columns);
+}
+
+/**
  * Builds the `LocalRelation` of `createDataFrame`: Arrow IPC stream bytes plus the Spark schema
  * (JSON form, so nullability, UDTs and metadata survive). Rows are checked against the schema
  * client-side (PlanError naming the column and row); an Arrow table is sent as is.
@@ -572,6 +588,7 @@ export function buildLocalRelation(data: LocalData, schema?: LocalSchema): pb.Lo
   let bytes: Uint8Array;
   let sparkSchema: StructType | undefined;
   if (data instanceof arrow.Table) {
+    data = withoutDictionaries(data);
     bytes = arrow.tableToIPC(data, "stream");
     if (schema !== undefined) {
       sparkSchema =

@@ -70,13 +70,17 @@ export class RuntimeConfig {
     await this.client.config(op({ case: "unset", value: create(pb.ConfigRequest_UnsetSchema, { keys: [key] }) }));
   }
 
-  /** Every explicitly set configuration (optionally only keys starting with `prefix`). PySpark: `spark.conf.getAll`. */
+  /**
+   * Every explicitly set configuration, optionally only keys starting with `prefix`. Keys are
+   * always full names (the server answers a prefixed query with the prefix stripped; it is put
+   * back here). PySpark: `spark.conf.getAll`.
+   */
   async getAll(prefix?: string): Promise<Record<string, string>> {
     const res = await this.client.config(
       op({ case: "getAll", value: create(pb.ConfigRequest_GetAllSchema, prefix === undefined ? {} : { prefix }) }),
     );
     const out: Record<string, string> = {};
-    for (const kv of res.pairs) if (kv.value !== undefined) out[kv.key] = kv.value;
+    for (const kv of res.pairs) if (kv.value !== undefined) out[`${prefix ?? ""}${kv.key}`] = kv.value;
     return out;
   }
 

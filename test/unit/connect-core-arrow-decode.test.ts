@@ -101,17 +101,17 @@ describe("decodeRows: primitive Arrow columns built with apache-arrow", () => {
       data: new Int32Array([19756, -1]),
     });
     const table = new arrow.Table({ t: arrow.makeVector(tz), n: arrow.makeVector(ntz), d: arrow.makeVector(days) });
-    const [a, b] = decodeRows(table);
-    const t = a?.get("t") as Timestamp;
+    const [a, b] = decodeRows(table) as [Row, Row];
+    const t = a.get("t") as Timestamp;
     expect(t).toBeInstanceOf(Timestamp);
     expect(t.epochMicros).toBe(1704164645123456n);
     expect(t.ntz).toBe(false);
     expect(t.toISOString()).toBe("2024-01-02T03:04:05.123456Z");
     expect(t.toDate().toISOString()).toBe("2024-01-02T03:04:05.123Z");
-    expect((a?.get("n") as Timestamp).ntz).toBe(true);
-    expect((b?.get("t") as Timestamp).toISOString()).toBe("1969-12-31T23:59:59.999999Z");
-    expect((a?.get("d") as Date).toISOString()).toBe("2024-02-03T00:00:00.000Z");
-    expect((b?.get("d") as Date).toISOString()).toBe("1969-12-31T00:00:00.000Z");
+    expect((a.get("n") as Timestamp).ntz).toBe(true);
+    expect((b.get("t") as Timestamp).toISOString()).toBe("1969-12-31T23:59:59.999999Z");
+    expect((a.get("d") as Date).toISOString()).toBe("2024-02-03T00:00:00.000Z");
+    expect((b.get("d") as Date).toISOString()).toBe("1969-12-31T00:00:00.000Z");
   });
 });
 
@@ -196,17 +196,17 @@ describe("decodeRows: nested and UDT values (round trip through the LocalRelatio
     expect(decoded[0]?.get("v")).toEqual(Float64Array.from([0, 2, 0, 0, -1]));
     expect(decoded[1]?.get("v")).toEqual(Float64Array.from([3, 4]));
     expect(decoded[2]?.get("v")).toBeNull();
-    const m0 = decoded[0]?.get("mat") as DenseMatrix;
+    const m0 = (decoded[0] as Row).get("mat") as DenseMatrix;
     expect(m0).toBeInstanceOf(DenseMatrix);
     expect(m0.toArray()).toEqual([
       [1, 3],
       [2, 4],
     ]);
-    expect((decoded[1]?.get("mat") as DenseMatrix).toArray()).toEqual([
+    expect(((decoded[1] as Row).get("mat") as DenseMatrix).toArray()).toEqual([
       [9, 0, 0],
       [0, 0, 8],
     ]);
-    expect((decoded[2]?.get("mat") as DenseMatrix).toArray()).toEqual([
+    expect(((decoded[2] as Row).get("mat") as DenseMatrix).toArray()).toEqual([
       [1, 2],
       [3, 4],
     ]);
