@@ -28,7 +28,7 @@ export interface BridgeConfig {
   threads: number | undefined;
   idleExitSeconds: number;
   startTimeoutSeconds: number;
-  /** `<cache>/run`: pid file, log and lock of an auto-started sidecar. */
+  /** `<cache>/run` (or `ORCHARD_RUN_DIR`): pid file, log and lock of an auto-started sidecar. */
   runDir: string;
   cacheDir: string;
 }
@@ -114,7 +114,7 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
     threads: threadsRaw === undefined ? undefined : intFlag("threads", threadsRaw, 1, 1, 256),
     idleExitSeconds: intFlag("idle-exit-seconds", str("idle-exit-seconds"), 900, 0, 30 * 86_400),
     startTimeoutSeconds: intFlag("start-timeout-seconds", str("start-timeout-seconds"), 300, 1, 3600),
-    runDir: join(cacheDir, "run"),
+    runDir: env.ORCHARD_RUN_DIR || join(cacheDir, "run"),
     cacheDir,
   };
 }

@@ -142,7 +142,7 @@ export function handleExchange(call: ServerDuplexStream<FlightData, FlightData>,
   });
 
   call.on("cancelled", () => {
-    ctx.log("exchange cancelled by the client");
+    if (!finished) ctx.log("exchange cancelled by the client");
     finish();
   });
 

@@ -91,8 +91,15 @@ export async function runSidecar(config: SidecarConfig): Promise<number> {
       log(`stopped after ${server.batcher.stats.images} image(s) in ${server.batcher.stats.batches} batch(es)`);
       resolve(SidecarExit.OK);
     };
-    process.once("SIGTERM", () => void stop("SIGTERM"));
-    process.once("SIGINT", () => void stop("SIGINT"));
+    // Repeated SIGTERMs (a manager retrying) leave the drain running; a second Ctrl-C forces.
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => {
+      if (stopping) {
+        log("second SIGINT: exiting without draining");
+        process.exit(130);
+      }
+      void stop("SIGINT");
+    });
     const idleTimer = setInterval(() => {
       if (config.idleExitSeconds > 0 && server.idleMs() > config.idleExitSeconds * 1000) {
         void stop(`idle for ${config.idleExitSeconds} s`);
