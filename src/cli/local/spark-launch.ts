@@ -59,7 +59,8 @@ export function sparkLaunchCommand(
 
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(baseEnv)) {
-    if (value !== undefined && key !== TOKEN_ENV) env[key] = value;
+    // spark-submit refuses to start a server when SPARK_REMOTE (a client setting) is inherited.
+    if (value !== undefined && key !== TOKEN_ENV && key !== "SPARK_REMOTE") env[key] = value;
   }
   env.SPARK_HOME = spec.sparkHome;
   env.SPARK_LOCAL_IP = "127.0.0.1";
