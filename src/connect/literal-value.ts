@@ -27,7 +27,9 @@ export function literalToValue(lit: pb.Expression_Literal): unknown {
     case "array":
       return t.value.elements.map(literalToValue);
     case "specializedArray":
-      return t.value.valueType.case === undefined ? [] : Array.from(t.value.valueType.value.values as ArrayLike<unknown>);
+      return t.value.valueType.case === undefined
+        ? []
+        : Array.from(t.value.valueType.value.values as ArrayLike<unknown>);
     case "struct":
       return structToValue(t.value);
     default:

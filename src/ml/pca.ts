@@ -3,14 +3,14 @@ import type { ActionOptions, DataFrame } from "../connect/data-frame.ts";
 import {
   deleteModels,
   fetchModelAttribute,
+  fitEstimator,
   type MlParams,
   readModel,
   transformWithModel,
-  fitEstimator,
   writeModel,
 } from "../connect/ml-operations.ts";
-import type { DenseMatrix } from "../connect/spark-values.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
+import type { DenseMatrix } from "../connect/spark-values.ts";
 import { MlError } from "./ml-error.ts";
 
 const PCA_CLASS = "org.apache.spark.ml.feature.PCA";

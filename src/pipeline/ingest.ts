@@ -24,7 +24,11 @@ export function labelOf(pathColumn = "path") {
 }
 
 /** Image files as `(path, label, content, length)`; `content` is read only when a later step needs it. */
-export function readImages(spark: SparkSession, { input, extensions }: IngestOptions, paths?: readonly string[]): DataFrame {
+export function readImages(
+  spark: SparkSession,
+  { input, extensions }: IngestOptions,
+  paths?: readonly string[],
+): DataFrame {
   const reader = spark.read
     .format("binaryFile")
     .option("pathGlobFilter", extensionGlob(extensions))

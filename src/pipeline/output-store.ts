@@ -63,7 +63,9 @@ function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore
   return {
     async put(relative, body, contentType) {
       try {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: key(relative), Body: body, ContentType: contentType }));
+        await client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key(relative), Body: body, ContentType: contentType }),
+        );
       } catch (cause) {
         throw new PipelineError({ message: `could not write ${where(relative)}: ${(cause as Error).name}`, cause });
       }

@@ -1,6 +1,6 @@
-import type { ExecutionProgress } from "../connect/progress.ts";
 import { col, size } from "../connect/functions.ts";
 import { persist, unpersist } from "../connect/persistence.ts";
+import type { ExecutionProgress } from "../connect/progress.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { PCAModel } from "../ml/pca.ts";
 import { clusterCores, featurizePartitions } from "./cluster-cores.ts";
@@ -43,7 +43,11 @@ export async function runPipeline(
   const { events, signal } = context;
   const timings: Partial<Record<Step, number>> = {};
   const started = performance.now();
-  const step = async <T>(name: Step, body: (actionOptions: { signal?: AbortSignal; onProgress: (p: ExecutionProgress) => void }) => Promise<T>, detail?: (t: T) => string): Promise<T> => {
+  const step = async <T>(
+    name: Step,
+    body: (actionOptions: { signal?: AbortSignal; onProgress: (p: ExecutionProgress) => void }) => Promise<T>,
+    detail?: (t: T) => string,
+  ): Promise<T> => {
     events?.onStepStart?.(name);
     const t0 = performance.now();
     const out = await body({ ...(signal ? { signal } : {}), onProgress: (p) => events?.onProgress?.(name, p) });
@@ -59,7 +63,9 @@ export async function runPipeline(
       const paths =
         options.samplePerClass === undefined
           ? undefined
-          : (await sampledPaths(spark, ingest, options.samplePerClass).select("path").collect(o)).map((r) => String(r.get(0)));
+          : (await sampledPaths(spark, ingest, options.samplePerClass).select("path").collect(o)).map((r) =>
+              String(r.get(0)),
+            );
       if (paths !== undefined && paths.length === 0) return { images: undefined, filesIn: 0 };
       const images = readImages(spark, ingest, paths);
       return { images, filesIn: paths?.length ?? (await images.select("path").count(o)) };
@@ -67,7 +73,9 @@ export async function runPipeline(
     (r) => `${r.filesIn} images`,
   );
   if (images === undefined || filesIn === 0) {
-    throw new PipelineError({ message: `no images found under ${options.input} (extensions: ${options.extensions.join(", ")})` });
+    throw new PipelineError({
+      message: `no images found under ${options.input} (extensions: ${options.extensions.join(", ")})`,
+    });
   }
 
   const partitions = options.partitions ?? featurizePartitions(filesIn, await clusterCores(spark));
@@ -82,13 +90,18 @@ export async function runPipeline(
       async (o) => {
         const rows = await featurized.count(o);
         const failed = await featurized.where(col("error").isNotNull()).count(o);
-        const first = await featurized.where(col("error").isNull()).select(size(col("features"))).first(o);
+        const first = await featurized
+          .where(col("error").isNull())
+          .select(size(col("features")))
+          .first(o);
         return { rows, failed, featureDim: first === undefined ? 0 : Number(first.get(0)) };
       },
       (r) => `${r.rows} rows, ${r.failed} failed, ${r.featureDim}-d features, ${partitions} tasks`,
     );
     if (rows !== filesIn) {
-      throw new PipelineError({ message: `featurize returned ${rows} rows for ${filesIn} input files: rows were lost` });
+      throw new PipelineError({
+        message: `featurize returned ${rows} rows for ${filesIn} input files: rows were lost`,
+      });
     }
 
     let k: number;
@@ -103,7 +116,11 @@ export async function runPipeline(
       ({ model, k, explainedVariance } = fitted);
     } else {
       const modelUri = options.pcaModel;
-      loaded = await step("pca", () => PCAModel.load(spark, modelUri), (m) => `loaded k=${m.params.k}`);
+      loaded = await step(
+        "pca",
+        () => PCAModel.load(spark, modelUri),
+        (m) => `loaded k=${m.params.k}`,
+      );
       model = loaded;
       k = "k" in options.reduction ? Math.min(options.reduction.k, loaded.params.k) : loaded.params.k;
     }
@@ -133,7 +150,9 @@ export async function runPipeline(
       input: options.input,
       output: options.output,
       counts: { filesIn, rowsOut: options.fitOnly ? 0 : rowsOut, failed },
-      timingsMs: Object.fromEntries(STEPS.filter((s) => timings[s] !== undefined).map((s) => [s, timings[s] as number])),
+      timingsMs: Object.fromEntries(
+        STEPS.filter((s) => timings[s] !== undefined).map((s) => [s, timings[s] as number]),
+      ),
       wallMs,
       imagesPerSecond: filesIn / (wallMs / 1000),
       k,

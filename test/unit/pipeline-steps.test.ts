@@ -38,7 +38,9 @@ describe("featurizeSql", () => {
   it("uses delimited rows on both sides and quotes the bridge command as a SQL string", () => {
     const sql = featurizeSql("v", "node /opt/o'rchard/bridge.mjs");
     expect(sql).toContain("USING 'node /opt/o\\'rchard/bridge.mjs'");
-    expect(sql.match(/ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' NULL DEFINED AS '\\\\N'/g)).toHaveLength(2);
+    expect(
+      sql.match(/ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' NULL DEFINED AS '\\\\N'/g),
+    ).toHaveLength(2);
     expect(sql).toContain("AS (path STRING, features STRING, error STRING, width INT, height INT)");
     expect(sql).toMatch(/FROM v$/);
   });

@@ -1,0 +1,119 @@
+import type { Command } from "commander";
+import { SparkSession } from "../../connect/spark-session.ts";
+import { runPipeline } from "../../pipeline/run-pipeline.ts";
+import type { RunSummary } from "../../pipeline/run-summary.ts";
+import type { CliContext } from "../cli-context.ts";
+import { ensureLocalStack } from "../local-stack.ts";
+import {
+  configForRecord,
+  configFromEnv,
+  type PipelineConfig,
+  parsePipelineConfig,
+  pipelineOptions,
+  readConfigFile,
+  s3Access,
+} from "../pipeline-config.ts";
+import { printSummary, stepLogger } from "../run-output.ts";
+
+type Flavour = "run" | "fit" | "transform";
+
+const DESCRIPTIONS: Record<Flavour, string> = {
+  run: "the whole pipeline: images -> CNN features -> PCA (fitted) -> Parquet, model, run.json",
+  fit: "fit the PCA on the images and save it (pca-model/, run.json); no data/ is written",
+  transform: "project images with a saved PCA model (--pca-model) -> Parquet, run.json",
+};
+
+/** The options `run`, `fit` and `transform` share. */
+function pipelineCommand(program: Command, flavour: Flavour): Command {
+  const cmd = program
+    .command(flavour)
+    .description(DESCRIPTIONS[flavour])
+    .option("--input <uri>", "folder of images: s3a://bucket/prefix, file:///path or a local path")
+    .option("--output <uri>", "output folder (data/, pca-model/, run.json)")
+    .option("--model <name|path>", "CNN served by the sidecar (default efficientnet-lite0)")
+    .option("--sample <n>", "at most n images per class, chosen deterministically")
+    .option("--keep-features", "keep the CNN features in data/ (features array<float>)")
+    .option("--extensions <list>", "comma-separated file extensions to read", (v: string) => v.split(","))
+    .option("--partitions <n>", "featurize tasks (default: from the cluster's cores and the image count)")
+    .option("--overwrite", "replace an existing output folder (default: refuse)")
+    .option("--remote <url>", "Spark Connect URL (default $SPARK_REMOTE or sc://localhost:15002)")
+    .option("--sidecar <host:port>", "the sidecar on each executor node (default 127.0.0.1:8815)")
+    .option("--bridge <command>", "the command Spark's executors run (default: this install's orchard-bridge)")
+    .option(
+      "--s3-endpoint <url>",
+      "S3-compatible endpoint (MinIO); keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+    )
+    .option("--config <file.json>", "read settings from a JSON file (flags win)")
+    .option("--no-start", "never start local Spark or the sidecar; fail if they are not running");
+  if (flavour !== "transform") {
+    cmd
+      .option("--k <n>", "number of principal components")
+      .option("--variance <share>", "keep the fewest components explaining this share of variance (default 0.95)");
+  } else {
+    cmd.requiredOption("--pca-model <uri>", "a PCA model saved by orchard run/fit (Spark ML format)");
+    cmd.option("--k <n>", "keep only the first n components of the model");
+  }
+  return cmd;
+}
+
+/** Flags as the config schema names them. */
+function flagsToConfig(raw: Record<string, unknown>): Record<string, unknown> {
+  const { overwrite, s3Endpoint, config: _config, start: _start, ...rest } = raw;
+  return {
+    ...rest,
+    ...(overwrite ? { mode: "overwrite" } : {}),
+    ...(s3Endpoint ? { s3: { endpoint: s3Endpoint } } : {}),
+  };
+}
+
+/** Parses the command's configuration, makes sure local parts run, runs the pipeline, prints the summary. */
+export async function runPipelineCommand(
+  ctx: CliContext,
+  raw: Record<string, unknown>,
+  flavour: Flavour,
+  { startSpark }: { startSpark: boolean },
+): Promise<RunSummary> {
+  const config: PipelineConfig = parsePipelineConfig({
+    ...(typeof raw.config === "string" ? { file: readConfigFile(raw.config) } : {}),
+    env: configFromEnv(ctx.env),
+    flags: flagsToConfig(raw),
+  });
+  const s3 = s3Access(config);
+  const stack =
+    raw.start === false
+      ? undefined
+      : await ensureLocalStack(
+          {
+            remote: config.remote,
+            sidecar: config.sidecar,
+            model: config.model,
+            startSpark,
+            ...(s3.endpoint && s3.accessKeyId && s3.secretAccessKey
+              ? { s3: { endpoint: s3.endpoint, accessKey: s3.accessKeyId, secretKey: s3.secretAccessKey } }
+              : {}),
+          },
+          ctx,
+        );
+  const spark = SparkSession.builder.remote(config.remote).getOrCreate();
+  try {
+    const summary = await runPipeline(spark, pipelineOptions(config, { fitOnly: flavour === "fit" }), {
+      events: stepLogger(ctx),
+      s3,
+      configForRecord: { command: flavour, ...configForRecord(config) },
+    });
+    printSummary(ctx, summary);
+    return summary;
+  } finally {
+    await spark.stop().catch(() => undefined);
+    await stack?.stop();
+  }
+}
+
+/** `orchard run | fit | transform`. */
+export function registerPipelineCommands(program: Command, ctx: CliContext): void {
+  for (const flavour of ["run", "fit", "transform"] as const) {
+    pipelineCommand(program, flavour).action(async (raw: Record<string, unknown>) => {
+      await runPipelineCommand(ctx, raw, flavour, { startSpark: false });
+    });
+  }
+}
