@@ -1,0 +1,137 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { z } from "zod";
+import { ensureLocalSidecar } from "../../../udf-server/src/manage/ensure-local-sidecar.ts";
+import { processExists, readPidRecord, sidecarRunFiles } from "../../../udf-server/src/manage/run-files.ts";
+import { sidecarStatus } from "../../../udf-server/src/manage/sidecar-status.ts";
+import { stopSidecarProcess } from "../../../udf-server/src/manage/start-sidecar.ts";
+import { DEFAULT_SIDECAR_PORT } from "../../../udf-server/src/server/defaults.ts";
+import { SetupError } from "../../errors.ts";
+import type { CliContext } from "../cli-context.ts";
+import { parseConfig } from "../config-parse.ts";
+import { hostOption, portOption, secondsOption } from "../option-schemas.ts";
+
+const positiveInt = (what: string) => z.coerce.number({ error: what }).int({ error: what }).min(1, { error: what });
+
+export const sidecarStartOptions = z.object({
+  port: portOption.default(DEFAULT_SIDECAR_PORT),
+  host: hostOption.default("127.0.0.1"),
+  model: z.string().min(1, { error: "a catalog model name or a path to an .onnx file" }).default("efficientnet-lite0"),
+  threads: positiveInt("an integer >= 1").optional(),
+  maxBatch: positiveInt("an integer from 1 to 1024").max(1024, { error: "an integer from 1 to 1024" }).default(32),
+  maxWaitMs: z.coerce
+    .number({ error: "an integer >= 0 (ms)" })
+    .int()
+    .min(0, { error: "an integer >= 0 (ms)" })
+    .default(5),
+  idleExit: z.coerce.number({ error: "an integer >= 0 (s)" }).int().min(0, { error: "an integer >= 0 (s)" }).default(0),
+  timeout: secondsOption.default(300),
+});
+
+export const sidecarPortOptions = z.object({
+  port: portOption.default(DEFAULT_SIDECAR_PORT),
+  json: z.boolean().default(false),
+});
+
+/** `orchard sidecar start|stop|status`: the local featurizing sidecar (Arrow Flight, one per node). */
+export function registerSidecarCommand(program: Command, ctx: CliContext): void {
+  const sidecar = program
+    .command("sidecar")
+    .description("start, stop or inspect the local featurizing sidecar (Arrow Flight, one warm model per node)");
+
+  sidecar
+    .command("start")
+    .description(`start the sidecar on loopback (detached; pid file and log in ${ctx.runDir})`)
+    .option("--port <n>", `Flight port (default ${DEFAULT_SIDECAR_PORT})`)
+    .option("--host <addr>", "address to bind (default 127.0.0.1)")
+    .option("--model <name|path>", "catalog model name or .onnx path (default efficientnet-lite0)")
+    .option("--threads <n>", "ONNX Runtime threads (default: all cores)")
+    .option("--max-batch <n>", "largest batch across streams (default 32)")
+    .option("--max-wait-ms <n>", "longest wait for a batch to fill (default 5)")
+    .option("--idle-exit <seconds>", "exit after this long without work (default 0 = never)")
+    .option("--timeout <seconds>", "how long to wait for start-up (default 300)")
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseConfig(sidecarStartOptions, raw);
+      const files = sidecarRunFiles(ctx.runDir, opts.port);
+      const { started, address } = await ensureLocalSidecar({
+        host: opts.host,
+        port: opts.port,
+        runDir: ctx.runDir,
+        timeoutMs: opts.timeout * 1000,
+        log: (m) => ctx.err(m),
+        start: {
+          model: opts.model,
+          maxBatch: opts.maxBatch,
+          cacheDir: ctx.layout.cacheRoot,
+          idleExitSeconds: opts.idleExit,
+          extraArgs: ["--max-wait-ms", String(opts.maxWaitMs)],
+          ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+        },
+      });
+      const record = readPidRecord(files.pidFile);
+      ctx.out(
+        started
+          ? `sidecar started: ${address} (pid ${record?.pid ?? "?"}, model ${record?.model ?? opts.model})`
+          : `a sidecar already answers at ${address}${record ? ` (pid ${record.pid})` : ""}`,
+      );
+      ctx.out(`log: ${files.logFile}`);
+      ctx.out(`use it: ORCHARD_SIDECAR=${address}; stop it: orchard sidecar stop --port ${opts.port}`);
+    });
+
+  sidecar
+    .command("stop")
+    .description("stop the local sidecar on a port (exactly the process in its pid file; drains in-flight work)")
+    .option("--port <n>", `Flight port (default ${DEFAULT_SIDECAR_PORT})`)
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseConfig(sidecarPortOptions, raw);
+      const { pidFile } = sidecarRunFiles(ctx.runDir, opts.port);
+      const record = readPidRecord(pidFile);
+      if (!record || !processExists(record.pid) || !isSidecarProcess(record.pid)) {
+        ctx.out(`no local sidecar started by orchard on port ${opts.port}`);
+        return;
+      }
+      const { forced } = await stopSidecarProcess(record.pid);
+      ctx.out(
+        `stopped the sidecar on port ${opts.port} (pid ${record.pid}${forced ? ", forced after the grace period" : ""})`,
+      );
+    });
+
+  sidecar
+    .command("status")
+    .description("show whether a sidecar answers on a port, with its model and load (exit code 3 when none does)")
+    .option("--port <n>", `Flight port (default ${DEFAULT_SIDECAR_PORT})`)
+    .option("--json", "print the status as JSON")
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseConfig(sidecarPortOptions, raw);
+      const files = sidecarRunFiles(ctx.runDir, opts.port);
+      const record = readPidRecord(files.pidFile);
+      const status = await sidecarStatus(record?.address ?? `127.0.0.1:${opts.port}`);
+      if (opts.json) ctx.out(JSON.stringify({ port: opts.port, pidFile: record ?? null, ...status }));
+      if (!status.reachable) {
+        throw new SetupError({
+          component: "sidecar",
+          message: `no sidecar answers on port ${opts.port} (start one with: orchard sidecar start --port ${opts.port})`,
+        });
+      }
+      if (!opts.json) {
+        const { health, info } = status;
+        ctx.out(`running: ${status.address} (pid ${health?.pid}, up ${health?.uptimeSeconds} s)`);
+        ctx.out(
+          `model: ${info?.model} ${info?.version} (input ${info?.inputSize.join("x")}, ${info?.featureDim} features, ${info?.threads} threads)`,
+        );
+        ctx.out(
+          `batching: max ${info?.batching.maxBatch} images, wait ${info?.batching.maxWaitMs} ms; now ${health?.activeExchanges} exchange(s), ${health?.queued} queued; served ${health?.images} image(s) in ${health?.batches} batch(es)`,
+        );
+        if (record) ctx.out(`log: ${files.logFile}`);
+      }
+    });
+}
+
+/** Only signal a pid that is still an orchard sidecar (pids get reused). */
+function isSidecarProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("orchard-sidecar");
+  } catch {
+    return false;
+  }
+}
