@@ -82,14 +82,14 @@ describe("sidecar on the bad/odd input corpus over Flight", () => {
   it("answers every row, in one batch and one row per batch, and stays healthy", async () => {
     const [whole] = await exchange(client, [corpus]);
     expect(whole).toHaveLength(corpus.length);
-    corpus.forEach((c, i) => check(c, whole?.[i]));
+    for (const [i, c] of corpus.entries()) check(c, whole?.[i]);
 
     const single = await exchange(
       client,
       corpus.map((c) => [c]),
     );
     expect(single.map((b) => b.length)).toEqual(corpus.map(() => 1));
-    corpus.forEach((c, i) => check(c, single[i]?.[0]));
+    for (const [i, c] of corpus.entries()) check(c, single[i]?.[0]);
 
     const status = await sidecarStatus(sidecar.address);
     expect(status.reachable).toBe(true);
@@ -124,7 +124,7 @@ describe("sidecar on the bad/odd input corpus over Flight", () => {
     expect((await failed)?.details).toMatch(/input schema must be \(id utf8, content binary\)/);
 
     const [again] = await exchange(client, [corpus.slice(0, 3)]);
-    corpus.slice(0, 3).forEach((c, i) => check(c, again?.[i]));
+    for (const [i, c] of corpus.slice(0, 3).entries()) check(c, again?.[i]);
     expect((await sidecarStatus(sidecar.address)).health?.status).toBe("ok");
   });
 });
