@@ -537,6 +537,9 @@ export function fromProtoDataType(t: pb.DataType): DataType {
         ),
       );
     case "udt":
+      // The server omits sqlType for UDTs it knows by class (Spark ML's VectorUDT, MatrixUDT).
+      if (k.value.sqlType === undefined && k.value.jvmClass === VECTOR_UDT_CLASS) return vectorUDT();
+      if (k.value.sqlType === undefined && k.value.jvmClass === MATRIX_UDT_CLASS) return matrixUDT();
       return new UserDefinedType(
         k.value.jvmClass ?? k.value.type,
         requireChild(k.value.sqlType, "udt sqlType"),
