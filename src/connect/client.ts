@@ -403,7 +403,7 @@ export class SparkConnectClient {
     );
   }
 
-  /** ReleaseSession, then closes the channel. Idempotent. */
+  /** ReleaseSession, then closes the channel. Idempotent; an unreachable or refusing server is not an error here. */
   async close(): Promise<void> {
     if (this.closed) return;
     try {
@@ -418,7 +418,9 @@ export class SparkConnectClient {
         }),
       );
     } catch (e) {
-      if (!(isServiceError(e) && e.code === grpc.status.UNAVAILABLE)) throw await this.convertError(e);
+      // A server that is gone, or refuses the credentials, holds no session to release.
+      const benign = [grpc.status.UNAVAILABLE, grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED];
+      if (!(isServiceError(e) && benign.includes(e.code))) throw await this.convertError(e);
     } finally {
       this.closed = true;
       this.channel.close();

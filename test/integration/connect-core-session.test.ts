@@ -177,17 +177,17 @@ describe("type round trip: createDataFrame -> Spark -> collect", () => {
 
   it("Spark computes on the values exactly (server-side arithmetic on decimal, long, timestamp)", async () => {
     await spark.createDataFrame([full], schema).createOrReplaceTempView("orchard_types");
-    const [row] = await spark
+    const [row] = (await spark
       .sql(
         "SELECT cast(dec AS string) AS decs, i64 - 1 AS l, unix_micros(ts) AS us, date_add(d, 1) AS d1, length(bin) AS n, m['a'] AS ma FROM orchard_types",
       )
-      .collect();
-    expect(row?.get("decs")).toBe("12345678901234567890.123456789012345678");
-    expect(row?.get("l")).toBe(2n ** 63n - 2n);
-    expect(row?.get("us")).toBe(1704164645123456n);
-    expect((row?.get("d1") as Date).toISOString()).toBe("2000-01-01T00:00:00.000Z");
-    expect(row?.get("n")).toBe(4);
-    expect(row?.get("ma")).toBe(1);
+      .collect()) as [Row];
+    expect(row.get("decs")).toBe("12345678901234567890.123456789012345678");
+    expect(row.get("l")).toBe(2n ** 63n - 2n);
+    expect(row.get("us")).toBe(1704164645123456n);
+    expect((row.get("d1") as Date).toISOString()).toBe("2000-01-01T00:00:00.000Z");
+    expect(row.get("n")).toBe(4);
+    expect(row.get("ma")).toBe(1);
   });
 
   it("inferred types are the narrowest exact ones", async () => {
