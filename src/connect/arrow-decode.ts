@@ -14,7 +14,8 @@ import { Row, RowLayout } from "./row.ts";
 import { type CalendarInterval, Decimal, DenseMatrix, Timestamp } from "./spark-values.ts";
 
 /**
- * Arrow -> JS values, following the type contract in docs/types.md:
+ * Arrow -> JS values, following the type contract in
+ * [docs/types.md](../../docs/types.md):
  *
  * | Spark type | JS value |
  * | --- | --- |

@@ -30,7 +30,7 @@ export class RowLayout {
  *   decoded (bigint, Decimal, Timestamp, Map, ...); `row.toJSON()` gives a JSON-safe object
  *   (see docs/types.md for the JSON forms).
  *
- * Value types follow the type contract in docs/types.md.
+ * Value types follow the type contract in [docs/types.md](../../docs/types.md).
  */
 export class Row implements Iterable<unknown> {
   readonly layout: RowLayout;
