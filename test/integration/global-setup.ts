@@ -5,6 +5,7 @@ import { freePort } from "../../src/cli/local/ports.ts";
 import { ensureBucket, s3Client } from "../../src/cli/local/s3-objects.ts";
 import { randomS3Credentials, startLocalS3 } from "../../src/cli/local/s3-server.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
+import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 import type { ProvidedS3 } from "./helpers/provided.ts";
 import { TEST_LOG_DIR } from "./helpers/test-paths.ts";
 
@@ -17,7 +18,7 @@ const TEST_BUCKET = "orchard-test";
  *   `ORCHARD_S3_BUCKET`) when set, else a local MinIO on a free port with random credentials;
  * - Spark: `SPARK_REMOTE` when set (it must then reach that S3 store itself), else a local
  *   Spark Connect server on a free port (never 15002), configured for the S3 store;
- * - the sidecar (see the marked place below).
+ * - the sidecar: `ORCHARD_SIDECAR` (host:port) when set, else one started on a free port.
  * Tears down exactly what it started, also when a later start-up fails.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -53,7 +54,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
       project.provide("sparkRemote", spark.remote);
     }
 
-    // ---- sidecar: started here once udf-server/ provides `startSidecar` (ORCHARD_SIDECAR overrides). ----
+    // The sidecar the Spark executors' bridges talk to (ORCHARD_SIDECAR: use a running one).
+    const givenSidecar = process.env.ORCHARD_SIDECAR;
+    if (givenSidecar) {
+      project.provide("sidecar", givenSidecar);
+    } else {
+      const sidecar = await startSidecar({
+        port: await freePort(),
+        logFile: join(TEST_LOG_DIR, "sidecar.log"),
+        idleExitSeconds: 0,
+      });
+      stops.push({ name: "sidecar", stop: () => sidecar.stop() });
+      console.log(`[global-setup] sidecar ${sidecar.address} up (pid ${sidecar.pid})`);
+      project.provide("sidecar", sidecar.address);
+    }
   } catch (err) {
     await teardown();
     throw err;

@@ -14,5 +14,7 @@ declare module "vitest" {
     sparkRemote: string;
     /** The shared S3 store; the shared Spark server is configured for it (s3a://bucket/...). */
     s3: ProvidedS3;
+    /** `host:port` of the shared sidecar (real model), the one the pipeline's bridge talks to. */
+    sidecar: string;
   }
 }
