@@ -65,4 +65,5 @@ export { RuntimeConfig } from "./connect/runtime-config.ts";
 export { formatRows, formatShowTable, type ShowLayout } from "./connect/show-format.ts";
 export { SparkSession, SparkSessionBuilder } from "./connect/spark-session.ts";
 export { type CalendarInterval, Decimal, DenseMatrix, Timestamp } from "./connect/spark-values.ts";
+export { type FrameBound, Window, WindowSpec } from "./connect/window.ts";
 export { ConfigError, OrchardError, type OrchardErrorKind, SetupError } from "./errors.ts";

@@ -3,6 +3,7 @@ import * as pb from "#connect-proto";
 import { DataType, toProtoDataType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import { isLiteralValue, type LiteralValue, literalExpression } from "./literal.ts";
+import type { WindowSpec } from "./window.ts";
 
 /** A column given by name (`"a"`, `"t.a"`, `"*"`) or as a {@link Column}: PySpark's `ColumnOrName`. */
 export type ColumnOrName = Column | string;
@@ -58,6 +59,22 @@ export function columnExpression(c: ColumnOrName): pb.Expression {
   if (c instanceof Column) return c.expr;
   if (typeof c === "string") return attributeExpression(c);
   throw new PlanError({ message: `expected a Column or a column name, got ${typeof c}` });
+}
+
+/** A sort-order expression: Columns that already are sort orders stay; others sort asc (nulls first) or desc (nulls last). */
+export function sortOrderExpression(c: ColumnOrName, ascending: boolean): pb.Expression {
+  const e = columnExpression(c);
+  if (e.exprType.case === "sortOrder") return e;
+  return create(pb.ExpressionSchema, {
+    exprType: {
+      case: "sortOrder",
+      value: create(pb.Expression_SortOrderSchema, {
+        child: e,
+        direction: ascending ? SortDirection.ASCENDING : SortDirection.DESCENDING,
+        nullOrdering: ascending ? NullOrdering.SORT_NULLS_FIRST : NullOrdering.SORT_NULLS_LAST,
+      }),
+    },
+  });
 }
 
 /** The expression of a Column, or of a plain value as a literal. */
@@ -317,6 +334,11 @@ export class Column {
       throw new PlanError({ message: `${method}() cannot be applied once otherwise() has been applied` });
     }
     return e.value.arguments;
+  }
+
+  /** This window function or aggregate evaluated over a window (PySpark `over`). */
+  over(window: WindowSpec): Column {
+    return new Column(window.windowExpression(this.expr));
   }
 
   private sortOrder(direction: pb.Expression_SortOrder_SortDirection, nulls: pb.Expression_SortOrder_NullOrdering) {

@@ -10,6 +10,7 @@ import {
   type ColumnOrValue,
   columnExpression,
   functionExpression,
+  sortOrderExpression,
   sqlExpression,
   valueExpression,
 } from "./column.ts";
@@ -794,24 +795,6 @@ export class DataFrame {
   get write(): DataFrameWriter {
     return new DataFrameWriter(this);
   }
-}
-
-/** A sort-order expression: Columns that already are sort orders stay; others sort asc (nulls first) or desc (nulls last). */
-export function sortOrderExpression(c: ColumnOrName, ascending: boolean): pb.Expression {
-  const e = columnExpression(c);
-  if (e.exprType.case === "sortOrder") return e;
-  const SortDirection = pb.Expression_SortOrder_SortDirection;
-  const NullOrdering = pb.Expression_SortOrder_NullOrdering;
-  return create(pb.ExpressionSchema, {
-    exprType: {
-      case: "sortOrder",
-      value: create(pb.Expression_SortOrderSchema, {
-        child: e,
-        direction: ascending ? SortDirection.ASCENDING : SortDirection.DESCENDING,
-        nullOrdering: ascending ? NullOrdering.SORT_NULLS_FIRST : NullOrdering.SORT_NULLS_LAST,
-      }),
-    },
-  });
 }
 
 /** The `count(1) AS count` aggregate of `groupBy().count()`. */

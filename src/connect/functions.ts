@@ -492,6 +492,45 @@ export function create_map(...cols: ColumnOrName[]): Column {
   return overColumns("map", ...cols);
 }
 
+// ---- window functions (use with `.over(Window...)`) ---------------------------------------
+
+/** 1-based position of the row in its window partition. */
+export function row_number(): Column {
+  return call("row_number");
+}
+/** Rank with gaps after ties. */
+export function rank(): Column {
+  return call("rank");
+}
+/** Rank without gaps after ties. */
+export function dense_rank(): Column {
+  return call("dense_rank");
+}
+/** Relative rank in [0, 1]. */
+export function percent_rank(): Column {
+  return call("percent_rank");
+}
+/** Cumulative distribution in (0, 1]. */
+export function cume_dist(): Column {
+  return call("cume_dist");
+}
+/** Bucket number 1..n of the row in its ordered partition. */
+export function ntile(n: number): Column {
+  return call("ntile", literalExpression(n));
+}
+/** The value `offset` rows before (or `defaultValue`). */
+export function lag(c: ColumnOrName, offset = 1, defaultValue?: ColumnOrValue): Column {
+  const args = [columnExpression(c), literalExpression(offset)];
+  if (defaultValue !== undefined && defaultValue !== null) args.push(litOrCol(defaultValue));
+  return call("lag", ...args);
+}
+/** The value `offset` rows after (or `defaultValue`). */
+export function lead(c: ColumnOrName, offset = 1, defaultValue?: ColumnOrValue): Column {
+  const args = [columnExpression(c), literalExpression(offset)];
+  if (defaultValue !== undefined && defaultValue !== null) args.push(litOrCol(defaultValue));
+  return call("lead", ...args);
+}
+
 // ---- Spark ML helpers ----------------------------------------------------------------------
 
 /** ML vector column to `array<double>` (`dtype` "float64") or `array<float>` ("float32") (PySpark `pyspark.ml.functions.vector_to_array`). */
