@@ -588,21 +588,21 @@ export function buildLocalRelation(data: LocalData, schema?: LocalSchema): pb.Lo
   let bytes: Uint8Array;
   let sparkSchema: StructType | undefined;
   if (data instanceof arrow.Table) {
-    data = withoutDictionaries(data);
-    bytes = arrow.tableToIPC(data, "stream");
+    const table = withoutDictionaries(data);
+    bytes = arrow.tableToIPC(table, "stream");
     if (schema !== undefined) {
       sparkSchema =
         schema instanceof StructType ? schema : typeof schema === "string" ? parseSchemaDDL(schema) : undefined;
       if (sparkSchema === undefined) {
         const names = schema as readonly string[];
-        if (names.length !== data.schema.fields.length) {
+        if (names.length !== table.schema.fields.length) {
           throw new PlanError({
-            message: `createDataFrame got ${names.length} names for ${data.schema.fields.length} Arrow columns`,
+            message: `createDataFrame got ${names.length} names for ${table.schema.fields.length} Arrow columns`,
           });
         }
         const renamed = new arrow.Table(
           Object.fromEntries(
-            data.schema.fields.map((_f, j) => [names[j] as string, data.getChildAt(j) as arrow.Vector]),
+            table.schema.fields.map((_f, j) => [names[j] as string, table.getChildAt(j) as arrow.Vector]),
           ),
         );
         bytes = arrow.tableToIPC(renamed, "stream");
