@@ -1,15 +1,26 @@
+import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { isAlive } from "../../src/cli/local/managed-process.ts";
+import { canConnect, freePort } from "../../src/cli/local/ports.ts";
 import { listObjects, s3Client, uploadFolder } from "../../src/cli/local/s3-objects.ts";
-import { withPySpark } from "./helpers/pyspark-client.ts";
+import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
+import { SetupError } from "../../src/errors.ts";
+import { SparkSession } from "../../src/index.ts";
+import { REPO_ROOT } from "./helpers/test-paths.ts";
+
+const execFileP = promisify(execFile);
 
 describe("local S3 server + Spark s3a://", () => {
   const s3 = inject("s3");
   const remote = inject("sparkRemote");
   let dir: string;
+  let spark: SparkSession;
   const files = new Map<string, Buffer>();
   const prefix = `local-components/${randomBytes(4).toString("hex")}`;
 
@@ -25,8 +36,12 @@ describe("local S3 server + Spark s3a://", () => {
       writeFileSync(join(dir, name), bytes);
       files.set(`${prefix}/${name}`, bytes);
     }
+    spark = SparkSession.builder.remote(remote).create();
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await spark?.stop();
+  });
 
   it("accepts a folder upload and lists exactly the uploaded objects", async () => {
     const client = s3Client(s3);
@@ -37,12 +52,13 @@ describe("local S3 server + Spark s3a://", () => {
   });
 
   it("serves the uploaded bytes to Spark through s3a://", async () => {
-    const rows = await withPySpark<{ path: string; length: number; sha: string }[]>(
-      remote,
-      `df = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load("s3a://${s3.bucket}/${prefix}/")
-rows = df.selectExpr("path", "length", "sha2(content, 256) AS sha").orderBy("path").collect()
-print(json.dumps([r.asDict() for r in rows]))`,
-    );
+    const rows = await spark.read
+      .format("binaryFile")
+      .option("recursiveFileLookup", "true")
+      .load(`s3a://${s3.bucket}/${prefix}/`)
+      .selectExpr("path", "length", "sha2(content, 256) AS sha")
+      .orderBy("path")
+      .collect();
     const expected = [...files]
       .map(([key, bytes]) => ({
         path: `s3a://${s3.bucket}/${key}`,
@@ -50,6 +66,73 @@ print(json.dumps([r.asDict() for r in rows]))`,
         sha: createHash("sha256").update(bytes).digest("hex"),
       }))
       .sort((a, b) => a.path.localeCompare(b.path));
-    expect(rows).toEqual(expected);
+    expect(rows.map((r) => ({ path: r.get("path"), length: Number(r.get("length")), sha: r.get("sha") }))).toEqual(
+      expected,
+    );
+  });
+});
+
+describe("local Spark lifecycle", () => {
+  it("refuses a taken port with a message naming the port and how to pick another", async () => {
+    const port = await freePort();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, "127.0.0.1", resolve));
+    try {
+      const attempt = startLocalSpark({ port, logDir: mkdtempSync(join(tmpdir(), "orchard-spark-")) });
+      await expect(attempt).rejects.toBeInstanceOf(SetupError);
+      await expect(attempt).rejects.toThrow(
+        new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use; pick another with --port`),
+      );
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it("orchard spark start / status / stop runs a real server on a free port and stops exactly it", async () => {
+    const port = await freePort();
+    const runDir = mkdtempSync(join(tmpdir(), "orchard-cli-"));
+    const env: NodeJS.ProcessEnv = { ...process.env, ORCHARD_RUN_DIR: runDir };
+    delete env.ORCHARD_SPARK_TOKEN;
+    const orchard = (...args: string[]) =>
+      execFileP(process.execPath, [join(REPO_ROOT, "bin", "orchard.mjs"), ...args], { env, cwd: REPO_ROOT }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+      );
+    let pid: number | undefined;
+    try {
+      const started = await orchard("spark", "start", "--port", String(port), "--master", "local[1]");
+      expect(started.stderr).not.toMatch(/orchard: /);
+      expect(started.code).toBe(0);
+      expect(started.stdout).toContain(`sc://127.0.0.1:${port}`);
+
+      const status = await orchard("spark", "status", "--port", String(port), "--json");
+      expect(status.code).toBe(0);
+      const parsed = JSON.parse(status.stdout) as { running: boolean; listening: boolean; state: { pid: number } };
+      expect(parsed).toMatchObject({ running: true, listening: true });
+      pid = parsed.state.pid;
+      expect(isAlive(pid)).toBe(true);
+
+      const session = SparkSession.builder.remote(`sc://127.0.0.1:${port}`).create();
+      try {
+        expect(await session.range(0, 10).count()).toBe(10);
+      } finally {
+        await session.stop();
+      }
+
+      const stopped = await orchard("spark", "stop", "--port", String(port));
+      expect(stopped.code).toBe(0);
+      expect(stopped.stdout).toContain(`stopped the local Spark Connect server on port ${port}`);
+      expect(isAlive(pid)).toBe(false);
+      expect(await canConnect("127.0.0.1", port)).toBe(false);
+
+      const after = await orchard("spark", "status", "--port", String(port));
+      expect(after.code).toBe(3);
+      expect(after.stderr).toContain(
+        `orchard: no local Spark Connect server started by orchard is running on port ${port}`,
+      );
+    } finally {
+      if (pid !== undefined && isAlive(pid)) process.kill(-pid, "SIGKILL");
+      rmSync(runDir, { recursive: true, force: true });
+    }
   });
 });

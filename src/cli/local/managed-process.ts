@@ -1,14 +1,17 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
-/** Whether a process with this pid exists (signal 0 probes without touching it). */
+/**
+ * Whether a process with this pid is running (signal 0 probes without touching it). A zombie
+ * (exited, not yet reaped by its parent, e.g. after the CLI that started it has gone) counts as gone.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  return !isZombie(pid);
 }
 
 /**
@@ -51,16 +54,20 @@ export async function stopProcessGroup(pid: number, graceMs = 15_000): Promise<{
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isAlive(pid) || isZombie(pid)) return true;
+    if (!isAlive(pid)) return true;
     await sleep(100);
   }
   return !isAlive(pid);
 }
 
+/**
+ * A process that has fully exited but is not reaped yet. The state of the thread-group leader alone
+ * is not enough: a JVM's leader thread shows `Z` while its other threads still run the shutdown.
+ */
 function isZombie(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return /^State:\s+Z/m.test(status) && /^Threads:\s+1$/m.test(status);
   } catch {
     return false;
   }

@@ -9,7 +9,7 @@ import { cacheRootFromEnv, type InstallLayout, installLayout } from "./install-l
 import { commandLine, isAlive, stopProcessGroup, tailFile } from "./managed-process.ts";
 import { freePort, isPortFree } from "./ports.ts";
 import { redact } from "./redact.ts";
-import { readState, removeState, writeState } from "./server-state.ts";
+import { readState, removeState, type ServerState, writeState } from "./server-state.ts";
 
 /** Default port of the local S3 server (MinIO's usual one). */
 export const DEFAULT_S3_PORT = 9000;
@@ -156,6 +156,23 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   return { pid, port, endpoint, logFile, startupMs: Date.now() - started, stop };
 }
 
+/** Whether the S3 server the CLI recorded for `port` runs and answers its health check. */
+export async function localS3Status({
+  runDir,
+  port = DEFAULT_S3_PORT,
+}: {
+  runDir: string;
+  port?: number;
+}): Promise<{ running: boolean; healthy: boolean; state?: ServerState }> {
+  const state = readState(runDir, "s3", port);
+  if (!state) return { running: false, healthy: false };
+  if (!ownsPid(state.pid)) {
+    removeState(runDir, "s3", port);
+    return { running: false, healthy: false };
+  }
+  return { running: true, healthy: await healthy(state.url), state };
+}
+
 /** Stops the S3 server recorded for `port` in `runDir`; false when none was recorded and alive. */
 export async function stopLocalS3({
   runDir,
@@ -166,10 +183,14 @@ export async function stopLocalS3({
 }): Promise<boolean> {
   const state = readState(runDir, "s3", port);
   if (!state) return false;
-  const mine = isAlive(state.pid) && (commandLine(state.pid)?.includes("minio") ?? true);
+  const mine = ownsPid(state.pid);
   if (mine) await stopProcessGroup(state.pid);
   removeState(runDir, "s3", port);
   return mine;
+}
+
+function ownsPid(pid: number): boolean {
+  return isAlive(pid) && (commandLine(pid)?.includes("minio") ?? true);
 }
 
 async function healthy(endpoint: string): Promise<boolean> {

@@ -1,0 +1,134 @@
+import type { Command } from "commander";
+import { z } from "zod";
+import { ConfigError, SetupError } from "../../errors.ts";
+import type { CliContext } from "../cli-context.ts";
+import { parseConfig } from "../config-parse.ts";
+import { SPARK_VERSION } from "../local/install-layout.ts";
+import type { S3Access } from "../local/spark-launch.ts";
+import { DEFAULT_SPARK_PORT, localSparkStatus, startLocalSpark, stopLocalSpark } from "../local/spark-server.ts";
+import {
+  collect,
+  hostOption,
+  httpUrlOption,
+  masterOption,
+  portOption,
+  secondsOption,
+  sparkConfOption,
+} from "../option-schemas.ts";
+
+/** Environment variable holding the bearer token a started server requires (never a flag). */
+export const SPARK_TOKEN_ENV = "ORCHARD_SPARK_TOKEN";
+
+export const sparkStartOptions = z.object({
+  port: portOption.default(DEFAULT_SPARK_PORT),
+  host: hostOption.default("127.0.0.1"),
+  master: masterOption.default("local[2]"),
+  conf: sparkConfOption,
+  s3Endpoint: httpUrlOption.optional(),
+  timeout: secondsOption.default(180),
+});
+
+export const sparkPortOptions = z.object({
+  port: portOption.default(DEFAULT_SPARK_PORT),
+  json: z.boolean().default(false),
+});
+
+/** `orchard spark start|stop|status`: the local Spark Connect server. */
+export function registerSparkCommand(program: Command, ctx: CliContext): void {
+  const spark = program.command("spark").description("start, stop or inspect a local Spark Connect server");
+
+  spark
+    .command("start")
+    .description(
+      `start Spark ${SPARK_VERSION} Connect on loopback (detached; pid and log in ${ctx.runDir}). ` +
+        `If ${SPARK_TOKEN_ENV} is set, clients must send it as bearer token.`,
+    )
+    .option("--port <n>", `gRPC port (default ${DEFAULT_SPARK_PORT})`)
+    .option("--host <addr>", "address to bind (default 127.0.0.1)")
+    .option("--master <url>", "Spark master (default local[2])")
+    .option("--conf <key=value>", "extra Spark setting, repeatable", collect)
+    .option(
+      "--s3-endpoint <url>",
+      "S3-compatible endpoint for s3a:// paths; keys from ORCHARD_S3_ACCESS_KEY / ORCHARD_S3_SECRET_KEY",
+    )
+    .option("--timeout <seconds>", "how long to wait for start-up (default 180)")
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseConfig(sparkStartOptions, raw);
+      const token = ctx.env[SPARK_TOKEN_ENV] || undefined;
+      const existing = await localSparkStatus({ runDir: ctx.runDir, port: opts.port });
+      if (existing.running && existing.state) {
+        ctx.out(`a local Spark Connect server already runs at ${existing.state.url} (pid ${existing.state.pid})`);
+        return;
+      }
+      ctx.err(`starting Spark Connect on ${opts.host}:${opts.port} (master ${opts.master}) ...`);
+      const server = await startLocalSpark({
+        port: opts.port,
+        host: opts.host,
+        master: opts.master,
+        conf: opts.conf,
+        token,
+        s3: opts.s3Endpoint ? s3FromEnv(ctx, opts.s3Endpoint) : undefined,
+        logDir: ctx.runDir,
+        layout: ctx.layout,
+        env: ctx.env,
+        startTimeoutMs: opts.timeout * 1000,
+      });
+      ctx.out(
+        `Spark Connect server started: ${server.remote} (pid ${server.pid}, ${(server.startupMs / 1000).toFixed(1)} s)`,
+      );
+      ctx.out(`log: ${server.logFile}`);
+      if (token) ctx.out(`clients must send the bearer token from ${SPARK_TOKEN_ENV}`);
+      ctx.out(`use it: SPARK_REMOTE=${server.remote}; stop it: orchard spark stop --port ${server.port}`);
+    });
+
+  spark
+    .command("stop")
+    .description("stop the local Spark Connect server orchard started on a port (exactly that process)")
+    .option("--port <n>", `gRPC port (default ${DEFAULT_SPARK_PORT})`)
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseConfig(sparkPortOptions, raw);
+      const stopped = await stopLocalSpark({ runDir: ctx.runDir, port: opts.port });
+      ctx.out(
+        stopped
+          ? `stopped the local Spark Connect server on port ${opts.port}`
+          : `no local Spark Connect server started by orchard on port ${opts.port}`,
+      );
+    });
+
+  spark
+    .command("status")
+    .description("show whether the local Spark Connect server on a port runs (exit code 3 when it does not)")
+    .option("--port <n>", `gRPC port (default ${DEFAULT_SPARK_PORT})`)
+    .option("--json", "print the status as JSON")
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseConfig(sparkPortOptions, raw);
+      const status = await localSparkStatus({ runDir: ctx.runDir, port: opts.port });
+      if (opts.json) ctx.out(JSON.stringify({ port: opts.port, ...status }));
+      if (!status.running || !status.state) {
+        throw new SetupError({
+          component: "spark",
+          message: `no local Spark Connect server started by orchard is running on port ${opts.port} (start one with: orchard spark start --port ${opts.port})`,
+        });
+      }
+      if (!opts.json) {
+        const s = status.state;
+        ctx.out(
+          `running: ${s.url} (pid ${s.pid}, since ${s.startedAt}${status.listening ? "" : ", NOT accepting connections"})`,
+        );
+        ctx.out(`authentication: ${s.authenticated ? `bearer token (${SPARK_TOKEN_ENV})` : "none"}`);
+        ctx.out(`log: ${s.logFile}`);
+      }
+    });
+}
+
+function s3FromEnv(ctx: CliContext, endpoint: string): S3Access {
+  const accessKey = ctx.env.ORCHARD_S3_ACCESS_KEY;
+  const secretKey = ctx.env.ORCHARD_S3_SECRET_KEY;
+  if (!accessKey || !secretKey) {
+    throw new ConfigError({
+      field: "ORCHARD_S3_ACCESS_KEY / ORCHARD_S3_SECRET_KEY",
+      expected: "both set in the environment when --s3-endpoint is given",
+    });
+  }
+  return { endpoint, accessKey, secretKey };
+}

@@ -1,0 +1,26 @@
+import { OrchardError } from "../errors.ts";
+
+/** Exit codes of the `orchard` command. */
+export const EXIT = {
+  ok: 0,
+  /** Anything else: a Spark error, a pipeline failure, a bug. */
+  failure: 1,
+  /** Bad configuration or usage (a flag, a file, an environment variable). */
+  config: 2,
+  /** A local component could not be installed/started, or a server could not be reached. */
+  setup: 3,
+} as const;
+
+/** The exit code for an error caught at the CLI's edge. */
+export function exitCodeFor(err: unknown): number {
+  if (!(err instanceof OrchardError)) return EXIT.failure;
+  switch (err.kind) {
+    case "config":
+      return EXIT.config;
+    case "setup":
+    case "connection":
+      return EXIT.setup;
+    default:
+      return EXIT.failure;
+  }
+}

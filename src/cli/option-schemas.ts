@@ -1,0 +1,48 @@
+import { z } from "zod";
+
+/** A TCP port given on the command line. */
+export const portOption = z.coerce
+  .number({ error: "an integer port from 1 to 65535" })
+  .int({ error: "an integer port from 1 to 65535" })
+  .min(1, { error: "an integer port from 1 to 65535" })
+  .max(65535, { error: "an integer port from 1 to 65535" });
+
+/** An address to bind (host name or IP). */
+export const hostOption = z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, {
+  error: "a host name or IP address (127.0.0.1 by default; 0.0.0.0 only if you mean it)",
+});
+
+/** An http(s) URL such as an S3 endpoint. */
+export const httpUrlOption = z
+  .string()
+  .refine((s) => /^https?:\/\/[^/\s]+/.test(s) && URL.canParse(s), { error: "an http:// or https:// URL" });
+
+/** A positive number of seconds. */
+export const secondsOption = z.coerce
+  .number({ error: "a number of seconds > 0" })
+  .positive({ error: "a number of seconds > 0" });
+
+/**
+ * Repeated `--conf key=value` flags (Spark settings) into a record; later flags win.
+ * Keys must be Spark settings (`spark.*`), as spark-submit would otherwise ignore them.
+ */
+export const sparkConfOption = z
+  .array(
+    z.string().regex(/^spark\.[^=\s]+=.*$/s, {
+      error: "key=value with a Spark setting as key (e.g. --conf spark.sql.shuffle.partitions=8)",
+    }),
+  )
+  .default([])
+  .transform((pairs) =>
+    Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)])),
+  );
+
+/** Spark master URLs orchard starts locally: `local`, `local[N]`, `local[*]`, `local[N,F]`, or a cluster URL. */
+export const masterOption = z.string().regex(/^(local(\[(\d+|\*)(,\d+)?\])?|(spark|yarn|k8s|mesos):\/\/\S+|yarn)$/, {
+  error: "a Spark master such as local[2], local[*] or spark://host:7077",
+});
+
+/** Commander helper: collects a repeatable option's values into an array. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
