@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
-import { Column, columnExpression, functionExpression } from "./column.ts";
+import { Column, type ColumnOrName, columnExpression, functionExpression } from "./column.ts";
 import { countAllExpression, DataFrame } from "./data-frame.ts";
 import { PlanError } from "./errors.ts";
+import { type LiteralValue, toLiteral } from "./literal.ts";
 
 /**
  * Rows grouped by `DataFrame.groupBy` (or `rollup`/`cube`), waiting for aggregates
@@ -12,11 +13,34 @@ export class GroupedData {
   private readonly df: DataFrame;
   private readonly groupingExpressions: readonly pb.Expression[];
   private readonly groupType: pb.Aggregate_GroupType;
+  private readonly pivotSpec: pb.Aggregate_Pivot | undefined;
 
-  constructor(df: DataFrame, groupingExpressions: readonly pb.Expression[], groupType: pb.Aggregate_GroupType) {
+  constructor(
+    df: DataFrame,
+    groupingExpressions: readonly pb.Expression[],
+    groupType: pb.Aggregate_GroupType,
+    pivotSpec?: pb.Aggregate_Pivot,
+  ) {
     this.df = df;
     this.groupingExpressions = groupingExpressions;
     this.groupType = groupType;
+    this.pivotSpec = pivotSpec;
+  }
+
+  /**
+   * Turns the distinct values of `pivotColumn` into output columns, one per value and aggregate
+   * (PySpark `pivot`); listing `values` saves the server a pass to find them.
+   */
+  pivot(pivotColumn: ColumnOrName, values?: readonly LiteralValue[]): GroupedData {
+    if (this.groupType !== pb.Aggregate_GroupType.GROUPBY || this.pivotSpec !== undefined) {
+      throw new PlanError({ message: "pivot: only after groupBy(), and only once" });
+    }
+    return new GroupedData(
+      this.df,
+      this.groupingExpressions,
+      pb.Aggregate_GroupType.PIVOT,
+      create(pb.Aggregate_PivotSchema, { col: columnExpression(pivotColumn), values: (values ?? []).map(toLiteral) }),
+    );
   }
 
   private aggregate(aggregateExpressions: pb.Expression[]): DataFrame {
@@ -32,6 +56,7 @@ export class GroupedData {
             groupType: this.groupType,
             groupingExpressions: [...this.groupingExpressions],
             aggregateExpressions,
+            pivot: this.pivotSpec,
           }),
         },
       }),

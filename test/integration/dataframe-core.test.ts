@@ -3,6 +3,7 @@ import {
   col,
   type DataFrame,
   functions as F,
+  InterruptedError,
   lit,
   PlanError,
   type Row,
@@ -102,6 +103,18 @@ describe("transformations", () => {
     expect((await people.groupBy().mean("age").first())?.get("avg(age)")).toBeCloseTo(32);
     expect(Number((await people.groupBy().sum("id").first())?.get("sum(id)"))).toBe(10);
     expect((await people.agg({ age: "max" }).first())?.get("max(age)")).toBe(41);
+  });
+
+  it("groupBy().pivot().agg() spreads values into columns", async () => {
+    const sales = spark.sql(
+      "SELECT * FROM VALUES ('q1', 'apple', 3), ('q1', 'pear', 4), ('q2', 'apple', 5) AS t(q, fruit, n)",
+    );
+    const pivoted = await sales.groupBy("q").pivot("fruit", ["apple", "pear"]).agg(F.sum("n")).orderBy("q").collect();
+    expect(pivoted.map((r) => r.values.map((v) => (typeof v === "bigint" ? Number(v) : v)))).toEqual([
+      ["q1", 3, 4],
+      ["q2", 5, null],
+    ]);
+    expect(await sales.groupBy("q").pivot("fruit").count().columns()).toEqual(["q", "apple", "pear"]);
   });
 
   it("union keeps duplicates; unionByName matches names and can fill missing columns", async () => {
@@ -237,6 +250,26 @@ describe("actions", () => {
 
   it("builder misuse is a PlanError at build time", () => {
     expect(() => people.limit(-1)).toThrow(PlanError);
+  });
+
+  it("an action aborted mid-flight rejects with an InterruptedError; progress reaches onProgress", async () => {
+    const ac = new AbortController();
+    let updates = 0;
+    const running = spark
+      .range(0, 100_000_000_000, 1, 2)
+      .agg(F.sum(F.sqrt("id")))
+      .collect({ signal: ac.signal, onProgress: () => updates++ });
+    setTimeout(() => ac.abort(), 4000);
+    const err = await running.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(updates).toBeGreaterThan(0);
+  });
+
+  it("toArrow and collect of an empty result keep the schema", async () => {
+    const t = await spark.range(0).toArrow();
+    expect(t.numRows).toBe(0);
+    expect(t.schema.fields.map((f) => f.name)).toEqual(["id"]);
+    expect(await spark.range(0).collect()).toEqual([]);
   });
 
   it("an aborted action rejects", async () => {

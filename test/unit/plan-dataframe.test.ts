@@ -277,6 +277,20 @@ describe("transformations wrap the input relation with a fresh plan id", () => {
       },
     ],
     [
+      "groupBy().pivot(col, values).agg",
+      (df) => df.groupBy("id").pivot("k", ["a", "b"]).agg(F.sum("v")),
+      {
+        common: common(1),
+        aggregate: {
+          input: range10,
+          groupType: "GROUP_TYPE_PIVOT",
+          groupingExpressions: [attr("id")],
+          aggregateExpressions: [fn("sum", attr("v"))],
+          pivot: { col: attr("k"), values: [{ string: "a" }, { string: "b" }] },
+        },
+      },
+    ],
+    [
       "df.agg is groupBy().agg",
       (df) => df.agg(F.min("id")),
       {
@@ -465,6 +479,7 @@ describe("bad arguments are PlanErrors, raised while building", () => {
     ["withColumns({})", (df) => df.withColumns({})],
     ["groupBy().sum() without columns", (df) => df.groupBy().sum()],
     ["agg()", (df) => df.groupBy().agg()],
+    ["pivot twice", (df) => df.groupBy("a").pivot("b").pivot("c")],
     ["unknown explain mode", (df) => df.explainString("verbose" as never)],
   ];
   it.each(bad)("%s", async (_name, build) => {
