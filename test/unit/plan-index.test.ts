@@ -6,7 +6,10 @@ import { Column, col, DataFrame, functions as F, lit, SparkSession, StructType }
 describe("package entry", () => {
   it("exposes the PySpark-like names a user starts with", () => {
     const spark = SparkSession.builder.remote("sc://localhost:15002").create();
-    const df = spark.range(3).where(col("id").gt(lit(1))).agg(F.countDistinct("id"));
+    const df = spark
+      .range(3)
+      .where(col("id").gt(lit(1)))
+      .agg(F.countDistinct("id"));
     expect(df).toBeInstanceOf(DataFrame);
     expect(F.col("x")).toBeInstanceOf(Column);
     expect(typeof StructType).toBe("function");
