@@ -284,7 +284,12 @@ export class SparkConnectClient {
    * (progress updates go to `onProgress`, not here). Bounded memory: the next response is read
    * from the network only when the consumer asks for it.
    */
-  async *execute(plan: pb.Plan, opts: ExecuteOptions = {}): AsyncGenerator<pb.ExecutePlanResponse> {
+  async *execute(
+    plan: pb.Plan,
+    opts: ExecuteOptions = {},
+    /** @internal Tests substitute a wrapper of the real RPCs (e.g. one that drops streams). */
+    rpc: ExecuteRpc = this.rpc,
+  ): AsyncGenerator<pb.ExecutePlanResponse> {
     this.ensureOpen();
     await this.ready(opts.signal);
     const operationId = randomUUID();
@@ -300,7 +305,7 @@ export class SparkConnectClient {
       ],
     });
     opts.onOperationId?.(operationId);
-    const execution = new ReattachableExecution(this.rpc, request, this.retry, opts.signal, opts.onReattach);
+    const execution = new ReattachableExecution(rpc, request, this.retry, opts.signal, opts.onReattach);
     for await (const resp of execution) {
       if (resp.schema !== undefined) opts.onSchema?.(resp.schema);
       if (resp.responseType.case === "executionProgress") {

@@ -1,4 +1,7 @@
+import type * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type * as pb from "#connect-proto";
+import { decodeArrowBatch } from "../../src/connect/client.ts";
 import {
   ArrayType,
   BinaryType,
@@ -19,6 +22,7 @@ import {
   TimestampType,
 } from "../../src/connect/data-types.ts";
 import { InterruptedError, SparkConnectionError, SparkServerError } from "../../src/connect/errors.ts";
+import type { ExecuteRpc, ReattachEvent } from "../../src/connect/execution.ts";
 import type { ExecutionProgress } from "../../src/connect/progress.ts";
 import type { Row } from "../../src/connect/row.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
@@ -309,5 +313,50 @@ describe("execution", () => {
     }
     expect(seen).toBeGreaterThan(100_000);
     expect((await spark.range(5).collect()).length).toBe(5);
+  });
+
+  it("a stream dropped mid-result (gRPC call cancelled under the client) resumes with no row lost or duplicated", async () => {
+    const real = spark.client.rpc;
+    let drops = 0;
+    // Cancels the real gRPC call after 3 responses, for the first 4 streams: the client sees a
+    // CANCELLED transport error mid-stream, not a server error, and must ReattachExecute.
+    const dropAfter3 = (call: grpc.ClientReadableStream<pb.ExecutePlanResponse>) =>
+      ({
+        cancel: () => call.cancel(),
+        async *[Symbol.asyncIterator]() {
+          let k = 0;
+          for await (const r of call as AsyncIterable<pb.ExecutePlanResponse>) {
+            yield r;
+            if (++k >= 3 && drops < 4) {
+              drops++;
+              call.cancel();
+            }
+          }
+        },
+      }) as unknown as grpc.ClientReadableStream<pb.ExecutePlanResponse>;
+    const dropping: ExecuteRpc = {
+      ...real,
+      execute: (req) => dropAfter3(real.execute(req)),
+      reattach: (id, last) => dropAfter3(real.reattach(id, last)),
+    };
+    const n = 400_000;
+    const events: ReattachEvent[] = [];
+    const plan = spark.range(0, n, 1, 2).selectExpr("id", "cast(id AS string) AS s").toPlan();
+    let rows = 0n;
+    let next = 0n;
+    let bad = 0;
+    for await (const resp of spark.client.execute(plan, { onReattach: (e) => events.push(e) }, dropping)) {
+      if (resp.responseType.case !== "arrowBatch") continue;
+      // decodeArrowBatch also checks the batch's start offset against the rows seen so far.
+      for (const b of decodeArrowBatch(resp.responseType.value, rows)) {
+        const ids = b.getChild("id")?.toArray() as BigInt64Array;
+        for (const id of ids) if (id !== next++) bad++;
+      }
+      rows += resp.responseType.value.rowCount;
+    }
+    expect(drops).toBe(4);
+    expect(events.filter((e) => e.reason === "CANCELLED")).toHaveLength(4);
+    expect(bad).toBe(0);
+    expect(rows).toBe(BigInt(n));
   });
 });
