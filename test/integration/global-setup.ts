@@ -9,6 +9,9 @@ import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 import type { ProvidedS3 } from "./helpers/provided.ts";
 import { TEST_LOG_DIR } from "./helpers/test-paths.ts";
 
+// The AWS SDK warns on every process that Node 20 support ends in 2027; tests need not repeat it.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 /** Bucket the shared S3 store gets (created when missing). */
 const TEST_BUCKET = "orchard-test";
 
@@ -22,11 +25,12 @@ const TEST_BUCKET = "orchard-test";
  * Tears down exactly what it started, also when a later start-up fails.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const stops: { name: string; stop: () => Promise<void> }[] = [];
+  const stops: Started[] = [];
   const teardown = async () => {
-    for (const { name, stop } of stops.reverse()) {
+    for (const { name, pid, stop } of stops.reverse()) {
       try {
         await stop();
+        running.delete(pid);
       } catch (err) {
         console.error(`[global-setup] stopping ${name} failed:`, err instanceof Error ? err.message : err);
       }
@@ -36,38 +40,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const s3 = await provideS3(stops);
     project.provide("s3", s3);
 
-    const remote = process.env.SPARK_REMOTE;
-    if (remote) {
-      project.provide("sparkRemote", remote);
-    } else {
-      const spark = await startLocalSpark({
-        port: await freePort(),
-        master: "local[2]",
-        conf: { "spark.sql.shuffle.partitions": "4" },
-        s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey },
-        logDir: TEST_LOG_DIR,
-      });
-      stops.push({ name: "spark", stop: spark.stop });
-      console.log(
-        `[global-setup] Spark Connect ${spark.remote} up in ${(spark.startupMs / 1000).toFixed(1)} s (log ${spark.logFile})`,
-      );
-      project.provide("sparkRemote", spark.remote);
-    }
-
-    // The sidecar the Spark executors' bridges talk to (ORCHARD_SIDECAR: use a running one).
-    const givenSidecar = process.env.ORCHARD_SIDECAR;
-    if (givenSidecar) {
-      project.provide("sidecar", givenSidecar);
-    } else {
-      const sidecar = await startSidecar({
-        port: await freePort(),
-        logFile: join(TEST_LOG_DIR, "sidecar.log"),
-        idleExitSeconds: 0,
-      });
-      stops.push({ name: "sidecar", stop: () => sidecar.stop() });
-      console.log(`[global-setup] sidecar ${sidecar.address} up (pid ${sidecar.pid})`);
-      project.provide("sidecar", sidecar.address);
-    }
+    // Spark and the sidecar start side by side (each takes seconds); both are registered for
+    // teardown as soon as they are up, so a failure of one still stops the other.
+    const results = await Promise.allSettled([
+      provideSpark(stops, s3).then((remote) => project.provide("sparkRemote", remote)),
+      provideSidecar(stops).then((address) => project.provide("sidecar", address)),
+    ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   } catch (err) {
     await teardown();
     throw err;
@@ -75,7 +55,62 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return teardown;
 }
 
-async function provideS3(stops: { name: string; stop: () => Promise<void> }[]): Promise<ProvidedS3> {
+/** A server this set-up started: stopped by the teardown, killed by the exit guard if that never ran. */
+interface Started {
+  name: string;
+  pid: number;
+  stop: () => Promise<void>;
+}
+
+/** Pids still running; if the test run dies without its teardown, their process groups get SIGTERM. */
+const running = new Set<number>();
+process.once("exit", () => {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function track(stops: Started[], started: Started): void {
+  stops.push(started);
+  running.add(started.pid);
+}
+
+async function provideSpark(stops: Started[], s3: ProvidedS3): Promise<string> {
+  const remote = process.env.SPARK_REMOTE;
+  if (remote) return remote;
+  const spark = await startLocalSpark({
+    port: await freePort(),
+    master: "local[2]",
+    conf: { "spark.sql.shuffle.partitions": "4" },
+    s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey },
+    logDir: TEST_LOG_DIR,
+  });
+  track(stops, { name: "spark", pid: spark.pid, stop: spark.stop });
+  console.log(
+    `[global-setup] Spark Connect ${spark.remote} up in ${(spark.startupMs / 1000).toFixed(1)} s (log ${spark.logFile})`,
+  );
+  return spark.remote;
+}
+
+/** The sidecar the Spark executors' bridges talk to (ORCHARD_SIDECAR: use a running one). */
+async function provideSidecar(stops: Started[]): Promise<string> {
+  const givenSidecar = process.env.ORCHARD_SIDECAR;
+  if (givenSidecar) return givenSidecar;
+  const sidecar = await startSidecar({
+    port: await freePort(),
+    logFile: join(TEST_LOG_DIR, "sidecar.log"),
+    idleExitSeconds: 0,
+  });
+  track(stops, { name: "sidecar", pid: sidecar.pid, stop: () => sidecar.stop() });
+  console.log(`[global-setup] sidecar ${sidecar.address} up (pid ${sidecar.pid})`);
+  return sidecar.address;
+}
+
+async function provideS3(stops: Started[]): Promise<ProvidedS3> {
   const bucket = process.env.ORCHARD_S3_BUCKET || TEST_BUCKET;
   const given = process.env.ORCHARD_S3_ENDPOINT;
   let s3: ProvidedS3;
@@ -91,8 +126,9 @@ async function provideS3(stops: { name: string; stop: () => Promise<void> }[]): 
     const port = await freePort();
     const dataDir = join(TEST_LOG_DIR, `s3-data-${port}`);
     const server = await startLocalS3({ port, ...credentials, dataDir, logDir: TEST_LOG_DIR });
-    stops.push({
+    track(stops, {
       name: "s3",
+      pid: server.pid,
       stop: async () => {
         await server.stop();
         rmSync(dataDir, { recursive: true, force: true });
