@@ -16,8 +16,11 @@ function oneLine(err: unknown): string {
 }
 
 /** Polls `process.ppid`: when the parent is gone the bridge is re-parented, and exits. */
-function watchParent(onGone: () => void, intervalMs = 1000): void {
-  const parent = process.ppid;
+function watchParent(parent: number, onGone: () => void, intervalMs = 1000): void {
+  if (process.ppid !== parent) {
+    onGone();
+    return;
+  }
   const timer = setInterval(() => {
     if (process.ppid !== parent) {
       clearInterval(timer);
@@ -27,7 +30,12 @@ function watchParent(onGone: () => void, intervalMs = 1000): void {
   timer.unref();
 }
 
-export async function bridgeMain(argv: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+/** Runs the bridge; `parentPid` is the parent at process start (default: the current one). */
+export async function bridgeMain(
+  argv: string[],
+  env: Readonly<Record<string, string | undefined>>,
+  { parentPid = process.ppid }: { parentPid?: number } = {},
+): Promise<number> {
   const fail = (code: number, message: string) => {
     process.stderr.write(`orchard-bridge: ${message}\n`);
     return code;
@@ -38,7 +46,7 @@ export async function bridgeMain(argv: string[], env: Readonly<Record<string, st
   } catch (err) {
     return fail(BridgeExit.CONFIG, oneLine(err));
   }
-  watchParent(() => {
+  watchParent(parentPid, () => {
     process.stderr.write("orchard-bridge: parent process went away; exiting\n");
     process.exit(BridgeExit.ORPHANED);
   });
