@@ -11,7 +11,7 @@
 export type { ExecuteOptions } from "./connect/client.ts";
 export type { CastType, ColumnOrName, ColumnOrValue } from "./connect/column.ts";
 export { Column } from "./connect/column.ts";
-export type { ActionOptions, ExplainMode, JoinHow, SortOptions } from "./connect/data-frame.ts";
+export type { ActionOptions, ExplainMode, JoinHow, ShowOptions, SortOptions } from "./connect/data-frame.ts";
 export { DataFrame } from "./connect/data-frame.ts";
 export { DataFrameReader } from "./connect/data-frame-reader.ts";
 export type { OptionValue, SaveMode, WriteShortcutOptions } from "./connect/data-frame-writer.ts";

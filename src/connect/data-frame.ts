@@ -84,6 +84,16 @@ const EXPLAIN_MODES: Record<ExplainMode, pb.AnalyzePlanRequest_Explain_ExplainMo
   formatted: ExplainModes.FORMATTED,
 };
 
+/** `show()` settings and action options in one object: `df.show({ n: 5, truncate: false, signal })`. */
+export interface ShowOptions extends ActionOptions {
+  /** Rows to show (default 20). */
+  n?: number;
+  /** `true` (default) cuts cells to 20 characters, a number to that many, `false` never. */
+  truncate?: boolean | number;
+  /** One block per record (default false). */
+  vertical?: boolean;
+}
+
 /** Sorting options for {@link DataFrame.orderBy}: PySpark's `ascending=` keyword. */
 export interface SortOptions {
   ascending: boolean | boolean[];
@@ -687,64 +697,76 @@ export class DataFrame {
   }
 
   /** Spark's schema tree (`root\n |-- a: long (nullable = false)\n...`), as `printSchema` prints it. */
-  async treeString(level?: number, options?: ActionOptions): Promise<string> {
+  async treeString(level?: number | ActionOptions, options?: ActionOptions): Promise<string> {
+    const [lvl, opts] = typeof level === "object" ? [undefined, level] : [level, options];
     const response = await this.client.analyze(
-      { case: "treeString", value: create(pb.AnalyzePlanRequest_TreeStringSchema, { plan: this.toPlan(), level }) },
-      options?.signal,
+      {
+        case: "treeString",
+        value: create(pb.AnalyzePlanRequest_TreeStringSchema, { plan: this.toPlan(), level: lvl }),
+      },
+      opts?.signal,
     );
-    if (response.result.case !== "treeString")
+    if (response.result.case !== "treeString") {
       throw new PlanError({ message: "printSchema: no tree string in the answer" });
+    }
     return response.result.value.treeString;
   }
 
-  /** Prints the schema tree (PySpark `printSchema`). */
-  async printSchema(level?: number, options?: ActionOptions): Promise<void> {
+  /** Prints the schema tree (PySpark `printSchema(level=None)`). */
+  async printSchema(level?: number | ActionOptions, options?: ActionOptions): Promise<void> {
     console.log(await this.treeString(level, options));
   }
 
   /** The query plans as text (what `explain` prints). `true` means "extended", as in PySpark. */
-  async explainString(mode: ExplainMode | boolean = "simple", options?: ActionOptions): Promise<string> {
-    const m: ExplainMode = mode === true ? "extended" : mode === false ? "simple" : mode;
+  async explainString(
+    mode: ExplainMode | boolean | ActionOptions = "simple",
+    options?: ActionOptions,
+  ): Promise<string> {
+    const [md, opts] = typeof mode === "object" ? ["simple" as const, mode] : [mode, options];
+    const m: ExplainMode = md === true ? "extended" : md === false ? "simple" : md;
     const explainMode = EXPLAIN_MODES[m];
     if (explainMode === undefined) {
       throw new PlanError({
-        message: `explain: unknown mode ${JSON.stringify(mode)}; one of ${Object.keys(EXPLAIN_MODES).join(", ")}`,
+        message: `explain: unknown mode ${JSON.stringify(md)}; one of ${Object.keys(EXPLAIN_MODES).join(", ")}`,
       });
     }
     const response = await this.client.analyze(
       { case: "explain", value: create(pb.AnalyzePlanRequest_ExplainSchema, { plan: this.toPlan(), explainMode }) },
-      options?.signal,
+      opts?.signal,
     );
     if (response.result.case !== "explain") throw new PlanError({ message: "explain: no plan text in the answer" });
     return response.result.value.explainString;
   }
 
-  /** Prints the query plans (PySpark `explain`). */
-  async explain(mode: ExplainMode | boolean = "simple", options?: ActionOptions): Promise<void> {
+  /** Prints the query plans (PySpark `explain(extended=None, mode=None)`). */
+  async explain(mode: ExplainMode | boolean | ActionOptions = "simple", options?: ActionOptions): Promise<void> {
     console.log(await this.explainString(mode, options));
   }
 
   /**
    * The table `show` prints, rendered by the server exactly as Spark renders it (PySpark's
-   * `_show_string`). `truncate`: `true` cuts cells to 20 characters, a number to that many, `false` never.
+   * `_show_string`): `showString(n, truncate, vertical, options)` or `showString({ n, truncate, vertical, signal })`.
+   * `truncate`: `true` cuts cells to 20 characters, a number to that many, `false` never.
    */
   async showString(
-    n = 20,
+    n: number | ShowOptions = 20,
     truncate: boolean | number = true,
     vertical = false,
     options?: ActionOptions,
   ): Promise<string> {
-    const truncateTo = truncate === true ? 20 : truncate === false ? 0 : checkCount("show: truncate", truncate);
+    const o: ShowOptions = typeof n === "object" ? n : { ...options, n, truncate, vertical };
+    const t = o.truncate ?? true;
+    const truncateTo = t === true ? 20 : t === false ? 0 : checkCount("show: truncate", t);
     const shown = this.derive({
       case: "showString",
       value: create(pb.ShowStringSchema, {
         input: this.relation,
-        numRows: checkCount("show: n", n),
+        numRows: checkCount("show: n", o.n ?? 20),
         truncate: truncateTo,
-        vertical,
+        vertical: o.vertical ?? false,
       }),
     });
-    const rows = await shown.collect(options);
+    const rows = await shown.collect(o);
     const text = rows[0]?.get(0);
     if (typeof text !== "string") throw new PlanError({ message: "show: the server returned no table text" });
     return text;
@@ -753,8 +775,14 @@ export class DataFrame {
   /**
    * Prints the first `n` rows as Spark's text table (PySpark `show(n=20, truncate=True, vertical=False)`):
    * header, `+---+` borders, cells right-aligned when truncating, and "only showing top n rows".
+   * Also `show({ n, truncate, vertical, signal, onProgress })`.
    */
-  async show(n = 20, truncate: boolean | number = true, vertical = false, options?: ActionOptions): Promise<void> {
+  async show(
+    n: number | ShowOptions = 20,
+    truncate: boolean | number = true,
+    vertical = false,
+    options?: ActionOptions,
+  ): Promise<void> {
     console.log(await this.showString(n, truncate, vertical, options));
   }
 

@@ -59,6 +59,12 @@ describe("show() prints exactly what PySpark's show() prints", () => {
     expect(py.length).toBeGreaterThan(10);
   });
 
+  it("show({ n, truncate, vertical }) is show(n, truncate, vertical)", async () => {
+    const df = spark.sql(QUERY);
+    expect(await df.showString({ n: 2, truncate: 4, vertical: true })).toBe(await df.showString(2, 4, true));
+    expect(await df.showString({ truncate: false })).toBe(await df.showString(20, false));
+  });
+
   it("an empty result and a one-column range", async () => {
     for (const q of ["SELECT * FROM range(0)", "SELECT id FROM range(25)"]) {
       const py = await withPySpark<string>(
