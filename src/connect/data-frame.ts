@@ -18,7 +18,7 @@ import { DataFrameWriter } from "./data-frame-writer.ts";
 import { fromProtoDataType, StructType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import { GroupedData } from "./grouped-data.ts";
-import { literalExpression } from "./literal.ts";
+import { literalExpression, toLiteral } from "./literal.ts";
 import type { Row } from "./row.ts";
 import type { SparkSession } from "./spark-session.ts";
 
@@ -586,6 +586,46 @@ export class DataFrame {
     });
   }
 
+  /**
+   * Replaces nulls (PySpark `fillna` / `na.fill`): one value for every column of a matching type
+   * (optionally only `subset`), or an object of per-column values.
+   */
+  fillna(
+    value: number | bigint | string | boolean | Record<string, number | bigint | string | boolean>,
+    subset?: readonly string[],
+  ): DataFrame {
+    let cols: string[] = [];
+    let values: pb.Expression_Literal[];
+    if (typeof value === "object") {
+      const entries = Object.entries(value);
+      if (entries.length === 0) throw new PlanError({ message: "fillna: the column -> value map is empty" });
+      cols = entries.map(([k]) => k);
+      values = entries.map(([, v]) => fillValue(v));
+    } else {
+      cols = subset === undefined ? [] : [...subset];
+      values = [fillValue(value)];
+    }
+    return this.derive({ case: "fillNa", value: create(pb.NAFillSchema, { input: this.relation, cols, values }) });
+  }
+
+  /**
+   * Drops rows with nulls (PySpark `dropna` / `na.drop`): `how` "any" (default) or "all", or keep
+   * rows with at least `thresh` non-null values; only `subset` columns are considered when given.
+   */
+  dropna(how: "any" | "all" = "any", thresh?: number, subset?: readonly string[]): DataFrame {
+    if (how !== "any" && how !== "all")
+      throw new PlanError({ message: `dropna: how must be "any" or "all", got ${String(how)}` });
+    const minNonNulls = thresh !== undefined ? checkCount("dropna: thresh", thresh) : how === "all" ? 1 : undefined;
+    return this.derive({
+      case: "dropNa",
+      value: create(pb.NADropSchema, {
+        input: this.relation,
+        cols: subset === undefined ? [] : [...subset],
+        minNonNulls,
+      }),
+    });
+  }
+
   /** Names this DataFrame for qualified column references (`alias.col`) (PySpark `alias`). */
   alias(name: string): DataFrame {
     return this.derive({
@@ -823,6 +863,19 @@ export class DataFrame {
   get write(): DataFrameWriter {
     return new DataFrameWriter(this);
   }
+}
+
+/** NAFill takes only long, double, string and boolean literals (as PySpark sends them). */
+function fillValue(v: number | bigint | string | boolean): pb.Expression_Literal {
+  if (typeof v === "number") {
+    const literalType: pb.Expression_Literal["literalType"] = Number.isSafeInteger(v)
+      ? { case: "long", value: BigInt(v) }
+      : { case: "double", value: v };
+    return create(pb.Expression_LiteralSchema, { literalType });
+  }
+  if (typeof v === "bigint") return create(pb.Expression_LiteralSchema, { literalType: { case: "long", value: v } });
+  if (typeof v === "string" || typeof v === "boolean") return toLiteral(v);
+  throw new PlanError({ message: `fillna: values must be numbers, strings or booleans, got ${typeof v}` });
 }
 
 /** The `count(1) AS count` aggregate of `groupBy().count()`. */

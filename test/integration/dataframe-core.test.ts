@@ -143,6 +143,20 @@ describe("transformations", () => {
     expect(await vs(a.exceptAll(b))).toEqual([1, 2]);
   });
 
+  it("fillna and dropna", async () => {
+    const filled = await people.fillna(0, ["age"]).fillna({ name: "?" }).orderBy("id").collect();
+    expect(filled.map((r) => [r.get("name"), r.get("age")])).toEqual([
+      ["ann", 30],
+      ["bob", 0],
+      ["cy", 25],
+      ["?", 41],
+    ]);
+    expect(ids(await people.dropna().orderBy("id").collect())).toEqual([1, 3]);
+    expect(ids(await people.dropna("any", undefined, ["age"]).orderBy("id").collect())).toEqual([1, 3, 4]);
+    expect(await people.dropna("all").count()).toBe(4);
+    expect(await people.dropna("any", 4).count()).toBe(2);
+  });
+
   it("distinct and dropDuplicates(subset)", async () => {
     const d = spark.sql("SELECT * FROM VALUES (1, 'a'), (1, 'a'), (1, 'b') AS t(k, v)");
     expect(await d.distinct().count()).toBe(2);

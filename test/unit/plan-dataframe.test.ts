@@ -299,6 +299,23 @@ describe("transformations wrap the input relation with a fresh plan id", () => {
       },
     ],
     ["hint", (df) => df.hint("broadcast"), { common: common(1), hint: { input: range10, name: "broadcast" } }],
+    [
+      "fillna one value for a subset (integers as long)",
+      (df) => df.fillna(0, ["a"]),
+      { common: common(1), fillNa: { input: range10, cols: ["a"], values: [{ long: "0" }] } },
+    ],
+    [
+      "fillna per column",
+      (df) => df.fillna({ a: "x", b: 1.5 }),
+      { common: common(1), fillNa: { input: range10, cols: ["a", "b"], values: [{ string: "x" }, { double: 1.5 }] } },
+    ],
+    ["dropna any", (df) => df.dropna(), { common: common(1), dropNa: { input: range10 } }],
+    ["dropna all", (df) => df.dropna("all"), { common: common(1), dropNa: { input: range10, minNonNulls: 1 } }],
+    [
+      "dropna thresh subset",
+      (df) => df.dropna("any", 2, ["a", "b"]),
+      { common: common(1), dropNa: { input: range10, cols: ["a", "b"], minNonNulls: 2 } },
+    ],
   ];
   it.each(cases)("%s", (_name, build, expected) => {
     expect(json(build(base()))).toEqual(expected);
