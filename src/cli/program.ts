@@ -4,6 +4,7 @@ import { OrchardError } from "../errors.ts";
 import type { CliContext } from "./cli-context.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
 import { registerPipelineCommands } from "./commands/pipeline.ts";
+import { registerReportCommand } from "./commands/report.ts";
 import { registerS3Command } from "./commands/s3.ts";
 import { registerSparkCommand } from "./commands/spark.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
@@ -15,6 +16,7 @@ import { EXIT, exitCodeFor } from "./exit-codes.ts";
 const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerPipelineCommands,
   registerDemoCommand,
+  registerReportCommand,
   registerSparkCommand,
   registerS3Command,
 ];

@@ -10,6 +10,7 @@ import { type OutputStore, outputStore, type S3Access } from "./output-store.ts"
 import { PipelineError } from "./pipeline-error.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
 import { type FittedReduction, fitReduction, project } from "./reduce.ts";
+import { reportUri, writeReport } from "./report.ts";
 import { type RunSummary, STEPS, type Step } from "./run-summary.ts";
 import { writeOutput } from "./write.ts";
 
@@ -19,6 +20,8 @@ export interface PipelineEvents {
   onStepEnd?(step: Step, ms: number, detail?: string): void;
   /** Spark's execution progress for the step's running job. */
   onProgress?(step: Step, progress: ExecutionProgress): void;
+  /** The number of input images, once listed (for images/s). */
+  onInputCount?(filesIn: number): void;
 }
 
 export interface RunContext {
@@ -28,6 +31,8 @@ export interface RunContext {
   readonly s3?: S3Access;
   /** Written into run.json as the configuration (secrets already removed by the caller). */
   readonly configForRecord?: unknown;
+  /** Write `report.html` after `run.json` (default true). */
+  readonly report?: boolean;
 }
 
 /**
@@ -72,6 +77,7 @@ export async function runPipeline(
     },
     (r) => `${r.filesIn} images`,
   );
+  events?.onInputCount?.(filesIn);
   if (images === undefined || filesIn === 0) {
     throw new PipelineError({
       message: `no images found under ${options.input} (extensions: ${options.extensions.join(", ")})`,
@@ -162,6 +168,20 @@ export async function runPipeline(
       pcaModel: options.pcaModel ?? (fitted ? `${options.output.replace(/\/+$/, "")}/pca-model` : null),
     };
     await writeRunJson(store, summary);
+    if (context.report !== false) {
+      const fittedModel = fitted?.model ?? loaded;
+      await step(
+        "report",
+        async (o) => {
+          const spectrum = await fittedModel?.explainedVariance().then(Array.from<number>, () => undefined);
+          return writeReport(spark, options.output, summary, store, {
+            ...(spectrum ? { spectrum } : {}),
+            actionOptions: o,
+          });
+        },
+        () => reportUri(options.output),
+      );
+    }
     return summary;
   } finally {
     await unpersist(featurized).catch(() => undefined);

@@ -1,5 +1,5 @@
 /** The pipeline's steps, in order (timings in run.json use these names). */
-export const STEPS = ["list", "features", "pca", "write"] as const;
+export const STEPS = ["list", "features", "pca", "write", "report"] as const;
 export type Step = (typeof STEPS)[number];
 
 /** `run.json`: what a run did, for people and for the report. */

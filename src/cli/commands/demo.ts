@@ -18,7 +18,8 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
     .option("--sample <n>", "at most n images per class (default: all 27 training images of each class)")
     .option("--output <uri>", "output folder (default: the demo folder in orchard's cache)")
     .option("--k <n>", "number of principal components (default: enough for 95% of the variance)")
-    .action(async (raw: { sample?: string; output?: string; k?: string }) => {
+    .option("--quiet", "no progress output (the summary is still printed)")
+    .action(async (raw: { sample?: string; output?: string; k?: string; quiet?: boolean }) => {
       const fruits = join(ctx.layout.cacheRoot, "data", "fruits", "Training");
       if (!existsSync(fruits)) {
         throw new SetupError({
@@ -36,6 +37,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
           overwrite: true,
           ...(raw.sample ? { sample: raw.sample } : {}),
           ...(raw.k ? { k: raw.k } : {}),
+          ...(raw.quiet ? { quiet: true } : {}),
         },
         "run",
         { startSpark: true },

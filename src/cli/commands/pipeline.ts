@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { SparkSession } from "../../connect/spark-session.ts";
+import { reportUri } from "../../pipeline/report.ts";
 import { runPipeline } from "../../pipeline/run-pipeline.ts";
 import type { RunSummary } from "../../pipeline/run-summary.ts";
 import type { CliContext } from "../cli-context.ts";
@@ -13,7 +14,8 @@ import {
   readConfigFile,
   s3Access,
 } from "../pipeline-config.ts";
-import { printSummary, stepLogger } from "../run-output.ts";
+import { progressMode, progressReporter } from "../progress-reporter.ts";
+import { printSummary } from "../run-output.ts";
 
 type Flavour = "run" | "fit" | "transform";
 
@@ -44,7 +46,8 @@ function pipelineCommand(program: Command, flavour: Flavour): Command {
       "S3-compatible endpoint (MinIO); keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
     )
     .option("--config <file.json>", "read settings from a JSON file (flags win)")
-    .option("--no-start", "never start local Spark or the sidecar; fail if they are not running");
+    .option("--no-start", "never start local Spark or the sidecar; fail if they are not running")
+    .option("--quiet", "no progress output (the summary is still printed)");
   if (flavour !== "transform") {
     cmd
       .option("--k <n>", "number of principal components")
@@ -58,7 +61,7 @@ function pipelineCommand(program: Command, flavour: Flavour): Command {
 
 /** Flags as the config schema names them. */
 function flagsToConfig(raw: Record<string, unknown>): Record<string, unknown> {
-  const { overwrite, s3Endpoint, config: _config, start: _start, ...rest } = raw;
+  const { overwrite, s3Endpoint, config: _config, start: _start, quiet: _quiet, ...rest } = raw;
   return {
     ...rest,
     ...(overwrite ? { mode: "overwrite" } : {}),
@@ -95,15 +98,20 @@ export async function runPipelineCommand(
           ctx,
         );
   const spark = SparkSession.builder.remote(config.remote).getOrCreate();
+  const progress = progressReporter(ctx, {
+    mode: progressMode({ quiet: raw.quiet === true, isTTY: process.stderr.isTTY === true }),
+  });
   try {
     const summary = await runPipeline(spark, pipelineOptions(config, { fitOnly: flavour === "fit" }), {
-      events: stepLogger(ctx),
+      events: progress,
       s3,
       configForRecord: { command: flavour, ...configForRecord(config) },
     });
-    printSummary(ctx, summary);
+    progress.stop();
+    printSummary(ctx, summary, reportUri(summary.output));
     return summary;
   } finally {
+    progress.stop();
     await spark.stop().catch(() => undefined);
     await stack?.stop();
   }

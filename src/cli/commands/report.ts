@@ -1,0 +1,60 @@
+import type { Command } from "commander";
+import { z } from "zod";
+import { SparkSession } from "../../connect/spark-session.ts";
+import { outputStore } from "../../pipeline/output-store.ts";
+import { regenerateReport, reportUri } from "../../pipeline/report.ts";
+import { DEFAULT_MAX_POINTS } from "../../pipeline/report-data.ts";
+import type { CliContext } from "../cli-context.ts";
+import { parseConfig } from "../config-parse.ts";
+import { configFromEnv, parsePipelineConfig, s3Access } from "../pipeline-config.ts";
+
+const points = "a positive whole number of points";
+const optionsSchema = z.object({
+  maxPoints: z.coerce
+    .number({ error: points })
+    .int({ error: points })
+    .positive({ error: points })
+    .default(DEFAULT_MAX_POINTS),
+});
+
+/**
+ * `orchard report OUTPUT_URI`: rebuilds `report.html` of an existing output folder from its
+ * `run.json`, `data/` and `pca-model/` (read through Spark, so s3a:// folders work too).
+ */
+export function registerReportCommand(program: Command, ctx: CliContext): void {
+  program
+    .command("report")
+    .description("(re)write report.html of an output folder from its run.json, data/ and pca-model/")
+    .argument("<output>", "output folder of orchard run/transform/fit: s3a://bucket/prefix, file:///path or a path")
+    .option("--remote <url>", "Spark Connect URL (default $SPARK_REMOTE or sc://localhost:15002)")
+    .option(
+      "--s3-endpoint <url>",
+      "S3-compatible endpoint (MinIO); keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+    )
+    .option("--max-points <n>", `at most n points in the 2-D projection (default ${DEFAULT_MAX_POINTS})`)
+    .action(async (output: string, raw: { remote?: string; s3Endpoint?: string; maxPoints?: string }) => {
+      const config = parsePipelineConfig({
+        env: configFromEnv(ctx.env),
+        flags: {
+          input: output,
+          output,
+          remote: raw.remote,
+          ...(raw.s3Endpoint ? { s3: { endpoint: raw.s3Endpoint } } : {}),
+        },
+      });
+      const { maxPoints } = parseConfig(optionsSchema, { maxPoints: raw.maxPoints });
+      const spark = SparkSession.builder.remote(config.remote).getOrCreate();
+      try {
+        const data = await regenerateReport(spark, config.output, outputStore(config.output, s3Access(config)), {
+          maxPoints,
+        });
+        const p = data.projection;
+        ctx.err(
+          `report: ${p ? `${p.points.length} of ${p.total} projected images drawn, ` : ""}${data.variance?.explained.length ?? 0} components on the variance curve, ${data.errorGroups} distinct errors`,
+        );
+        ctx.out(reportUri(config.output));
+      } finally {
+        await spark.stop().catch(() => undefined);
+      }
+    });
+}

@@ -1,0 +1,87 @@
+import type { ActionOptions } from "../connect/data-frame.ts";
+import type { SparkSession } from "../connect/spark-session.ts";
+import type { OutputStore } from "./output-store.ts";
+import { PipelineError } from "./pipeline-error.ts";
+import { collectReportData, type ReportData } from "./report-data.ts";
+import { renderReportHtml } from "./report-html.ts";
+import type { RunSummary } from "./run-summary.ts";
+
+/** Options of {@link writeReport} / {@link regenerateReport}. */
+export interface ReportOptions {
+  /** The full explained-variance spectrum, when the caller holds the fitted model. */
+  readonly spectrum?: readonly number[];
+  /** At most this many points in the projection (default 5000, sampled by a hash of the path). */
+  readonly maxPoints?: number;
+  readonly actionOptions?: ActionOptions;
+  /** The time written into the page (default now). */
+  readonly generatedAt?: Date;
+}
+
+/** Where report.html of `output` is. */
+export function reportUri(output: string): string {
+  return `${output.replace(/\/+$/, "")}/report.html`;
+}
+
+/**
+ * Step 5, report: reads the run's results back from `output` (through Spark) and writes the
+ * self-contained `report.html` next to them with `store`. Returns the data it drew.
+ */
+export async function writeReport(
+  spark: SparkSession,
+  output: string,
+  summary: RunSummary,
+  store: OutputStore,
+  options: ReportOptions = {},
+): Promise<ReportData> {
+  const data = await collectReportData(spark, output, summary, {
+    ...(options.spectrum ? { spectrum: options.spectrum } : {}),
+    ...(options.maxPoints !== undefined ? { maxPoints: options.maxPoints } : {}),
+    ...(options.actionOptions ? { actionOptions: options.actionOptions } : {}),
+  });
+  await store.put(
+    "report.html",
+    renderReportHtml(data, { generatedAt: options.generatedAt ?? new Date() }),
+    "text/html; charset=utf-8",
+  );
+  return data;
+}
+
+/** Reads and checks `run.json` of an output folder. */
+export async function readRunSummary(store: OutputStore, output: string): Promise<RunSummary> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await store.get("run.json"));
+  } catch (cause) {
+    throw new PipelineError({
+      message: `${output} has no readable run.json: is it an orchard output folder? (${(cause as Error).message})`,
+      cause,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new PipelineError({ message: `${output}/run.json is not valid JSON`, cause });
+  }
+  const s = parsed as Partial<RunSummary>;
+  if (
+    s.orchardVersion !== 1 ||
+    typeof s.counts !== "object" ||
+    typeof s.k !== "number" ||
+    typeof s.timingsMs !== "object"
+  ) {
+    throw new PipelineError({ message: `${output}/run.json is not an orchard run summary (orchardVersion 1)` });
+  }
+  return s as RunSummary;
+}
+
+/** `orchard report OUTPUT`: rebuilds report.html of an existing output folder from its run.json and data/. */
+export async function regenerateReport(
+  spark: SparkSession,
+  output: string,
+  store: OutputStore,
+  options: ReportOptions = {},
+): Promise<ReportData> {
+  const summary = await readRunSummary(store, output);
+  return writeReport(spark, output, summary, store, options);
+}
