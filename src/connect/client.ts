@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import * as arrow from "apache-arrow";
@@ -13,6 +14,7 @@ import {
   SparkServerError,
 } from "./errors.ts";
 import { type ExecuteRpc, ReattachableExecution, type ReattachEvent, type RetryPolicy } from "./execution.ts";
+import type { LocalArtifact } from "./local-relation.ts";
 import { type ExecutionProgress, toExecutionProgress } from "./progress.ts";
 import { decodeRpcStatus, findErrorInfo } from "./status-details.ts";
 
@@ -81,7 +83,8 @@ export class SparkConnectClient {
   private readonly channel: grpc.Client;
   private serverSideSessionId: string | undefined;
   private closed = false;
-  private initializer: (() => Promise<pb.ConfigRequest_Operation | undefined>) | undefined;
+  private pendingConf = new Map<string, string>();
+  private pendingArtifacts = new Map<string, Uint8Array>();
   private initChain: Promise<void> = Promise.resolve();
 
   constructor(settings: ClientSettings) {
@@ -138,31 +141,101 @@ export class SparkConnectClient {
     if (this.closed) throw new SparkConnectionError({ url: this.displayUrl, detail: "the session was stopped" });
   }
 
-  /**
-   * Registers a source of pending config (the builder's `.config(...)` pairs): before any RPC
-   * the client asks it for a Config operation and sends that first.
-   */
-  setInitializer(fn: () => Promise<pb.ConfigRequest_Operation | undefined>): void {
-    this.initializer = fn;
+  /** Runtime config to set before the next RPC (the builder's `.config(...)` pairs). */
+  queueConfig(pairs: ReadonlyMap<string, string>): void {
+    for (const [k, v] of pairs) this.pendingConf.set(k, v);
   }
 
+  /** Session artifacts (e.g. `cache/<hash>` chunks of a big `createDataFrame`) to upload before the next RPC. */
+  queueArtifacts(artifacts: readonly LocalArtifact[]): void {
+    for (const a of artifacts) this.pendingArtifacts.set(a.name, a.data);
+  }
+
+  /** Sends queued config and artifacts, once, before the RPC that needs them. */
   private async ready(signal?: AbortSignal): Promise<void> {
-    const op = this.initializer === undefined ? undefined : await this.initializer();
-    if (op !== undefined) {
-      const req = create(pb.ConfigRequestSchema, { ...this.common(), operation: op });
-      this.initChain = this.initChain.then(() =>
-        this.unaryRetrying("config", pb.ConfigRequestSchema, pb.ConfigResponseSchema, req, signal).then(
-          () => undefined,
-        ),
+    if (this.pendingConf.size > 0 || this.pendingArtifacts.size > 0) {
+      const conf = this.pendingConf;
+      const artifacts = this.pendingArtifacts;
+      this.pendingConf = new Map();
+      this.pendingArtifacts = new Map();
+      this.initChain = this.initChain
+        .catch(() => undefined)
+        .then(async () => {
+          try {
+            if (conf.size > 0) {
+              const op = create(pb.ConfigRequest_OperationSchema, {
+                opType: {
+                  case: "set",
+                  value: create(pb.ConfigRequest_SetSchema, {
+                    pairs: [...conf].map(([key, value]) => create(pb.KeyValueSchema, { key, value })),
+                  }),
+                },
+              });
+              const req = create(pb.ConfigRequestSchema, { ...this.common(), operation: op });
+              await this.unaryRetrying("config", pb.ConfigRequestSchema, pb.ConfigResponseSchema, req, signal);
+              conf.clear();
+            }
+            if (artifacts.size > 0) {
+              await this.uploadArtifacts(artifacts);
+              artifacts.clear();
+            }
+          } catch (e) {
+            for (const [k, v] of conf) if (!this.pendingConf.has(k)) this.pendingConf.set(k, v);
+            for (const [k, v] of artifacts) if (!this.pendingArtifacts.has(k)) this.pendingArtifacts.set(k, v);
+            throw e;
+          }
+        });
+    }
+    await this.initChain;
+  }
+
+  /** AddArtifacts (client streaming): one request per artifact, each with its CRC32. */
+  private uploadArtifacts(artifacts: ReadonlyMap<string, Uint8Array>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const call = this.channel.makeClientStreamRequest(
+        this.path("addArtifacts"),
+        (m: pb.AddArtifactsRequest) => Buffer.from(toBinary(pb.AddArtifactsRequestSchema, m)),
+        (b: Buffer) => fromBinary(pb.AddArtifactsResponseSchema, b),
+        this.metadata(),
+        {},
+        (err, res) => {
+          if (err) {
+            this.convertError(err).then(reject, reject);
+            return;
+          }
+          const failed = (res?.artifacts ?? []).filter((a) => !a.isCrcSuccessful).map((a) => a.name);
+          const missing = [...artifacts.keys()].filter((n) => !res?.artifacts.some((a) => a.name === n));
+          if (failed.length > 0 || missing.length > 0) {
+            reject(
+              new ProtocolError({
+                message: `artifact upload failed (CRC mismatch: ${failed.join(", ") || "none"}; not acknowledged: ${missing.join(", ") || "none"})`,
+              }),
+            );
+          } else resolve();
+        },
       );
-    }
-    const chain = this.initChain;
-    try {
-      await chain;
-    } catch (e) {
-      if (this.initChain === chain) this.initChain = Promise.resolve();
-      throw e;
-    }
+      for (const [name, data] of artifacts) {
+        call.write(
+          create(pb.AddArtifactsRequestSchema, {
+            sessionId: this.sessionId,
+            userContext: this.userContext(),
+            clientType: this.settings.clientType,
+            payload: {
+              case: "batch",
+              value: create(pb.AddArtifactsRequest_BatchSchema, {
+                artifacts: [
+                  create(pb.AddArtifactsRequest_SingleChunkArtifactSchema, {
+                    name,
+                    data: create(pb.AddArtifactsRequest_ArtifactChunkSchema, { data, crc: BigInt(crc32(data)) }),
+                  }),
+                ],
+              }),
+            },
+          }),
+        );
+      }
+      call.end();
+    });
   }
 
   /** One unary call, no retry. */

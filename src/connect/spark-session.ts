@@ -11,7 +11,7 @@ import { DataFrameReader } from "./data-frame-reader.ts";
 import type { StructType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import type { RetryPolicy } from "./execution.ts";
-import { buildLocalRelation, type LocalData, type LocalSchema } from "./local-relation.ts";
+import { type LocalData, type LocalSchema, planLocalRelation } from "./local-relation.ts";
 import { RuntimeConfig } from "./runtime-config.ts";
 
 const CLIENT_VERSION = "0.1.0";
@@ -125,13 +125,11 @@ export class SparkSession {
   readonly remoteUrl: string;
   private planIds = 0n;
   private stopped = false;
-  private pendingConf: Map<string, string> | undefined;
 
   constructor(client: SparkConnectClient, remoteUrl: string) {
     this.client = client;
     this.remoteUrl = remoteUrl;
     this.conf = new RuntimeConfig(client);
-    client.setInitializer(() => this.flushBuilderConf());
   }
 
   get sessionId(): string {
@@ -148,22 +146,7 @@ export class SparkSession {
 
   /** @internal Builder configs, sent before the first RPC. */
   applyBuilderConf(confs: ReadonlyMap<string, string>): void {
-    if (confs.size === 0) return;
-    this.pendingConf = new Map([...(this.pendingConf ?? []), ...confs]);
-  }
-
-  private async flushBuilderConf(): Promise<pb.ConfigRequest_Operation | undefined> {
-    const pending = this.pendingConf;
-    this.pendingConf = undefined;
-    if (pending === undefined || pending.size === 0) return undefined;
-    return create(pb.ConfigRequest_OperationSchema, {
-      opType: {
-        case: "set",
-        value: create(pb.ConfigRequest_SetSchema, {
-          pairs: [...pending].map(([key, value]) => create(pb.KeyValueSchema, { key, value })),
-        }),
-      },
-    });
+    if (confs.size > 0) this.client.queueConfig(confs);
   }
 
   /** The next plan id of this session (ids tag plan nodes so column references can name them). */
@@ -221,14 +204,16 @@ export class SparkSession {
    * `_1`, `_2`, ... unless named), Rows, or an Apache Arrow table. `schema` is a StructType, a
    * DDL string (`"id bigint, name string"`) or column names; without types, each column gets the
    * narrowest exact Spark type of its values (see docs/types.md). Sent as an Arrow IPC
-   * `LocalRelation` (at most LOCAL_RELATION_MAX_BYTES). PySpark: `spark.createDataFrame`.
+   * `LocalRelation`; above 32 MiB of Arrow, as artifacts uploaded before the next RPC and a
+   * `ChunkedCachedLocalRelation` (see `planLocalRelation`). PySpark: `spark.createDataFrame`.
    */
   createDataFrame(
     data: Record<string, unknown>[] | unknown[][] | arrow.Table,
     schema?: StructType | string | string[],
   ): DataFrame {
-    const local = buildLocalRelation(data as LocalData, schema as LocalSchema | undefined);
-    return new DataFrame(this, create(pb.RelationSchema, { relType: { case: "localRelation", value: local } }));
+    const local = planLocalRelation(data as LocalData, schema as LocalSchema | undefined);
+    if (local.artifacts.length > 0) this.client.queueArtifacts(local.artifacts);
+    return new DataFrame(this, create(pb.RelationSchema, { relType: local.relType }));
   }
 
   /** Interrupts every running operation of the session. PySpark: `spark.interruptAll()`. */

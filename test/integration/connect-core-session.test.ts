@@ -211,6 +211,21 @@ describe("type round trip: createDataFrame -> Spark -> collect", () => {
     expect(rows.map((r) => r.get("big"))).toEqual([2n ** 31n, 3n]);
   });
 
+  it("big local data goes up as chunked cache artifacts and arrives whole", async () => {
+    const pad = "z".repeat(180);
+    const n = 200_000;
+    const rows = Array.from({ length: n }, (_, i) => [i, `${i}:${pad}`]);
+    const df = spark.createDataFrame(rows, "id int, s string");
+    expect(df.relation.relType.case).toBe("chunkedCachedLocalRelation");
+    const [r] = (await df
+      .selectExpr("count(*) AS n", "sum(id) AS total", "count(DISTINCT s) AS distinct_s", "min(length(s)) AS minlen")
+      .collect()) as [Row];
+    expect(r.get("n")).toBe(BigInt(n));
+    expect(r.get("total")).toBe(BigInt((n * (n - 1)) / 2));
+    expect(r.get("distinct_s")).toBe(BigInt(n));
+    expect(r.get("minlen")).toBe(182);
+  });
+
   it("an Arrow table goes up as is", async () => {
     const arrow = await import("apache-arrow");
     const t = arrow.tableFromArrays({ x: Int32Array.from([3, 1, 2]), y: ["a", "b", "c"] });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as arrow from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import {
@@ -22,7 +23,13 @@ import {
   vectorUDT,
 } from "../../src/connect/data-types.ts";
 import { PlanError } from "../../src/connect/errors.ts";
-import { buildLocalRelation, inferType, resolveLocalSchema } from "../../src/connect/local-relation.ts";
+import {
+  buildLocalRelation,
+  inferType,
+  LOCAL_RELATION_INLINE_MAX_BYTES,
+  planLocalRelation,
+  resolveLocalSchema,
+} from "../../src/connect/local-relation.ts";
 import { Row } from "../../src/connect/row.ts";
 import { Decimal, Timestamp } from "../../src/connect/spark-values.ts";
 
@@ -110,6 +117,30 @@ describe("buildLocalRelation", () => {
     expect(table.numRows).toBe(20000);
     expect(table.batches.length).toBeGreaterThan(1);
   });
+  it("above the inline limit: chunked cache artifacts whose names are their sha256 and that hold every row", () => {
+    const pad = "y".repeat(300);
+    const rows = Array.from({ length: 150_000 }, (_, i) => ({ id: i, s: pad }));
+    const plan = planLocalRelation(rows);
+    expect(plan.relType.case).toBe("chunkedCachedLocalRelation");
+    if (plan.relType.case !== "chunkedCachedLocalRelation") return;
+    const rel = plan.relType.value;
+    const total = plan.artifacts.reduce((a, x) => a + x.data.byteLength, 0);
+    expect(total).toBeGreaterThan(LOCAL_RELATION_INLINE_MAX_BYTES);
+    expect(rel.dataHashes.length).toBeGreaterThan(1);
+    for (const a of plan.artifacts) {
+      expect(a.name).toBe(`cache/${createHash("sha256").update(a.data).digest("hex")}`);
+    }
+    const byName = new Map(plan.artifacts.map((a) => [a.name, a.data]));
+    let next = 0;
+    for (const h of rel.dataHashes) {
+      const t = arrow.tableFromIPC(byName.get(`cache/${h}`) as Uint8Array);
+      for (const id of (t.getChild("id") as arrow.Vector).toArray() as Int32Array) expect(id).toBe(next++);
+    }
+    expect(next).toBe(150_000);
+    const schemaText = new TextDecoder().decode(byName.get(`cache/${rel.schemaHash}`));
+    expect(JSON.parse(schemaText).fields.map((f: { name: string }) => f.name)).toEqual(["id", "s"]);
+  });
+
   it("passes an Arrow table through", () => {
     const t = arrow.tableFromArrays({ x: Int32Array.from([1, 2, 3]) });
     const rel = buildLocalRelation(t);
