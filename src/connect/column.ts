@@ -341,6 +341,11 @@ export class Column {
     return new Column(window.windowExpression(this.expr));
   }
 
+  /** A readable SQL-like form, as PySpark's repr: `Column<'(a + 1) AS b'>`. */
+  toString(): string {
+    return `Column<'${describeExpression(this.expr)}'>`;
+  }
+
   private sortOrder(direction: pb.Expression_SortOrder_SortDirection, nulls: pb.Expression_SortOrder_NullOrdering) {
     return new Column(
       expression({
@@ -372,5 +377,70 @@ export class Column {
   /** Descending, nulls last. */
   desc_nulls_last(): Column {
     return this.sortOrder(SortDirection.DESCENDING, NullOrdering.SORT_NULLS_LAST);
+  }
+}
+
+const INFIX = new Set(["+", "-", "*", "/", "%", "==", "<", "<=", ">", ">=", "<=>", "and", "or", "&", "|", "^"]);
+
+function describeLiteral(l: pb.Expression_Literal): string {
+  const t = l.literalType;
+  switch (t.case) {
+    case undefined:
+    case "null":
+      return "NULL";
+    case "string":
+      return `'${t.value}'`;
+    case "binary":
+      return `X'${Buffer.from(t.value).toString("hex").toUpperCase()}'`;
+    case "array":
+      return `array(${t.value.elements.map(describeLiteral).join(", ")})`;
+    case "decimal":
+      return t.value.value;
+    default:
+      return String(t.value);
+  }
+}
+
+/** SQL-like text of an expression, for messages and `Column.toString()`. */
+export function describeExpression(e: pb.Expression | undefined): string {
+  if (e === undefined) return "?";
+  const x = e.exprType;
+  switch (x.case) {
+    case "unresolvedAttribute":
+      return x.value.unparsedIdentifier;
+    case "unresolvedStar":
+      return x.value.unparsedTarget ?? "*";
+    case "literal":
+      return describeLiteral(x.value);
+    case "expressionString":
+      return x.value.expression;
+    case "unresolvedFunction": {
+      const args = x.value.arguments.map(describeExpression);
+      const name = x.value.functionName;
+      if (INFIX.has(name) && args.length === 2)
+        return `(${args[0]} ${name === "and" || name === "or" ? name.toUpperCase() : name} ${args[1]})`;
+      if (name === "not" && args.length === 1) return `(NOT ${args[0]})`;
+      return `${name}(${x.value.isDistinct ? "DISTINCT " : ""}${args.join(", ")})`;
+    }
+    case "callFunction":
+      return `${x.value.functionName}(${x.value.arguments.map(describeExpression).join(", ")})`;
+    case "alias":
+      return `${describeExpression(x.value.expr)} AS ${x.value.name.join(", ")}`;
+    case "cast": {
+      const c = x.value.castToType;
+      const type = c.case === "typeStr" ? c.value : c.case === "type" ? (c.value.kind.case ?? "?") : "?";
+      return `CAST(${describeExpression(x.value.expr)} AS ${type.toUpperCase()})`;
+    }
+    case "sortOrder": {
+      const dir = x.value.direction === SortDirection.DESCENDING ? "DESC" : "ASC";
+      const nulls = x.value.nullOrdering === NullOrdering.SORT_NULLS_LAST ? "NULLS LAST" : "NULLS FIRST";
+      return `${describeExpression(x.value.child)} ${dir} ${nulls}`;
+    }
+    case "unresolvedExtractValue":
+      return `${describeExpression(x.value.child)}[${describeExpression(x.value.extraction)}]`;
+    case "window":
+      return `${describeExpression(x.value.windowFunction)} OVER (...)`;
+    default:
+      return x.case ?? "?";
   }
 }

@@ -223,3 +223,17 @@ describe("immutability", () => {
     expect(json(a)).toEqual(before);
   });
 });
+
+describe("Column.toString", () => {
+  const cases: Array<[Column, string]> = [
+    [a.plus(1).alias("b"), "Column<'(a + 1) AS b'>"],
+    [a.gt(1).and(a.ne("x")), "Column<'((a > 1) AND (NOT (a == 'x')))'>"],
+    [F.countDistinct("a"), "Column<'count(DISTINCT a)'>"],
+    [a.cast("int").desc(), "Column<'CAST(a AS INT) DESC NULLS LAST'>"],
+    [F.col("m").getItem("k"), "Column<'m['k']'>"],
+    [F.lit(null), "Column<'NULL'>"],
+  ];
+  it.each(cases)("%s", (column, expected) => {
+    expect(String(column)).toBe(expected);
+  });
+});
