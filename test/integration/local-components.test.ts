@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { isAlive } from "../../src/cli/local/managed-process.ts";
+import { commandLine, isAlive } from "../../src/cli/local/managed-process.ts";
 import { canConnect, freePort } from "../../src/cli/local/ports.ts";
 import { listObjects, s3Client, uploadFolder } from "../../src/cli/local/s3-objects.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
@@ -15,6 +15,14 @@ import { SparkSession } from "../../src/index.ts";
 import { REPO_ROOT } from "./helpers/test-paths.ts";
 
 const execFileP = promisify(execFile);
+
+/** Pids of live processes whose command line configures a Connect server on `port`. */
+function serversOnPort(port: number): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => isAlive(pid) && (commandLine(pid) ?? "").includes(`spark.connect.grpc.binding.port=${port} `));
+}
 
 describe("local S3 server + Spark s3a://", () => {
   const s3 = inject("s3");
@@ -85,6 +93,28 @@ describe("local Spark lifecycle", () => {
       );
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it("gives up after the start-up timeout: stops the process, shows the log tail, never the token", async () => {
+    const port = await freePort();
+    const logDir = mkdtempSync(join(tmpdir(), "orchard-spark-"));
+    const token = `tok-${randomBytes(12).toString("hex")}`;
+    try {
+      const attempt = startLocalSpark({ port, token, logDir, startTimeoutMs: 5000 });
+      const error = await attempt.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(SetupError);
+      const message = (error as SetupError).message;
+      expect(message).toMatch(new RegExp(`^Spark Connect server did not start within 5 s on 127\\.0\\.0\\.1:${port}`));
+      expect(message).toContain(`--- last lines of ${join(logDir, `spark-${port}.log`)} ---`);
+      expect(message).not.toContain(token);
+      expect(serversOnPort(port)).toEqual([]);
+      expect(await canConnect("127.0.0.1", port)).toBe(false);
+    } finally {
+      rmSync(logDir, { recursive: true, force: true });
     }
   });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseJavaVersion } from "../../src/cli/local/java-runtime.ts";
+import { checkJava, parseJavaVersion } from "../../src/cli/local/java-runtime.ts";
 import { redact } from "../../src/cli/local/redact.ts";
 import { CONNECT_SERVER_CLASS, sparkLaunchCommand, TOKEN_ENV } from "../../src/cli/local/spark-launch.ts";
+import { SetupError } from "../../src/errors.ts";
 
 const spec = {
   sparkHome: "/opt/spark",
@@ -92,5 +93,14 @@ describe("parseJavaVersion", () => {
 describe("redact", () => {
   it("replaces every occurrence of each secret and ignores empty ones", () => {
     expect(redact("key=abc token=xyz again abc", ["abc", "xyz", "", undefined])).toBe("key=*** token=*** again ***");
+  });
+});
+
+describe("checkJava", () => {
+  it("explains what to install when no java is on PATH or JAVA_HOME", () => {
+    expect(() => checkJava({ PATH: "/nonexistent-orchard-bin" })).toThrow(SetupError);
+    expect(() => checkJava({ PATH: "/nonexistent-orchard-bin" })).toThrow(
+      /^Java 17 or newer is required to run Spark, and none was found \(set JAVA_HOME or put java on PATH/,
+    );
   });
 });
