@@ -80,6 +80,8 @@ export class SparkConnectClient {
   readonly displayUrl: string;
   readonly retry: RetryPolicy;
   private readonly settings: ClientSettings;
+  /** Kept in a true private field (and out of `settings`) so inspecting or logging the client never shows it. */
+  readonly #token: string | undefined;
   private readonly channel: grpc.Client;
   private serverSideSessionId: string | undefined;
   private closed = false;
@@ -88,7 +90,8 @@ export class SparkConnectClient {
   private initChain: Promise<void> = Promise.resolve();
 
   constructor(settings: ClientSettings) {
-    this.settings = settings;
+    this.#token = settings.url.token;
+    this.settings = { ...settings, url: { ...settings.url, token: undefined } };
     this.sessionId = settings.sessionId;
     this.userId = settings.userId;
     this.retry = settings.retry;
@@ -106,8 +109,8 @@ export class SparkConnectClient {
 
   private metadata(): grpc.Metadata {
     const md = new grpc.Metadata();
-    const { token, headers } = this.settings.url;
-    if (token !== undefined) md.set("authorization", `Bearer ${token}`);
+    const { headers } = this.settings.url;
+    if (this.#token !== undefined) md.set("authorization", `Bearer ${this.#token}`);
     for (const [k, v] of Object.entries(headers)) md.set(k, v);
     return md;
   }

@@ -69,7 +69,7 @@ export class SparkSessionBuilder {
   getOrCreate(): SparkSession {
     const url = this.resolveUrl();
     const active = SparkSession.active;
-    if (active !== undefined && !active.isStopped && active.remoteUrl === url) {
+    if (active !== undefined && !active.isStopped && active.builtFrom(url)) {
       active.applyBuilderConf(this.confs);
       return active;
     }
@@ -121,15 +121,23 @@ export class SparkSession {
   readonly client: SparkConnectClient;
   /** The session's runtime configuration. PySpark: `spark.conf`. */
   readonly conf: RuntimeConfig;
-  /** The URL the session was built from (may contain a token: never print it; use `client.displayUrl`). */
+  /** The URL the session was built from, with any token redacted. */
   readonly remoteUrl: string;
+  /** The URL as given (may hold a token): a true private field, never shown by inspection or logs. */
+  readonly #remote: string;
   private planIds = 0n;
   private stopped = false;
 
   constructor(client: SparkConnectClient, remoteUrl: string) {
     this.client = client;
-    this.remoteUrl = remoteUrl;
+    this.#remote = remoteUrl;
+    this.remoteUrl = client.displayUrl;
     this.conf = new RuntimeConfig(client);
+  }
+
+  /** @internal True when this session was built from exactly this URL. */
+  builtFrom(url: string): boolean {
+    return this.#remote === url;
   }
 
   get sessionId(): string {

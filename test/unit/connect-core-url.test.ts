@@ -1,5 +1,7 @@
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parseConnectionUrl, redactUrl, renderConnectionUrl } from "../../src/connect/connection-url.ts";
+import { SparkSession } from "../../src/connect/spark-session.ts";
 import { ConfigError } from "../../src/errors.ts";
 
 const SID = "8f1f8b5e-4c1e-4c5b-9a57-0d6c2b0e9a11";
@@ -72,5 +74,28 @@ describe("redaction", () => {
     expect(rendered).not.toContain("TOPSECRET");
     expect(rendered).toContain("token=<redacted>");
     expect(rendered).toContain("user_id=u");
+  });
+});
+
+describe("SparkSession builder", () => {
+  it("makes no RPC, and neither the session nor its client shows the token when inspected", async () => {
+    const spark = SparkSession.builder.remote("sc://127.0.0.1:1/;token=HIDDEN-VALUE;user_id=ann").create();
+    expect(spark.userId).toBe("ann");
+    expect(spark.remoteUrl).toBe("sc://127.0.0.1:1/;token=<redacted>;user_id=ann");
+    expect(inspect(spark, { depth: 6, showHidden: true })).not.toContain("HIDDEN-VALUE");
+    expect(spark.builtFrom("sc://127.0.0.1:1/;token=HIDDEN-VALUE;user_id=ann")).toBe(true);
+    await spark.stop();
+  });
+
+  it("getOrCreate returns the active session for the same URL and a new one for another", async () => {
+    const a = SparkSession.builder.remote("sc://127.0.0.1:1").getOrCreate();
+    expect(SparkSession.builder.remote("sc://127.0.0.1:1").getOrCreate()).toBe(a);
+    const b = SparkSession.builder.remote("sc://127.0.0.1:2").getOrCreate();
+    expect(b).not.toBe(a);
+    expect(b.sessionId).not.toBe(a.sessionId);
+    expect(a.nextPlanId()).toBe(0n);
+    expect(a.nextPlanId()).toBe(1n);
+    await a.stop();
+    await b.stop();
   });
 });
