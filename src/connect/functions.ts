@@ -125,6 +125,14 @@ export function asc(c: ColumnOrName): Column {
 export function desc(c: ColumnOrName): Column {
   return col1(c).desc();
 }
+/** Sort key ascending, nulls first. */
+export function asc_nulls_first(c: ColumnOrName): Column {
+  return col1(c).asc_nulls_first();
+}
+/** Sort key descending, nulls last. */
+export function desc_nulls_last(c: ColumnOrName): Column {
+  return col1(c).desc_nulls_last();
+}
 /** Sort key ascending, nulls last. */
 export function asc_nulls_last(c: ColumnOrName): Column {
   return col1(c).asc_nulls_last();
@@ -487,6 +495,60 @@ export function slice(c: ColumnOrName, start: number | ColumnOrName, len: number
 export function flatten(c: ColumnOrName): Column {
   return overColumns("flatten", c);
 }
+let lambdaVariableId = 0;
+
+/** A lambda for higher-order functions: fresh variable names (`x_7`), the body built by `f`. */
+function lambda(f: (...args: Column[]) => Column): pb.Expression {
+  const arity = f.length === 0 ? 1 : f.length;
+  if (arity > 3) throw new PlanError({ message: "higher-order functions take lambdas of 1 to 3 arguments" });
+  const variables = ["x", "y", "z"]
+    .slice(0, arity)
+    .map((n) =>
+      create(pb.Expression_UnresolvedNamedLambdaVariableSchema, { nameParts: [`${n}_${lambdaVariableId++}`] }),
+    );
+  const body = f(
+    ...variables.map(
+      (v) => new Column(create(pb.ExpressionSchema, { exprType: { case: "unresolvedNamedLambdaVariable", value: v } })),
+    ),
+  );
+  if (!(body instanceof Column))
+    throw new PlanError({ message: "a higher-order function's lambda must return a Column" });
+  return create(pb.ExpressionSchema, {
+    exprType: {
+      case: "lambdaFunction",
+      value: create(pb.Expression_LambdaFunctionSchema, { function: body.expr, arguments: variables }),
+    },
+  });
+}
+
+/** Applies `f(element)` or `f(element, index)` to every array element (PySpark `transform`). */
+export function transform(c: ColumnOrName, f: (x: Column, i: Column) => Column): Column {
+  return call("transform", columnExpression(c), lambda(f as (...args: Column[]) => Column));
+}
+/** The array elements for which `f(element)` (or `f(element, index)`) holds (PySpark `filter`). */
+export function filter(c: ColumnOrName, f: (x: Column, i: Column) => Column): Column {
+  return call("filter", columnExpression(c), lambda(f as (...args: Column[]) => Column));
+}
+/** True if `f` holds for some element (PySpark `exists`). */
+export function exists(c: ColumnOrName, f: (x: Column) => Column): Column {
+  return call("exists", columnExpression(c), lambda(f));
+}
+/** True if `f` holds for every element (PySpark `forall`). */
+export function forall(c: ColumnOrName, f: (x: Column) => Column): Column {
+  return call("forall", columnExpression(c), lambda(f));
+}
+/** Folds the array from `initial` with `merge(acc, x)`, then `finish(acc)` if given (PySpark `aggregate`). */
+export function aggregate(
+  c: ColumnOrName,
+  initial: ColumnOrValue,
+  merge: (acc: Column, x: Column) => Column,
+  finish?: (acc: Column) => Column,
+): Column {
+  const args = [columnExpression(c), litOrCol(initial), lambda(merge)];
+  if (finish !== undefined) args.push(lambda(finish));
+  return call("aggregate", ...args);
+}
+
 /** Map from alternating key and value columns. */
 export function create_map(...cols: ColumnOrName[]): Column {
   return overColumns("map", ...cols);

@@ -175,6 +175,22 @@ describe("functions evaluate on the server", () => {
       ["flatten", F.flatten("nested"), [1, 2, 3]],
       ["element_at", F.element_at("arr", -1), 2],
       ["struct", F.struct("i", "csv").getField("i"), 7],
+      ["transform", F.transform("arr", (x) => x.multiply(10)), [30, 10, 30, 20]],
+      ["transform with index", F.transform("arr", (x, i) => x.plus(i)), [3, 2, 5, 5]],
+      ["filter", F.filter("arr", (x) => x.gt(1)), [3, 3, 2]],
+      ["exists", F.exists("arr", (x) => x.eq(2)), true],
+      ["forall", F.forall("arr", (x) => x.gt(1)), false],
+      ["aggregate", F.aggregate("arr", 0, (acc, x) => acc.plus(x)), 9],
+      [
+        "aggregate with finish",
+        F.aggregate(
+          "arr",
+          0,
+          (acc, x) => acc.plus(x),
+          (acc) => acc.multiply(2),
+        ),
+        18,
+      ],
     ]),
   );
 

@@ -237,3 +237,36 @@ describe("Column.toString", () => {
     expect(String(column)).toBe(expected);
   });
 });
+
+describe("higher-order functions build lambdas with fresh variables", () => {
+  it("transform(x => x + 1)", () => {
+    const e = toJson(pb.ExpressionSchema, F.transform("arr", (x) => x.plus(1)).expr) as {
+      unresolvedFunction: {
+        functionName: string;
+        arguments: [unknown, { lambdaFunction: { function: unknown; arguments: Array<{ nameParts: string[] }> } }];
+      };
+    };
+    expect(e.unresolvedFunction.functionName).toBe("transform");
+    expect(e.unresolvedFunction.arguments[0]).toEqual(attr("arr"));
+    const lam = e.unresolvedFunction.arguments[1].lambdaFunction;
+    expect(lam.arguments).toHaveLength(1);
+    const name = lam.arguments[0]?.nameParts;
+    expect(name?.[0]).toMatch(/^x_\d+$/);
+    expect(lam.function).toEqual(fn("+", { unresolvedNamedLambdaVariable: { nameParts: name } }, int(1)));
+  });
+  it("two-argument lambdas get x and y, and names never repeat", () => {
+    const names = (c: Column) =>
+      (
+        toJson(pb.ExpressionSchema, c.expr) as {
+          unresolvedFunction: { arguments: Array<{ lambdaFunction?: { arguments: Array<{ nameParts: string[] }> } }> };
+        }
+      ).unresolvedFunction.arguments.flatMap((a) => a.lambdaFunction?.arguments.map((v) => v.nameParts[0]) ?? []);
+    const one = names(F.filter("arr", (x, i) => x.gt(i)));
+    const two = names(F.aggregate("arr", 0, (acc, x) => acc.plus(x)));
+    expect(one.map((n) => n?.[0])).toEqual(["x", "y"]);
+    expect(new Set([...one, ...two]).size).toBe(4);
+  });
+  it("a lambda that returns no Column is a PlanError", () => {
+    expect(() => F.exists("arr", () => 1 as unknown as Column)).toThrow(PlanError);
+  });
+});
