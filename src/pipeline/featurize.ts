@@ -1,5 +1,5 @@
 import type { DataFrame } from "../connect/data-frame.ts";
-import { col, from_json } from "../connect/functions.ts";
+import { col, from_json, lit } from "../connect/functions.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { labelOf } from "./ingest.ts";
 
@@ -51,5 +51,25 @@ export async function featurize(
       col("height"),
       from_json(col("features"), "array<float>").alias("features"),
       col("error"),
+    );
+}
+
+/** The error recorded for a zero-byte file (Spark's file sources skip those: see empty-files.ts). */
+export const EMPTY_FILE_ERROR = "empty file (0 bytes)";
+
+/** Rows shaped like {@link featurize}'s output for files that are empty. */
+export function emptyFileRows(spark: SparkSession, paths: readonly string[]): DataFrame {
+  return spark
+    .createDataFrame(
+      paths.map((path) => ({ path })),
+      "path string",
+    )
+    .select(
+      col("path"),
+      labelOf().alias("label"),
+      lit(null).cast("int").alias("width"),
+      lit(null).cast("int").alias("height"),
+      lit(null).cast("array<float>").alias("features"),
+      lit(EMPTY_FILE_ERROR).alias("error"),
     );
 }

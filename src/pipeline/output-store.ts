@@ -43,8 +43,9 @@ export function outputStore(uri: string, s3?: S3Access): OutputStore {
   };
 }
 
-function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore {
-  const client = new S3Client({
+/** An S3 client for `access` (custom endpoint and keys when given, the SDK's default chain otherwise). */
+export function s3ClientFor(access?: S3Access): S3Client {
+  return new S3Client({
     region: access?.region ?? "us-east-1",
     forcePathStyle: access?.pathStyle ?? false,
     ...(access?.endpoint ? { endpoint: access.endpoint } : {}),
@@ -58,6 +59,10 @@ function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore
         }
       : {}),
   });
+}
+
+function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore {
+  const client = s3ClientFor(access);
   const key = (relative: string) => (prefix ? `${prefix}/${relative}` : relative);
   const where = (relative: string) => `s3://${bucket}/${key(relative)}`;
   return {

@@ -4,7 +4,8 @@ import type { ExecutionProgress } from "../connect/progress.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { PCAModel } from "../ml/pca.ts";
 import { clusterCores, featurizePartitions } from "./cluster-cores.ts";
-import { featurize } from "./featurize.ts";
+import { findEmptyFiles } from "./empty-files.ts";
+import { emptyFileRows, featurize } from "./featurize.ts";
 import { readImages, sampledPaths } from "./ingest.ts";
 import { type OutputStore, outputStore, type S3Access } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
@@ -62,31 +63,37 @@ export async function runPipeline(
   };
   const ingest = { input: options.input, extensions: options.extensions };
 
-  const { images, filesIn } = await step(
+  const { images, emptyFiles, filesIn } = await step(
     "list",
     async (o) => {
-      const paths =
-        options.samplePerClass === undefined
-          ? undefined
-          : (await sampledPaths(spark, ingest, options.samplePerClass).select("path").collect(o)).map((r) =>
-              String(r.get(0)),
-            );
-      if (paths !== undefined && paths.length === 0) return { images: undefined, filesIn: 0 };
-      const images = readImages(spark, ingest, paths);
-      return { images, filesIn: paths?.length ?? (await images.select("path").count(o)) };
+      if (options.samplePerClass !== undefined) {
+        const rows = await sampledPaths(spark, ingest, options.samplePerClass).select("path").collect(o);
+        const paths = rows.map((r) => String(r.get(0)));
+        return {
+          images: paths.length ? readImages(spark, ingest, paths) : undefined,
+          emptyFiles: [],
+          filesIn: paths.length,
+        };
+      }
+      const images = readImages(spark, ingest);
+      const [listed, emptyFiles] = await Promise.all([
+        images.select("path").count(o),
+        findEmptyFiles(options.input, options.extensions, context.s3),
+      ]);
+      return { images: listed ? images : undefined, emptyFiles, filesIn: listed + emptyFiles.length };
     },
-    (r) => `${r.filesIn} images`,
+    (r) => `${r.filesIn} images${r.emptyFiles.length ? ` (${r.emptyFiles.length} empty)` : ""}`,
   );
-  events?.onInputCount?.(filesIn);
-  if (images === undefined || filesIn === 0) {
+  if (images === undefined) {
     throw new PipelineError({
       message: `no images found under ${options.input} (extensions: ${options.extensions.join(", ")})`,
     });
   }
 
   const partitions = options.partitions ?? featurizePartitions(filesIn, await clusterCores(spark));
+  const processed = await featurize(spark, images.repartition(partitions), { bridgeCommand: options.bridgeCommand });
   const featurized = await persist(
-    await featurize(spark, images.repartition(partitions), { bridgeCommand: options.bridgeCommand }),
+    emptyFiles.length === 0 ? processed : processed.unionByName(emptyFileRows(spark, emptyFiles)),
   );
   let fitted: FittedReduction | undefined;
   let loaded: PCAModel | undefined;

@@ -1,0 +1,139 @@
+/**
+ * Pipeline benchmark (issue 4): images/s end to end through Spark (`local[2]`) + bridge + sidecar,
+ * against the raw in-process decode + ONNX loop on the same images and model, measured in the same
+ * run; the PCA fit's share of the wall time; and the same at 1x, 4x and 16x a base set (copies of
+ * the sample images under new names), to see whether the time per image stays flat.
+ *
+ *   npx tsx bench/pipeline/run.ts [--base 270] [--scales 1,4,16] [--k 50]
+ *
+ * Uses SPARK_REMOTE / ORCHARD_SIDECAR when given, else starts both on free loopback ports (and
+ * stops them). Needs `npm run setup` (Spark, model, sample data). Prints figures; asserts nothing.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { cacheRoot } from "../../scripts/lib/paths.ts";
+import { freePort } from "../../src/cli/local/ports.ts";
+import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
+import { defaultBridgeCommand } from "../../src/cli/pipeline-config.ts";
+import { SparkSession } from "../../src/connect/spark-session.ts";
+import { runPipeline } from "../../src/pipeline/run-pipeline.ts";
+import { loadFeaturizer } from "../../udf-server/src/featurizer.ts";
+import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+
+const { values } = parseArgs({
+  options: { base: { type: "string" }, scales: { type: "string" }, k: { type: "string" } },
+});
+const baseCount = Number(values.base ?? 270);
+const scales = (values.scales ?? "1,4,16").split(",").map(Number);
+const k = Number(values.k ?? 50);
+const work = mkdtempSync(join(tmpdir(), "orchard-bench-pipeline-"));
+
+/** The first `n` training images, deterministic order, as (class, file) pairs. */
+function baseImages(n: number): Array<{ label: string; file: string }> {
+  const root = join(cacheRoot(), "data", "fruits", "Training");
+  const all = readdirSync(root)
+    .sort()
+    .flatMap((label) =>
+      readdirSync(join(root, label))
+        .sort()
+        .map((f) => ({ label, file: join(root, label, f) })),
+    );
+  // Round-robin over classes so every subset has every class.
+  const byClass = new Map<string, string[]>();
+  for (const { label, file } of all) byClass.set(label, [...(byClass.get(label) ?? []), file]);
+  const out: Array<{ label: string; file: string }> = [];
+  for (let i = 0; out.length < n && i < 1000; i++) {
+    for (const [label, files] of byClass) if (files[i] && out.length < n) out.push({ label, file: files[i] as string });
+  }
+  return out;
+}
+
+/** A folder with `copies` copies of every base image, one folder per class. */
+function dataset(images: Array<{ label: string; file: string }>, copies: number): string {
+  const dir = join(work, `x${copies}`);
+  for (const { label, file } of images) {
+    mkdirSync(join(dir, label), { recursive: true });
+    for (let c = 0; c < copies; c++) copyFileSync(file, join(dir, label, `c${c}-${file.split("/").at(-1)}`));
+  }
+  return dir;
+}
+
+async function rawLoop(images: Array<{ file: string }>): Promise<number> {
+  const featurizer = await loadFeaturizer({ model: "efficientnet-lite0" });
+  const bytes = images.map((i) => new Uint8Array(readFileSync(i.file)));
+  await featurizer.featurize(bytes.slice(0, 32));
+  const t0 = performance.now();
+  for (let i = 0; i < bytes.length; i += 32) await featurizer.featurize(bytes.slice(i, i + 32));
+  const rate = bytes.length / ((performance.now() - t0) / 1000);
+  await featurizer.close();
+  return rate;
+}
+
+async function main(): Promise<void> {
+  const stops: Array<() => Promise<void>> = [];
+  try {
+    let remote = process.env.SPARK_REMOTE;
+    if (!remote) {
+      const spark = await startLocalSpark({ port: await freePort(), logDir: join(work, "logs") });
+      stops.push(spark.stop);
+      remote = spark.remote;
+    }
+    let sidecar = process.env.ORCHARD_SIDECAR;
+    if (!sidecar) {
+      const handle = await startSidecar({ port: await freePort(), logFile: join(work, "sidecar.log") });
+      stops.push(() => handle.stop());
+      sidecar = handle.address;
+    }
+    const images = baseImages(baseCount);
+    console.log(
+      `base set: ${images.length} images; scales ${scales.join(", ")}; k=${k}; Spark ${remote}; sidecar ${sidecar}`,
+    );
+    const raw = await rawLoop(images);
+    console.log(`raw in-process decode + ONNX loop:        ${raw.toFixed(1)} images/s`);
+
+    const spark = SparkSession.builder.remote(remote).getOrCreate();
+    console.log(
+      "\nscale  images   wall s  features s  pca s  write s  e2e img/s  ms/img  e2e/raw  features/raw  pca share",
+    );
+    for (const scale of scales) {
+      const input = dataset(images, scale);
+      const s = await runPipeline(spark, {
+        input: pathToFileURL(input).href,
+        output: pathToFileURL(join(work, `out-x${scale}`)).href,
+        reduction: { k },
+        keepFeatures: false,
+        extensions: ["jpg"],
+        mode: "overwrite",
+        bridgeCommand: defaultBridgeCommand(sidecar),
+      });
+      const n = s.counts.filesIn;
+      const features = (s.timingsMs.features ?? 0) / 1000;
+      const e2e = n / (s.wallMs / 1000);
+      console.log(
+        [
+          `${scale}x`.padEnd(6),
+          String(n).padStart(6),
+          (s.wallMs / 1000).toFixed(1).padStart(8),
+          features.toFixed(1).padStart(11),
+          ((s.timingsMs.pca ?? 0) / 1000).toFixed(1).padStart(6),
+          ((s.timingsMs.write ?? 0) / 1000).toFixed(1).padStart(8),
+          e2e.toFixed(1).padStart(10),
+          ((1000 * s.wallMs) / 1000 / n).toFixed(1).padStart(7),
+          (e2e / raw).toFixed(2).padStart(8),
+          (n / features / raw).toFixed(2).padStart(13),
+          `${((100 * (s.timingsMs.pca ?? 0)) / s.wallMs).toFixed(1)}%`.padStart(10),
+        ].join(" "),
+      );
+      rmSync(input, { recursive: true, force: true });
+    }
+    await spark.stop();
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
