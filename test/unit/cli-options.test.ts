@@ -89,8 +89,11 @@ describe("CLI option schemas", () => {
   it("splits S3 URIs into bucket and prefix", () => {
     expect(s3UriOption.parse("s3://orchard/fruits/Training")).toEqual({ bucket: "orchard", prefix: "fruits/Training" });
     expect(s3UriOption.parse("s3a://orchard")).toEqual({ bucket: "orchard", prefix: "" });
-    expect(() => parseConfig(s3UploadOptions, { dir: "x", to: "http://orchard/x" })).toThrow(
+    expect(() => parseConfig(s3UploadOptions, { dir: ".", to: "http://orchard/x" })).toThrow(
       "invalid --to: expected an S3 URI such as s3://bucket/prefix",
+    );
+    expect(() => parseConfig(s3UploadOptions, { dir: "/nonexistent-orchard-dir", to: "s3://orchard/x" })).toThrow(
+      "invalid --dir: expected an existing folder",
     );
   });
 });

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
@@ -27,7 +28,9 @@ export const s3UriOption = z
   });
 
 export const s3UploadOptions = z.object({
-  dir: z.string().min(1, { error: "a folder path" }),
+  dir: z.string().refine((d) => d.length > 0 && statSync(d, { throwIfNoEntry: false })?.isDirectory() === true, {
+    error: "an existing folder",
+  }),
   to: s3UriOption,
   endpoint: httpUrlOption.default(`http://127.0.0.1:${DEFAULT_S3_PORT}`),
 });

@@ -35,3 +35,15 @@ export function canConnect(host: string, port: number, timeoutMs = 1000): Promis
     socket.connect(port, host, () => done(true));
   });
 }
+
+/** The address a local client dials for a server bound to `host` (wildcards mean loopback). */
+export function dialHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::" || host === "[::]") return "::1";
+  return host;
+}
+
+/** `host` as it appears in a URL authority (IPv6 literals in brackets). */
+export function urlHost(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}

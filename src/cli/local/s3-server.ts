@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { SetupError } from "../../errors.ts";
 import { cacheRootFromEnv, type InstallLayout, installLayout } from "./install-layout.ts";
 import { commandLine, isAlive, stopProcessGroup, tailFile } from "./managed-process.ts";
-import { freePort, isPortFree } from "./ports.ts";
+import { dialHost, freePort, isPortFree, urlHost } from "./ports.ts";
 import { redact } from "./redact.ts";
 import { readState, removeState, type ServerState, writeState } from "./server-state.ts";
 
@@ -101,9 +101,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     "server",
     "--quiet",
     "--address",
-    `${host}:${port}`,
+    `${urlHost(host)}:${port}`,
     "--console-address",
-    `${host}:${consolePort}`,
+    `${urlHost(host)}:${consolePort}`,
     options.dataDir,
   ];
 
@@ -130,7 +130,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   };
   if (pid === undefined) throw await fail(`could not start ${binary}`);
 
-  const endpoint = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+  const endpoint = `http://${urlHost(dialHost(host))}:${port}`;
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   for (;;) {
     if (exited !== undefined) throw await fail(`the S3 server exited during start-up (code ${exited})`);

@@ -7,7 +7,7 @@ import { SetupError } from "../../errors.ts";
 import { cacheRootFromEnv, type InstallLayout, installLayout } from "./install-layout.ts";
 import { checkJava } from "./java-runtime.ts";
 import { commandLine, isAlive, stopProcessGroup, tailFile } from "./managed-process.ts";
-import { canConnect, isPortFree } from "./ports.ts";
+import { canConnect, dialHost, isPortFree, urlHost } from "./ports.ts";
 import { redact } from "./redact.ts";
 import { readState, removeState, type ServerState, writeState } from "./server-state.ts";
 import { CONNECT_SERVER_CLASS, type S3Access, sparkLaunchCommand } from "./spark-launch.ts";
@@ -145,7 +145,7 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
       throw portTaken(host, port);
     }
     if (exited !== undefined) throw await fail(`Spark Connect server exited during start-up (code ${exited})`);
-    if (log.includes(STARTED_LINE) && (await canConnect(host === "0.0.0.0" ? "127.0.0.1" : host, port))) break;
+    if (log.includes(STARTED_LINE) && (await canConnect(dialHost(host), port))) break;
     if (Date.now() > deadline) {
       throw await fail(
         `Spark Connect server did not start within ${Math.round(timeoutMs / 1000)} s on ${host}:${port}`,
@@ -154,7 +154,7 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
     await sleep(250);
   }
 
-  const remote = `sc://${host}:${port}`;
+  const remote = `sc://${urlHost(dialHost(host))}:${port}`;
   writeState(options.logDir, {
     component: "spark",
     pid,
@@ -193,7 +193,7 @@ export async function localSparkStatus({
     removeState(runDir, "spark", port);
     return { running: false, listening: false };
   }
-  const listening = await canConnect(state.host === "0.0.0.0" ? "127.0.0.1" : state.host, state.port);
+  const listening = await canConnect(dialHost(state.host), state.port);
   return { running: true, listening, state };
 }
 
