@@ -6,6 +6,7 @@ import { registerDemoCommand } from "./commands/demo.ts";
 import { registerPipelineCommands } from "./commands/pipeline.ts";
 import { registerReportCommand } from "./commands/report.ts";
 import { registerS3Command } from "./commands/s3.ts";
+import { registerShellCommand } from "./commands/shell.ts";
 import { registerSparkCommand } from "./commands/spark.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 
@@ -17,6 +18,7 @@ const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerPipelineCommands,
   registerDemoCommand,
   registerReportCommand,
+  registerShellCommand,
   registerSparkCommand,
   registerS3Command,
 ];

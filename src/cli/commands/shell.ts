@@ -1,0 +1,69 @@
+import { join } from "node:path";
+import type { Command } from "commander";
+import { z } from "zod";
+import { redactUrl } from "../../connect/connection-url.ts";
+import { SparkSession } from "../../connect/spark-session.ts";
+import type { CliContext } from "../cli-context.ts";
+import { parseConfig } from "../config-parse.ts";
+import { ensureLocalStack } from "../local-stack.ts";
+import { runShell } from "../shell-repl.ts";
+
+const shellOptions = z.object({
+  remote: z
+    .string()
+    .regex(/^sc:\/\/[^/]/, { error: "a Spark Connect URL like sc://host:15002" })
+    .default("sc://localhost:15002"),
+  sidecar: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, { error: "host:port, e.g. 127.0.0.1:8815" })
+    .default("127.0.0.1:8815"),
+  model: z.string().min(1).default("efficientnet-lite0"),
+  start: z.boolean().default(true),
+  progress: z.boolean().default(true),
+});
+
+/**
+ * `orchard shell`: an interactive Node REPL connected to Spark (`SPARK_REMOTE`, `--remote`, or a
+ * local server started for the session and stopped when it ends), with `spark`, `F`, `col`,
+ * `lit` bound.
+ */
+export function registerShellCommand(program: Command, ctx: CliContext): void {
+  program
+    .command("shell")
+    .description("interactive REPL (top-level await) with spark, F, col, lit bound; Ctrl-C interrupts a running query")
+    .option("--remote <url>", "Spark Connect URL (default $SPARK_REMOTE or sc://localhost:15002)")
+    .option("--no-start", "never start a local Spark; fail if none answers")
+    .option("--no-progress", "no progress bar for running actions")
+    .action(async (raw: { remote?: string; start?: boolean; progress?: boolean }) => {
+      const opts = parseConfig(shellOptions, {
+        remote: raw.remote ?? (ctx.env.SPARK_REMOTE || undefined),
+        sidecar: ctx.env.ORCHARD_SIDECAR || undefined,
+        start: raw.start,
+        progress: raw.progress,
+      });
+      const stack = opts.start
+        ? await ensureLocalStack(
+            { remote: opts.remote, sidecar: opts.sidecar, model: opts.model, startSpark: true },
+            ctx,
+          )
+        : undefined;
+      const spark = SparkSession.builder.remote(opts.remote).getOrCreate();
+      try {
+        const version = await spark.version();
+        ctx.err(`orchard shell: Spark ${version} at ${redactUrl(opts.remote)}`);
+        ctx.err(
+          "bound: spark, F (functions), col, lit, expr, when. Top-level await works; Ctrl-C interrupts a query; .exit leaves.",
+        );
+        await runShell({
+          spark,
+          input: process.stdin,
+          output: process.stdout,
+          progress: opts.progress && process.stderr.isTTY === true,
+          historyFile: join(ctx.layout.cacheRoot, "shell_history"),
+        });
+      } finally {
+        await spark.stop().catch(() => undefined);
+        await stack?.stop();
+      }
+    });
+}
