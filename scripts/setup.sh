@@ -3,11 +3,11 @@
 # outside git, then derives the Spark Connect protocol code. Idempotent: with everything cached it
 # takes seconds. With no argument it installs everything; otherwise only the parts named:
 #   spark (Spark + S3A jars + Python tools), s3 (MinIO), model (the CNN), data (sample images),
-#   proto (generated Spark Connect code).
+#   proto (generated Spark Connect code), browser (Debian's chromium, for the report test).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto)
+[ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto browser)
 for part in "${parts[@]}"; do
   case "$part" in
     spark) bash "$here/setup-spark.sh" ;;
@@ -15,6 +15,7 @@ for part in "${parts[@]}"; do
     model) bash "$here/setup-model.sh" ;;
     data) bash "$here/setup-sample-data.sh" ;;
     proto) (cd "$here/.." && npx tsx scripts/gen-connect-proto.ts) ;;
-    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data or proto)" >&2; exit 2 ;;
+    browser) bash "$here/setup-browser.sh" ;;
+    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto or browser)" >&2; exit 2 ;;
   esac
 done
