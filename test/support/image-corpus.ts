@@ -4,7 +4,7 @@
  * spaces and bit depths, alpha, animation, EXIF orientation, every accepted container format.
  */
 import { crc32, deflateSync } from "node:zlib";
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 
 /** One corpus entry: `expect` is "features" or a regular expression the error must match. */
 export interface CorpusCase {
@@ -14,7 +14,7 @@ export interface CorpusCase {
 }
 
 /** A deterministic 96x64 RGB test picture: horizontal red ramp, vertical green ramp, blue block top-left. */
-export async function testPicture(width = 96, height = 64): Promise<sharp.Sharp> {
+export async function testPicture(width = 96, height = 64): Promise<Sharp> {
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

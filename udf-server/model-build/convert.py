@@ -1,8 +1,15 @@
-"""orchard's model converter: a pretrained EfficientNet-Lite .pth -> model.onnx + manifest.json.
+"""orchard's model converter: pretrained weights from a registry package -> model.onnx + manifest.json.
 
-Usage: python convert.py --weights FILE.pth --out DIR --name NAME --version V --source JSON
-       [--input-format float32-nchw|uint8-nhwc] [--size 224]
-PyTorch is not needed: the weights are read with a restricted unpickler (torch_state_dict.py).
+  python convert.py --format efficientnet-lite-pth --weights FILE.pth ...
+  python convert.py --format tfjs-layers --weights DIR (model.json + weights.bin) ...
+  common: --out DIR --name NAME --version V --source JSON --mean R,G,B --std R,G,B
+          --resize center-crop|stretch [--crop-fraction F] [--labels NAME]
+          [--input-format float32-nchw|uint8-nhwc] [--size 224]
+
+Neither PyTorch nor TensorFlow is needed: .pth files are read with a restricted unpickler
+(torch_state_dict.py), TF.js models from their JSON topology and weight bytes.
+The preprocessing flags describe how the weights were trained; they go into manifest.json,
+which orchard's featurizer follows.
 """
 
 import argparse
@@ -15,14 +22,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import onnx  # noqa: E402
 
-from efficientnet_lite_onnx import build  # noqa: E402
-from torch_state_dict import load_state_dict  # noqa: E402
-
-# TF EfficientNet-Lite preprocessing: (pixel - 127) / 128 on RGB; evaluation crop is the central
-# 224/(224+32) of the shorter side, resized to 224 (bicubic in TF; sharp's default here).
-MEAN = [127.0, 127.0, 127.0]
-STD = [128.0, 128.0, 128.0]
-
 
 def sha256(path):
     h = hashlib.sha256()
@@ -32,39 +31,61 @@ def sha256(path):
     return h.hexdigest()
 
 
+def triple(text):
+    values = [float(v) for v in text.split(",")]
+    return values * 3 if len(values) == 1 else values
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--format", required=True, choices=["efficientnet-lite-pth", "tfjs-layers"])
     ap.add_argument("--weights", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--name", required=True)
     ap.add_argument("--version", required=True)
     ap.add_argument("--source", required=True, help="JSON object describing where the weights came from")
+    ap.add_argument("--mean", type=triple, required=True)
+    ap.add_argument("--std", type=triple, required=True)
+    ap.add_argument("--resize", required=True, choices=["center-crop", "stretch"])
+    ap.add_argument("--crop-fraction", type=float, default=1.0)
+    ap.add_argument("--labels", default=None)
     ap.add_argument("--input-format", default="float32-nchw", choices=["float32-nchw", "uint8-nhwc"])
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--file", default="model.onnx")
     a = ap.parse_args()
 
-    sd = load_state_dict(a.weights)
-    model, feature_dim, classes = build(sd, size=a.size, input_format=a.input_format, mean=MEAN, std=STD)
+    if a.format == "efficientnet-lite-pth":
+        from efficientnet_lite_onnx import build
+        from torch_state_dict import load_state_dict
+
+        model, feature_dim, classes = build(
+            load_state_dict(a.weights), size=a.size, input_format=a.input_format, mean=a.mean, std=a.std
+        )
+    else:
+        if a.input_format != "float32-nchw":
+            ap.error("tfjs-layers models are converted with float32-nchw input only")
+        from keras_tfjs_onnx import build, load
+
+        model_json, weights_bin = load(os.path.join(a.weights, "model.json"), os.path.join(a.weights, "weights.bin"))
+        model, feature_dim, classes = build(model_json, weights_bin, size=a.size)
+
     os.makedirs(a.out, exist_ok=True)
     onnx_path = os.path.join(a.out, a.file)
-    tmp = onnx_path + ".part"
-    onnx.save(model, tmp)
-    os.replace(tmp, onnx_path)
-    crop = a.size / (a.size + 32)
+    onnx.save(model, onnx_path + ".part")
+    os.replace(onnx_path + ".part", onnx_path)
     manifest = {
         "name": a.name,
         "version": a.version,
         "file": a.file,
         "sha256": sha256(onnx_path),
         "input": {"name": "input", "format": a.input_format, "size": [a.size, a.size], "channels": "RGB"},
-        "preprocess": {"resize": "center-crop", "cropFraction": crop, "mean": MEAN, "std": STD},
-        "outputs": {"features": "features", "logits": "logits"},
+        "preprocess": {"resize": a.resize, "cropFraction": a.crop_fraction, "mean": a.mean, "std": a.std},
+        "outputs": {"features": "features", **({"logits": "logits"} if classes else {})},
         "featureDim": feature_dim,
-        "classes": classes,
-        "labels": "imagenet-1k",
+        **({"classes": classes} if classes else {}),
+        **({"labels": a.labels} if a.labels else {}),
         "source": json.loads(a.source),
-        "converter": "udf-server/model-build/convert.py",
+        "converter": f"udf-server/model-build/convert.py --format {a.format}",
     }
     tmp = os.path.join(a.out, "manifest.json.part")
     with open(tmp, "w") as f:

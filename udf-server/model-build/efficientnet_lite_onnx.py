@@ -93,7 +93,7 @@ def _blocks(sd):
     return blocks
 
 
-def build(sd, *, size=224, eps=1e-3, input_format="float32-nchw", mean=(127.0,) * 3, std=(128.0,) * 3):
+def build(sd, *, mean, std, size=224, eps=1e-3, input_format="float32-nchw"):
     """Builds the ONNX model. `input_format` float32-nchw takes normalised pixels; uint8-nhwc takes
     raw RGB bytes and normalises inside the graph with `mean`/`std`."""
     g = _Graph(size, eps)

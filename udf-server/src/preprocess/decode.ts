@@ -3,7 +3,7 @@
  * EXIF orientation is applied, alpha is flattened onto white, grayscale / CMYK / 16-bit inputs are
  * converted to 8-bit sRGB, animated images contribute their first frame.
  */
-import sharp from "sharp";
+import sharp, { type Metadata, type OutputInfo } from "sharp";
 import { ImageError } from "./image-error.ts";
 import type { ImageLimits, PreprocessSpec } from "./spec.ts";
 
@@ -28,7 +28,7 @@ export async function decodeImage(
   if (bytes.byteLength > limits.maxInputBytes) {
     throw new ImageError({ message: `image too large: ${bytes.byteLength} bytes > limit ${limits.maxInputBytes}` });
   }
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     // Header only (no pixels are decoded), so the pixel limit below can name the image's size.
     meta = await sharp(bytes, { limitInputPixels: false, autoOrient: true }).metadata();
@@ -65,7 +65,7 @@ export async function decodeImage(
       height: outH,
     });
   }
-  let out: { data: Buffer; info: sharp.OutputInfo };
+  let out: { data: Buffer; info: OutputInfo };
   try {
     out = await pipeline.removeAlpha().raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
   } catch (cause) {
