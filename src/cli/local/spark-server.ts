@@ -15,8 +15,8 @@ import { CONNECT_SERVER_CLASS, type S3Access, sparkLaunchCommand } from "./spark
 /** Default Spark Connect port (the same as PySpark's `sc://localhost`). */
 export const DEFAULT_SPARK_PORT = 15002;
 
-/** Log line the Connect server prints once its gRPC service listens. */
-const STARTED_LINE = "Spark Connect server started";
+/** Log line the Connect server prints once its gRPC service listens (`... started at: 127.0.0.1:15002`). */
+const STARTED_LINE = /Spark Connect server started at: \S*:(\d+)/;
 
 export interface LocalSparkOptions {
   /** gRPC port; 15002 by default. */
@@ -145,7 +145,11 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
       throw portTaken(host, port);
     }
     if (exited !== undefined) throw await fail(`Spark Connect server exited during start-up (code ${exited})`);
-    if (log.includes(STARTED_LINE) && (await canConnect(dialHost(host), port))) break;
+    const startedOn = STARTED_LINE.exec(log)?.[1];
+    if (startedOn !== undefined && Number(startedOn) !== port) {
+      throw await fail(`Spark Connect server bound port ${startedOn} instead of ${port}`);
+    }
+    if (startedOn !== undefined && (await canConnect(dialHost(host), port))) break;
     if (Date.now() > deadline) {
       throw await fail(
         `Spark Connect server did not start within ${Math.round(timeoutMs / 1000)} s on ${host}:${port}`,
