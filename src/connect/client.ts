@@ -7,6 +7,7 @@ import * as pb from "#connect-proto";
 import { type ConnectionUrl, renderConnectionUrl } from "./connection-url.ts";
 import {
   InterruptedError,
+  PlanError,
   ProtocolError,
   type ServerErrorCause,
   SparkAuthenticationError,
@@ -367,6 +368,11 @@ export class SparkConnectClient {
     rpc: ExecuteRpc = this.rpc,
   ): AsyncGenerator<pb.ExecutePlanResponse> {
     this.ensureOpen();
+    for (const tag of opts.tags ?? []) {
+      if (tag === "" || tag.includes(",")) {
+        throw new PlanError({ message: `operation tag ${JSON.stringify(tag)} must be non-empty and contain no ','` });
+      }
+    }
     await this.ready(opts.signal);
     const operationId = randomUUID();
     const request = create(pb.ExecutePlanRequestSchema, {
