@@ -18,7 +18,7 @@ export const sidecarStartOptions = z.object({
   host: hostOption.default("127.0.0.1"),
   model: z.string().min(1, { error: "a catalog model name or a path to an .onnx file" }).default("efficientnet-lite0"),
   threads: positiveInt("an integer >= 1").optional(),
-  maxBatch: positiveInt("an integer from 1 to 1024").max(1024, { error: "an integer from 1 to 1024" }).default(32),
+  maxBatch: positiveInt("an integer from 1 to 1024").max(1024, { error: "an integer from 1 to 1024" }).default(16),
   maxWaitMs: z.coerce
     .number({ error: "an integer >= 0 (ms)" })
     .int()
@@ -46,7 +46,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
     .option("--host <addr>", "address to bind (default 127.0.0.1)")
     .option("--model <name|path>", "catalog model name or .onnx path (default efficientnet-lite0)")
     .option("--threads <n>", "ONNX Runtime threads (default: all cores)")
-    .option("--max-batch <n>", "largest batch across streams (default 32)")
+    .option("--max-batch <n>", "largest batch across streams (default 16)")
     .option("--max-wait-ms <n>", "longest wait for a batch to fill (default 5)")
     .option("--idle-exit <seconds>", "exit after this long without work (default 0 = never)")
     .option("--timeout <seconds>", "how long to wait for start-up (default 300)")

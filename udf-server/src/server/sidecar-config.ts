@@ -15,7 +15,7 @@ export const sidecarConfigSchema = z.object({
   port: int(0, 65535).default(DEFAULT_SIDECAR_PORT),
   model: z.string().min(1).default("efficientnet-lite0"),
   threads: int(1, 256).optional(),
-  maxBatch: int(1, 1024).default(32),
+  maxBatch: int(1, 1024).default(16),
   maxWaitMs: int(0, 10_000).default(5),
   concurrentBatches: int(1, 16).default(2),
   maxPendingPerStream: int(1, 100_000).optional(),
