@@ -59,6 +59,7 @@ export * as functions from "./connect/functions.ts";
 export { col, column, expr, lit, when } from "./connect/functions.ts";
 export { GroupedData } from "./connect/grouped-data.ts";
 export type { LiteralValue } from "./connect/literal.ts";
+export { MEMORY_AND_DISK, type StorageLevel } from "./connect/persistence.ts";
 export type { ExecutionProgress, StageProgress } from "./connect/progress.ts";
 export { Row, RowLayout } from "./connect/row.ts";
 export { RuntimeConfig } from "./connect/runtime-config.ts";

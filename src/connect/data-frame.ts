@@ -19,6 +19,7 @@ import { fromProtoDataType, StructType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import { GroupedData } from "./grouped-data.ts";
 import { literalExpression, toLiteral } from "./literal.ts";
+import { MEMORY_AND_DISK, persist, type StorageLevel, unpersist } from "./persistence.ts";
 import type { Row } from "./row.ts";
 import type { SparkSession } from "./spark-session.ts";
 
@@ -626,6 +627,23 @@ export class DataFrame {
     });
   }
 
+  /** count, mean, stddev, min and max of the columns (all numeric and string ones when none named) (PySpark `describe`). */
+  describe(...cols: Array<string | readonly string[]>): DataFrame {
+    const list = cols.flat() as string[];
+    return this.derive({
+      case: "describe",
+      value: create(pb.StatDescribeSchema, { input: this.relation, cols: list }),
+    });
+  }
+
+  /**
+   * Summary statistics (PySpark `summary`): by default count, mean, stddev, min, 25%, 50%, 75%, max;
+   * or the named ones (`"count"`, `"min"`, `"10%"`, `"count_distinct"`, ...).
+   */
+  summary(...statistics: string[]): DataFrame {
+    return this.derive({ case: "summary", value: create(pb.StatSummarySchema, { input: this.relation, statistics }) });
+  }
+
   /** Names this DataFrame for qualified column references (`alias.col`) (PySpark `alias`). */
   alias(name: string): DataFrame {
     return this.derive({
@@ -857,6 +875,33 @@ export class DataFrame {
       },
     });
     await this.client.executeCommand(command, options);
+  }
+
+  /**
+   * Asks the server to cache this DataFrame's result when first computed (PySpark `persist`);
+   * resolves to this DataFrame. Default storage: memory and disk.
+   */
+  persist(level: StorageLevel = MEMORY_AND_DISK): Promise<DataFrame> {
+    return persist(this, level);
+  }
+
+  /** `persist()` with the default storage level (PySpark `cache`). */
+  cache(): Promise<DataFrame> {
+    return persist(this, MEMORY_AND_DISK);
+  }
+
+  /** Drops the cached result (PySpark `unpersist`). */
+  unpersist(blocking = false): Promise<void> {
+    return unpersist(this, blocking);
+  }
+
+  /** Short description for logs and the REPL: plan id and top operator (the schema needs a round trip). */
+  toString(): string {
+    return `DataFrame<plan ${this.planId}: ${this.relation.relType.case ?? "?"}>`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
 
   /** The writer for saving this DataFrame (PySpark `df.write`). */

@@ -279,6 +279,31 @@ describe("actions", () => {
     expect(updates).toBeGreaterThan(0);
   });
 
+  it("describe and summary", async () => {
+    const d = await people.describe("age").collect();
+    expect(d.map((r) => [r.get("summary"), r.get("age")])).toEqual([
+      ["count", "3"],
+      ["mean", "32.0"],
+      ["stddev", expect.stringMatching(/^8\.18/)],
+      ["min", "25"],
+      ["max", "41"],
+    ]);
+    const s = await people.select("age").summary("count", "50%").collect();
+    expect(s.map((r) => r.values)).toEqual([
+      ["count", "3"],
+      ["50%", "30"],
+    ]);
+  });
+
+  it("cache puts an InMemoryRelation in the plan; unpersist removes it", async () => {
+    const cached = await people.where("age > 26").cache();
+    expect(await cached.count()).toBe(2);
+    expect(await cached.explainString()).toContain("InMemoryRelation");
+    await cached.unpersist(true);
+    expect(await cached.explainString()).not.toContain("InMemoryRelation");
+    expect(await cached.count()).toBe(2);
+  });
+
   it("toArrow and collect of an empty result keep the schema", async () => {
     const t = await spark.range(0).toArrow();
     expect(t.numRows).toBe(0);

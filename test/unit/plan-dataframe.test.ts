@@ -309,6 +309,12 @@ describe("transformations wrap the input relation with a fresh plan id", () => {
       (df) => df.fillna({ a: "x", b: 1.5 }),
       { common: common(1), fillNa: { input: range10, cols: ["a", "b"], values: [{ string: "x" }, { double: 1.5 }] } },
     ],
+    ["describe", (df) => df.describe("id"), { common: common(1), describe: { input: range10, cols: ["id"] } }],
+    [
+      "summary",
+      (df) => df.summary("count", "max"),
+      { common: common(1), summary: { input: range10, statistics: ["count", "max"] } },
+    ],
     ["dropna any", (df) => df.dropna(), { common: common(1), dropNa: { input: range10 } }],
     ["dropna all", (df) => df.dropna("all"), { common: common(1), dropNa: { input: range10, minNonNulls: 1 } }],
     [
@@ -473,6 +479,12 @@ describe("joins and set operations", () => {
       common: common(2),
       setOp: { leftInput: left, rightInput: right, ...(expected as object) },
     });
+  });
+});
+
+describe("toString", () => {
+  it("names the plan id and top operator", () => {
+    expect(String(base().limit(1))).toBe("DataFrame<plan 1: limit>");
   });
 });
 
