@@ -56,6 +56,7 @@ export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 6, initialBackoffMs: 100
 
 const SERVICE = pb.SparkConnectService.typeName;
 const MAX_MESSAGE = 512 * 1024 * 1024;
+const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
 type Method = keyof typeof pb.SparkConnectService.method;
 
@@ -105,6 +106,9 @@ export class SparkConnectClient {
       "grpc.max_send_message_length": MAX_MESSAGE,
       "grpc.primary_user_agent": settings.clientType,
       "grpc.enable_retries": 0,
+      // HTTP/2 window: the 64 KiB default stalls large Arrow results on window updates; 8 MiB
+      // keeps throughput while still bounding what the server may send ahead of the consumer.
+      "grpc-node.flow_control_window": FLOW_CONTROL_WINDOW,
     });
   }
 
