@@ -104,7 +104,7 @@ function runBridge(address: string, inputFile: string): Promise<number> {
     let lines = 0;
     let errors = 0;
     let tail = "";
-    child.stdout.on("data", (d: Buffer) => {
+    child.stdout?.on("data", (d: Buffer) => {
       const text = tail + d.toString("latin1");
       const parts = text.split("\n");
       tail = parts.pop() ?? "";
