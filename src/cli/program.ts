@@ -7,6 +7,7 @@ import { registerPipelineCommands } from "./commands/pipeline.ts";
 import { registerReportCommand } from "./commands/report.ts";
 import { registerS3Command } from "./commands/s3.ts";
 import { registerShellCommand } from "./commands/shell.ts";
+import { registerSidecarCommand } from "./commands/sidecar.ts";
 import { registerSparkCommand } from "./commands/spark.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 
@@ -20,6 +21,7 @@ const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerReportCommand,
   registerShellCommand,
   registerSparkCommand,
+  registerSidecarCommand,
   registerS3Command,
 ];
 
