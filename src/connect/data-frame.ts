@@ -644,6 +644,47 @@ export class DataFrame {
     return this.derive({ case: "summary", value: create(pb.StatSummarySchema, { input: this.relation, statistics }) });
   }
 
+  /**
+   * Splits the rows randomly by `weights` (normalised to sum 1), each row in exactly one part;
+   * repeatable with a `seed` (PySpark `randomSplit`).
+   */
+  randomSplit(weights: readonly number[], seed?: number | bigint): DataFrame[] {
+    if (weights.length === 0 || weights.some((w) => !(w >= 0))) {
+      throw new PlanError({ message: `randomSplit: weights must be numbers >= 0, got [${weights.join(", ")}]` });
+    }
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (!(total > 0)) throw new PlanError({ message: "randomSplit: the weights must not sum to 0" });
+    const s = seed === undefined ? BigInt(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER)) : BigInt(seed);
+    const parts: DataFrame[] = [];
+    let lower = 0;
+    for (const w of weights) {
+      const upper = lower + w / total;
+      parts.push(
+        this.derive({
+          case: "sample",
+          value: create(pb.SampleSchema, {
+            input: this.relation,
+            lowerBound: lower,
+            upperBound: upper,
+            withReplacement: false,
+            seed: s,
+            deterministicOrder: true,
+          }),
+        }),
+      );
+      lower = upper;
+    }
+    return parts;
+  }
+
+  /** The last `n` rows, in order (PySpark `tail`); the rows travel to the driver. */
+  tail(n: number, options?: ActionOptions): Promise<Row[]> {
+    return this.derive({
+      case: "tail",
+      value: create(pb.TailSchema, { input: this.relation, limit: checkCount("tail", n) }),
+    }).collect(options);
+  }
+
   /** Names this DataFrame for qualified column references (`alias.col`) (PySpark `alias`). */
   alias(name: string): DataFrame {
     return this.derive({

@@ -174,6 +174,23 @@ describe("transformations", () => {
     expect(await r.sample(true, 0.5, 3).count()).toBeGreaterThan(4000);
   });
 
+  it("randomSplit puts every row in exactly one part, repeatably", async () => {
+    const r = spark.range(0, 2000, 1, 3);
+    const [train, test] = r.randomSplit([0.8, 0.2], 11);
+    if (train === undefined || test === undefined) throw new Error("expected two parts");
+    const a = (await train.collect()).map((x) => Number(x.get("id")));
+    const b = (await test.collect()).map((x) => Number(x.get("id")));
+    expect(a.length + b.length).toBe(2000);
+    expect(new Set([...a, ...b]).size).toBe(2000);
+    expect(a.length).toBeGreaterThan(1400);
+    const [again] = r.randomSplit([0.8, 0.2], 11);
+    expect(await again?.count()).toBe(a.length);
+  });
+
+  it("tail returns the last rows in order", async () => {
+    expect(ids(await people.orderBy("id").tail(2))).toEqual([3, 4]);
+  });
+
   it("alias qualifies columns", async () => {
     const rows = await people.alias("p").select("p.id").where("p.id = 2").collect();
     expect(ids(rows)).toEqual([2]);

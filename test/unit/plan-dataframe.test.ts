@@ -482,6 +482,33 @@ describe("joins and set operations", () => {
   });
 });
 
+describe("randomSplit", () => {
+  it("one deterministic-order sample per weight over the cumulative bounds, one seed", () => {
+    const parts = base().randomSplit([1, 3], 5);
+    expect(parts.map(json)).toEqual([
+      {
+        common: common(1),
+        sample: { input: range10, upperBound: 0.25, withReplacement: false, seed: "5", deterministicOrder: true },
+      },
+      {
+        common: common(2),
+        sample: {
+          input: range10,
+          lowerBound: 0.25,
+          upperBound: 1,
+          withReplacement: false,
+          seed: "5",
+          deterministicOrder: true,
+        },
+      },
+    ]);
+  });
+  it("rejects negative or all-zero weights", () => {
+    expect(() => base().randomSplit([1, -1])).toThrow(PlanError);
+    expect(() => base().randomSplit([0, 0])).toThrow(PlanError);
+  });
+});
+
 describe("toString", () => {
   it("names the plan id and top operator", () => {
     expect(String(base().limit(1))).toBe("DataFrame<plan 1: limit>");
