@@ -141,4 +141,66 @@ describe("sidecar Flight server (featurizer test double)", () => {
     const health = await client.actionJson<{ status: string }>("health");
     expect(health.status).toBe("ok");
   });
+  it("stops reading a stream while too many of its rows are pending (bounded queue)", async () => {
+    const f = testFeaturizer(15);
+    server = await start(f, { maxBatch: 4, maxWaitMs: 1, maxPendingPerStream: 8, maxQueued: 1000 });
+    client = new FlightClient(server.address);
+    const s = server;
+    let maxQueued = 0;
+    const sampler = setInterval(() => {
+      maxQueued = Math.max(maxQueued, s.batcher.queued + s.batcher.stats.running * 4);
+    }, 1);
+    const ex = client.featureExchange();
+    const rows = (async () => {
+      let n = 0;
+      for await (const b of ex.batches()) n += b.length;
+      return n;
+    })();
+    // The client writes 50 batches as fast as gRPC lets it; the model takes 15 ms per 4 images.
+    for (let k = 0; k < 50; k++) {
+      await ex.send(
+        [0, 1, 2, 3].map((i) => `${k}-${i}`),
+        [0, 1, 2, 3].map((i) => enc.encode(`image ${k} ${i}`)),
+      );
+    }
+    ex.end();
+    expect(await rows).toBe(200);
+    clearInterval(sampler);
+    // At most the limit plus the one batch that crossed it were ever pending in the model.
+    expect(maxQueued).toBeGreaterThan(0);
+    expect(maxQueued).toBeLessThanOrEqual(8 + 4);
+  });
+  it("pauses every stream while the shared queue is full", async () => {
+    const f = testFeaturizer(15);
+    server = await start(f, { maxBatch: 4, maxWaitMs: 1, maxPendingPerStream: 100_000, maxQueued: 8 });
+    client = new FlightClient(server.address);
+    const s = server;
+    const c = client;
+    let maxQueued = 0;
+    const sampler = setInterval(() => {
+      maxQueued = Math.max(maxQueued, s.batcher.queued);
+    }, 1);
+    const counts = await Promise.all(
+      [0, 1, 2].map(async (stream) => {
+        const ex = c.featureExchange();
+        const rows = (async () => {
+          let n = 0;
+          for await (const b of ex.batches()) n += b.length;
+          return n;
+        })();
+        for (let k = 0; k < 20; k++) {
+          await ex.send(
+            [0, 1, 2, 3].map((i) => `${stream}-${k}-${i}`),
+            [0, 1, 2, 3].map((i) => enc.encode(`image ${stream} ${k} ${i}`)),
+          );
+        }
+        ex.end();
+        return rows;
+      }),
+    );
+    clearInterval(sampler);
+    expect(counts).toEqual([80, 80, 80]);
+    // Each stream may add the batch that crossed the limit before it paused.
+    expect(maxQueued).toBeLessThanOrEqual(8 + 3 * 4);
+  });
 });
