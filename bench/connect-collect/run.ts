@@ -3,9 +3,11 @@
  * `spark.range(N)` compared with PySpark's Connect client against the same server in the same
  * run, and whether `stream()` keeps the driver's memory flat (peak RSS at 1M vs 10M rows).
  *
- *   npx tsx bench/connect-collect/run.ts [--remote sc://127.0.0.1:15002] [--rows 1000000] [--reps 5]
+ *   npx tsx bench/connect-collect/run.ts [--remote sc://...] [--rows 1000000] [--reps 5]
  *
- * `--remote` defaults to SPARK_REMOTE, then sc://127.0.0.1:15002. Not part of `npm test`.
+ * Without `--remote` (or SPARK_REMOTE) it starts its own Spark Connect server (local[2], 3 GiB
+ * driver) on a free loopback port and stops it at the end, so the figures do not depend on what
+ * else a shared server is doing. Not part of `npm test`.
  * The machine and server may be shared: rounds interleave orchard and PySpark so both see the
  * same load, and the best round of each is reported.
  */
@@ -16,6 +18,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type * as pb from "#connect-proto";
 import { pythonVenv } from "../../scripts/lib/paths.ts";
+import { freePort } from "../../src/cli/local/ports.ts";
+import { type LocalSpark, startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { RowDecoder } from "../../src/connect/arrow-decode.ts";
 import { decodeArrowBatch } from "../../src/connect/client.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
@@ -23,13 +27,23 @@ import { SparkSession } from "../../src/connect/spark-session.ts";
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
-    remote: { type: "string", default: process.env.SPARK_REMOTE ?? "sc://127.0.0.1:15002" },
+    remote: { type: "string", default: process.env.SPARK_REMOTE },
     rows: { type: "string", default: "1000000" },
     reps: { type: "string", default: "5" },
     "stream-rows": { type: "string", default: "1000000,10000000" },
   },
 });
-const remote = values.remote;
+let server: LocalSpark | undefined;
+if (values.remote === undefined) {
+  server = await startLocalSpark({
+    port: await freePort(),
+    master: "local[2]",
+    conf: { "spark.driver.memory": "3g", "spark.sql.shuffle.partitions": "4" },
+    logDir: join(here, "..", "..", "test-artifacts", "logs"),
+  });
+  console.log(`started ${server.remote} for the bench (pid ${server.pid}, ${(server.startupMs / 1000).toFixed(1)} s)`);
+}
+const remote = values.remote ?? (server as LocalSpark).remote;
 const n = Number(values.rows);
 const reps = Number(values.reps);
 const python = join(pythonVenv(), "bin", "python");
@@ -130,3 +144,4 @@ for (const size of String(values["stream-rows"]).split(",").map(Number)) {
     `  ${r.rows.toLocaleString("en").padStart(11)} rows: peak RSS ${r.peakRssMiB.toFixed(0)} MiB (${r.rssBeforeMiB.toFixed(0)} MiB at start), ${(r.rowsPerSecond / 1e6).toFixed(2)} M rows/s`,
   );
 }
+await server?.stop();
