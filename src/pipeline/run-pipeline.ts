@@ -135,7 +135,10 @@ export async function runPipeline(
         (m) => `loaded k=${m.params.k}`,
       );
       model = loaded;
-      k = "k" in options.reduction ? Math.min(options.reduction.k, loaded.params.k) : loaded.params.k;
+      k =
+        "k" in options.reduction
+          ? Math.min(options.reduction.k, loaded.params.k)
+          : ((await keptComponents(modelUri, context.s3)) ?? loaded.params.k);
     }
 
     const store = outputStore(options.output, context.s3);
@@ -199,4 +202,20 @@ export async function runPipeline(
 
 async function writeRunJson(store: OutputStore, summary: RunSummary): Promise<void> {
   await store.put("run.json", `${JSON.stringify(summary, null, 2)}\n`, "application/json");
+}
+
+/**
+ * The k a fit kept, from the run.json beside a saved model (`.../pca-model` -> `.../run.json`): a
+ * model fitted with `--variance` holds every component but the run kept only the first k.
+ */
+async function keptComponents(modelUri: string, s3: RunContext["s3"]): Promise<number | undefined> {
+  const folder = modelUri.replace(/\/+$/, "").replace(/\/[^/]+$/, "");
+  try {
+    const summary = JSON.parse(
+      new TextDecoder().decode(await outputStore(folder, s3).get("run.json")),
+    ) as Partial<RunSummary>;
+    return typeof summary.k === "number" ? summary.k : undefined;
+  } catch {
+    return undefined;
+  }
 }
