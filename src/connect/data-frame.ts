@@ -715,6 +715,24 @@ export class DataFrame {
     return this.client.executeArrow(this.toPlan(), options);
   }
 
+  /**
+   * Every row, decoded batch by batch as the batches arrive (PySpark `toLocalIterator`): memory on
+   * the client stays at one batch. Break out of the loop to stop early.
+   */
+  async *toLocalIterator(options?: ActionOptions): AsyncGenerator<Row> {
+    let schema: pb.DataType | undefined;
+    const opts: ActionOptions = {
+      ...options,
+      onSchema: (s) => {
+        schema = s;
+        options?.onSchema?.(s);
+      },
+    };
+    for await (const batch of this.stream(opts)) {
+      yield* decodeRows([batch], schema);
+    }
+  }
+
   /** All rows as an Apache Arrow Table (PySpark `toArrow`). */
   async toArrow(options?: ActionOptions): Promise<Table> {
     const batches: RecordBatch[] = [];

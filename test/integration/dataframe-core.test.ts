@@ -250,6 +250,15 @@ describe("actions", () => {
     expect(batches).toBeGreaterThan(1);
   });
 
+  it("toLocalIterator yields every row in order, decoded per batch", async () => {
+    let expected = 0;
+    for await (const row of spark.range(0, 20_000, 1, 3).toLocalIterator()) {
+      expect(Number(row.get("id"))).toBe(expected);
+      expected++;
+    }
+    expect(expected).toBe(20_000);
+  });
+
   it("createOrReplaceTempView makes the DataFrame visible to spark.sql", async () => {
     await people.where("grp = 'x'").createOrReplaceTempView("h2b_people_x");
     expect(ids(await spark.sql("SELECT id FROM h2b_people_x ORDER BY id").collect())).toEqual([1, 3]);
