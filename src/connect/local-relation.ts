@@ -179,14 +179,16 @@ function arrowTypeOf(t: DataType): arrow.DataType {
   if (t instanceof TimestampNTZType) return new arrow.TimestampMicrosecond();
   if (t instanceof DayTimeIntervalType) return new arrow.DurationMicrosecond();
   if (t instanceof YearMonthIntervalType) return new arrow.IntervalYearMonth();
-  if (t instanceof ArrayType) return new arrow.List(new arrow.Field("element", arrowTypeOf(t.elementType), true));
+  if (t instanceof ArrayType) {
+    return new arrow.List(new arrow.Field("element", arrowTypeOf(t.elementType), t.containsNull));
+  }
   if (t instanceof MapType) {
     return new arrow.Map_(
       new arrow.Field<arrow.Struct<{ key: arrow.DataType; value: arrow.DataType }>>(
         "entries",
         new arrow.Struct<{ key: arrow.DataType; value: arrow.DataType }>([
           new arrow.Field("key", arrowTypeOf(t.keyType), false),
-          new arrow.Field("value", arrowTypeOf(t.valueType), true),
+          new arrow.Field("value", arrowTypeOf(t.valueType), t.valueContainsNull),
         ]),
         false,
       ),
@@ -194,7 +196,9 @@ function arrowTypeOf(t: DataType): arrow.DataType {
     );
   }
   if (t instanceof StructType) {
-    return new arrow.Struct(t.fields.map((f) => new arrow.Field(f.name, arrowTypeOf(f.dataType), true)));
+    // Arrow nullability mirrors Spark's: the server reconciles the Arrow schema with the given
+    // one and refuses a nullable source for a non-nullable target.
+    return new arrow.Struct(t.fields.map((f) => new arrow.Field(f.name, arrowTypeOf(f.dataType), f.nullable)));
   }
   throw new PlanError({ message: `createDataFrame does not support columns of type ${t.simpleString()}` });
 }
@@ -268,6 +272,15 @@ function structValues(v: unknown, t: StructType, path: string): readonly unknown
   if (Array.isArray(v)) return v;
   if (typeof v === "object" && v !== null) return t.fields.map((f) => (v as Record<string, unknown>)[f.name]);
   return bad(t, v, path);
+}
+
+/** A non-nullable field must hold a value wherever its parent row exists. */
+function requireValues(column: readonly unknown[], parents: readonly unknown[], path: string, offset = 0): void {
+  column.forEach((v, i) => {
+    if ((v === null || v === undefined) && parents[i] !== null) {
+      throw new PlanError({ message: `${path} is not nullable but row ${offset + i} has no value` });
+    }
+  });
 }
 
 /** Encodes one column of JS values as Arrow data of the Arrow form of Spark type `t`. */
@@ -470,13 +483,11 @@ function encode(t: DataType, values: readonly unknown[], path: string): arrow.Da
   }
   if (t instanceof StructType) {
     const rows = values.map((v, i) => (present(i) ? structValues(v, t, at(i)) : null));
-    const children = t.fields.map((f, j) =>
-      encode(
-        f.dataType,
-        rows.map((r) => (r === null ? null : r[j])),
-        `${path}.${f.name}`,
-      ),
-    );
+    const children = t.fields.map((f, j) => {
+      const column = rows.map((r) => (r === null ? null : r[j]));
+      if (!f.nullable) requireValues(column, rows, `${path}.${f.name}`);
+      return encode(f.dataType, column, `${path}.${f.name}`);
+    });
     return arrow.makeData({ type: type as arrow.Struct, length, nullCount: nulls, nullBitmap, children });
   }
   return bad(t, values[0], path, "unsupported type");
@@ -539,7 +550,7 @@ export function encodeLocalRows(data: readonly unknown[], schema: StructType): U
 export function encodeLocalTable(data: readonly unknown[], schema: StructType): arrow.Table {
   const names = schema.names;
   const arrowSchema = new arrow.Schema(
-    schema.fields.map((f) => new arrow.Field(f.name, arrowTypeOf(f.dataType), true)),
+    schema.fields.map((f) => new arrow.Field(f.name, arrowTypeOf(f.dataType), f.nullable)),
   );
   const batches: arrow.RecordBatch[] = [];
   for (
@@ -556,13 +567,11 @@ export function encodeLocalTable(data: readonly unknown[], schema: StructType): 
       }
       return vals;
     });
-    const children = schema.fields.map((f, j) =>
-      encode(
-        f.dataType,
-        slice.map((v) => v[j]),
-        f.name,
-      ),
-    );
+    const children = schema.fields.map((f, j) => {
+      const column = slice.map((v) => v[j]);
+      if (!f.nullable) requireValues(column, slice, f.name, start);
+      return encode(f.dataType, column, f.name);
+    });
     const struct = arrow.makeData({
       type: new arrow.Struct(arrowSchema.fields),
       length: slice.length,

@@ -14,19 +14,21 @@ import {
   IntegerType,
   LongType,
   MapType,
+  matrixUDT,
   ShortType,
   StringType,
   StructField,
   StructType,
   TimestampNTZType,
   TimestampType,
+  vectorUDT,
 } from "../../src/connect/data-types.ts";
 import { InterruptedError, SparkConnectionError, SparkServerError } from "../../src/connect/errors.ts";
 import type { ExecuteRpc, ReattachEvent } from "../../src/connect/execution.ts";
 import type { ExecutionProgress } from "../../src/connect/progress.ts";
 import type { Row } from "../../src/connect/row.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
-import { Decimal, Timestamp } from "../../src/connect/spark-values.ts";
+import { Decimal, DenseMatrix, Timestamp } from "../../src/connect/spark-values.ts";
 
 const remote = inject("sparkRemote");
 let spark: SparkSession;
@@ -224,6 +226,32 @@ describe("type round trip: createDataFrame -> Spark -> collect", () => {
     expect(r.get("total")).toBe(BigInt((n * (n - 1)) / 2));
     expect(r.get("distinct_s")).toBe(BigInt(n));
     expect(r.get("minlen")).toBe(182);
+  });
+
+  it("Spark ML vectors and matrices go up and come back (VectorUDT / MatrixUDT)", async () => {
+    const schema = new StructType([
+      new StructField("id", new IntegerType()),
+      new StructField("v", vectorUDT()),
+      new StructField("m", matrixUDT()),
+    ]);
+    const df = spark.createDataFrame(
+      [
+        { id: 1, v: Float64Array.from([1, 2.5, -3]), m: new DenseMatrix(2, 2, Float64Array.from([1, 2, 3, 4])) },
+        { id: 2, v: null, m: null },
+      ],
+      schema,
+    );
+    expect((await df.schema()).fields.map((f) => f.dataType.typeName())).toEqual(["integer", "vector", "matrix"]);
+    const rows = await df.orderBy("id").collect();
+    expect(rows[0]?.get("v")).toEqual(Float64Array.from([1, 2.5, -3]));
+    expect(((rows[0] as Row).get("m") as DenseMatrix).toArray()).toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
+    expect(rows[1]?.get("v")).toBeNull();
+    // Inferred from a Float64Array, too.
+    const inferred = await spark.createDataFrame([{ v: Float64Array.from([0, 1]) }]).collect();
+    expect(inferred[0]?.get("v")).toEqual(Float64Array.from([0, 1]));
   });
 
   it("an Arrow table goes up as is", async () => {

@@ -109,6 +109,8 @@ describe("buildLocalRelation", () => {
     expect(() => buildLocalRelation([{ a: 1 }, { a: 2 ** 31 }], "a int")).toThrow(/a\[1\] does not fit int/);
     expect(() => buildLocalRelation([{ d: "1.234" }], "d decimal(5,2)")).toThrow(/more than 2 fraction digits/);
     expect(() => buildLocalRelation([{ l: 1.5 }], "l bigint")).toThrow(/does not fit bigint/);
+    expect(() => buildLocalRelation([{ a: 1 }, { a: null }], "a int not null")).toThrow(/a is not nullable but row 1/);
+    expect(() => buildLocalRelation([{ s: { x: null } }], "s struct<x: int not null>")).toThrow(/s\.x is not nullable/);
   });
   it("chunks large inputs into several record batches", () => {
     const rows = Array.from({ length: 20000 }, (_, i) => ({ i }));
