@@ -89,6 +89,7 @@ export async function runPipeline(
       message: `no images found under ${options.input} (extensions: ${options.extensions.join(", ")})`,
     });
   }
+  events?.onInputCount?.(filesIn);
 
   const partitions = options.partitions ?? featurizePartitions(filesIn, await clusterCores(spark));
   const processed = await featurize(spark, images.repartition(partitions), { bridgeCommand: options.bridgeCommand });
