@@ -14,6 +14,11 @@ export interface SessionPoolOptions {
   /** Number of sessions (each gets `threadsPerSession` intra-op threads). */
   sessions: number;
   threadsPerSession: number;
+  /**
+   * Let idle intra-op threads spin-wait for work (ONNX Runtime's default). Spinning burns CPU that
+   * co-located Spark executors need, and stalls when cores are oversubscribed; default false.
+   */
+  spinning?: boolean;
 }
 
 /** One output tensor's data for the whole batch, row-major [batch, dim]. */
@@ -39,6 +44,7 @@ export class SessionPool {
       interOpNumThreads: 1,
       executionMode: "sequential",
       graphOptimizationLevel: "all",
+      extra: { session: { intra_op: { allow_spinning: options.spinning ? "1" : "0" } } },
     };
     const sessions: ort.InferenceSession[] = [];
     try {
