@@ -182,8 +182,8 @@ export class ReattachableExecution implements AsyncIterable<pb.ExecutePlanRespon
           await this.rpc.release(opId, undefined).catch(() => undefined);
         }
       } else {
-        await releasing;
-        await this.rpc.release(opId, undefined).catch(() => undefined);
+        // The result is complete: releasing it need not delay the consumer.
+        void releasing.then(() => this.rpc.release(opId, undefined).catch(() => undefined));
       }
     }
   }
