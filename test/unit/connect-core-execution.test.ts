@@ -77,7 +77,7 @@ describe("ReattachableExecution", () => {
     expect(ids).toEqual(["a", "b", "c", "d", "done"]);
     expect(s.calls).toEqual(["execute", "reattach:b", "reattach:c"]);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(s.releases).toEqual([undefined]);
+    expect(s.releases).toEqual(["d", undefined]);
   });
 
   it("retries transport errors mid-stream, resetting the budget on progress", async () => {
@@ -125,7 +125,7 @@ describe("ReattachableExecution", () => {
       if (r.responseId === "a") break;
     }
     expect(s.interrupts()).toBe(1);
-    expect(s.releases).toEqual([undefined]);
+    expect(s.releases).toEqual(["d", undefined]);
   });
 
   it("an already aborted signal rejects before any RPC", async () => {
