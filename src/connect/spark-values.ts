@@ -1,7 +1,7 @@
 import { PlanError } from "./errors.ts";
 
 /**
- * Value classes of orchard's type contract (see docs/types.md): the JS values for the Spark
+ * Value classes of orchard's type contract (see [docs/types.md](../../docs/types.md)): the JS values for the Spark
  * types that have no lossless native JS equivalent.
  */
 
