@@ -78,13 +78,31 @@ export function progressParts(s: ProgressSnapshot): string[] {
     const share = p.tasksTotal > 0 ? p.tasksDone / p.tasksTotal : 0;
     if (s.countsImages && s.images !== undefined) {
       const rate = imagesPerSecond(s.images, share, s.elapsedMs);
-      if (rate !== undefined) parts.push(formatRate(rate));
+      if (rate !== undefined) parts.push(`~${formatRate(rate)}`);
     }
     const eta = etaMs(p.tasksDone, p.tasksTotal, s.elapsedMs);
     if (eta !== undefined) parts.push(`ETA ${formatDuration(eta)}`);
   }
   parts.push(`${formatDuration(s.elapsedMs)} elapsed`);
   return parts;
+}
+
+/**
+ * The parts next to the bar, most useful first (a narrow terminal cuts the end of the line):
+ * tasks, images/s, ETA, then stages, running tasks and bytes; the elapsed time only before any ETA.
+ */
+export function barParts(s: ProgressSnapshot): string[] {
+  const parts = progressParts(s);
+  const first = (prefix: RegExp) => parts.filter((p) => prefix.test(p));
+  const ordered = [
+    ...first(/^tasks /),
+    ...first(/images\/s$/),
+    ...first(/^ETA /),
+    ...first(/^stages /),
+    ...first(/ running$/),
+    ...first(/ read$/),
+  ];
+  return ordered.some((p) => p.startsWith("ETA ")) ? ordered : [...ordered, ...first(/ elapsed$/)];
 }
 
 /** A plain log line: `[2/5] CNN features: tasks 3/5, stages 0/2, 2 running, 1.2 MiB read, 4.1 images/s, ETA 6.0 s, 9.1 s elapsed`. */

@@ -4,11 +4,11 @@ import type { PipelineEvents } from "../pipeline/run-pipeline.ts";
 import { STEPS, type Step } from "../pipeline/run-summary.ts";
 import type { CliContext } from "./cli-context.ts";
 import {
+  barParts,
   barPosition,
   lineDue,
   type ProgressSnapshot,
   progressLine,
-  progressParts,
   stepDoneLine,
 } from "./progress-format.ts";
 
@@ -27,6 +27,15 @@ const LABEL: Record<Step, string> = {
   pca: "PCA",
   write: "writing Parquet and the model",
   report: "writing report.html",
+};
+
+/** The same, short enough to leave room for the bar on one terminal line. */
+const SHORT_LABEL: Record<Step, string> = {
+  list: "listing",
+  features: "CNN features",
+  pca: "PCA",
+  write: "writing",
+  report: "report",
 };
 
 /** Steps whose work is processing the images (their progress has an images/s). */
@@ -56,11 +65,12 @@ export function progressReporter(ctx: CliContext, options: ProgressReporterOptio
   if (options.mode === "quiet") return { stop: () => undefined };
   const now = options.now ?? (() => performance.now());
   const title = (step: Step) => `[${STEPS.indexOf(step) + 1}/${STEPS.length}] ${LABEL[step]}`;
+  const shortTitle = (step: Step) => `[${STEPS.indexOf(step) + 1}/${STEPS.length}] ${SHORT_LABEL[step]}`;
   let images: number | undefined;
   let current: { step: Step; started: number; spark?: ExecutionProgress; lastLine?: number } | undefined;
-  const snapshot = (): ProgressSnapshot | undefined =>
+  const snapshot = (short = false): ProgressSnapshot | undefined =>
     current && {
-      title: title(current.step),
+      title: (short ? shortTitle : title)(current.step),
       ...(current.spark ? { spark: current.spark } : {}),
       ...(images !== undefined ? { images } : {}),
       countsImages: IMAGE_STEPS.has(current.step),
@@ -112,11 +122,11 @@ export function progressReporter(ctx: CliContext, options: ProgressReporterOptio
   let bar: SingleBar | undefined;
   let stopped = false;
   const redraw = () => {
-    const s = snapshot();
+    const s = snapshot(true);
     if (!bar || !s) return;
     const { value, total } = barPosition(current?.spark);
     bar.setTotal(total);
-    bar.update(value, { title: s.title, parts: progressParts(s).join(" | ") });
+    bar.update(value, { title: s.title, parts: barParts(s).join(" | ") });
   };
   const ticker = setInterval(redraw, 1000);
   ticker.unref();
@@ -124,7 +134,7 @@ export function progressReporter(ctx: CliContext, options: ProgressReporterOptio
     ...base,
     onStepStart(step) {
       current = { step, started: now() };
-      bar ??= multi.create(1, 0, { title: title(step), parts: "starting" });
+      bar ??= multi.create(1, 0, { title: shortTitle(step), parts: "starting" });
       redraw();
     },
     onProgress(step, p) {

@@ -100,6 +100,8 @@ afterAll(async () => {
 describe("report.html after orchard run", () => {
   it("is written as the run's last step, and the CLI says where", () => {
     expect(runOut.stderr).toMatch(/\[5\/5\] writing report\.html: done in/);
+    // Not a terminal: plain progress lines, the features step with its throughput.
+    expect(runOut.stderr).toMatch(/\[2\/5\] CNN features on the executors: done in [\d.]+ s \(.*\), [\d.]+ images\/s/);
     expect(runOut.stdout).toContain(`report:        ${output}/report.html`);
     expect(summary.counts).toEqual({ filesIn: CLASSES * PER_CLASS + 3, rowsOut: CLASSES * PER_CLASS + 3, failed: 3 });
   });

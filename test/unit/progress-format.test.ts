@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  barParts,
   barPosition,
   etaMs,
   formatBytes,
@@ -106,6 +107,7 @@ describe("progressParts / progressLine", () => {
       name: "before Spark reports",
       snap: { title: "[1/5] listing images", countsImages: false, elapsedMs: 1200 },
       want: "[1/5] listing images: 1.2 s elapsed",
+      bar: "1.2 s elapsed",
     },
     {
       name: "features step half done",
@@ -122,7 +124,8 @@ describe("progressParts / progressLine", () => {
         countsImages: true,
         elapsedMs: 4000,
       },
-      want: "[2/5] CNN features: tasks 2/5, stages 0/2, 2 running, 3.0 MiB read, 10 images/s, ETA 6.0 s, 4.0 s elapsed",
+      want: "[2/5] CNN features: tasks 2/5, stages 0/2, 2 running, 3.0 MiB read, ~10 images/s, ETA 6.0 s, 4.0 s elapsed",
+      bar: "tasks 2/5, ~10 images/s, ETA 6.0 s, stages 0/2, 2 running, 3.0 MiB read",
     },
     {
       name: "a step that does not count images, nothing read",
@@ -137,6 +140,7 @@ describe("progressParts / progressLine", () => {
         elapsedMs: 30_000,
       },
       want: "[3/5] PCA: tasks 3/4, stages 1/2, ETA 10 s, 30 s elapsed",
+      bar: "tasks 3/4, ETA 10 s, stages 1/2",
     },
     {
       name: "nothing done yet: no rate, no ETA",
@@ -148,10 +152,12 @@ describe("progressParts / progressLine", () => {
         elapsedMs: 2000,
       },
       want: "[2/5] CNN features: tasks 0/4, stages 0/1, 2 running, 2.0 s elapsed",
+      bar: "tasks 0/4, stages 0/1, 2 running, 2.0 s elapsed",
     },
-  ])("$name", ({ snap, want }) => {
+  ])("$name", ({ snap, want, bar }) => {
     expect(progressLine(snap)).toBe(want);
     expect(progressParts(snap).join(", ")).toBe(want.slice(want.indexOf(": ") + 2));
+    expect(barParts(snap).join(", ")).toBe(bar);
   });
 });
 

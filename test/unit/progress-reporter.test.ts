@@ -42,7 +42,7 @@ describe("progressReporter", () => {
         "[1/5] listing images ...",
         "[1/5] listing images: done in 1.0 s",
         "[2/5] CNN features on the executors ...",
-        "[2/5] CNN features on the executors: tasks 2/4, stages 0/1, 4.0 images/s, ETA 5.0 s, 5.0 s elapsed",
+        "[2/5] CNN features on the executors: tasks 2/4, stages 0/1, ~4.0 images/s, ETA 5.0 s, 5.0 s elapsed",
         "[2/5] CNN features on the executors: done in 8.0 s (40 rows), 5.0 images/s",
       ].map((l, i) => (i === 1 ? `${l} (40 images)` : l)),
     );
