@@ -117,7 +117,7 @@ export function varianceSvg(known: readonly number[], kept: number): string {
   if (kept >= 1 && kept <= n && kept < n) {
     parts.push(
       `<g class="kept" data-k="${kept}"><line x1="${fmt(x(kept))}" x2="${fmt(x(kept))}" y1="${m.t}" y2="${m.t + ih}"/>`,
-      `<text x="${fmt(x(kept) + 4)}" y="${m.t + 12}">k=${kept} kept</text></g>`,
+      `<text x="${fmt(x(kept) + 4)}" y="${m.t + ih - 6}">k=${kept} kept</text></g>`,
     );
   }
   const d = cum.map((v, i) => `${i === 0 ? "M" : "L"}${fmt(x(i + 1))},${fmt(y(v))}`).join("");
