@@ -101,9 +101,12 @@ function projectionSection({ projection }: ReportData): string {
   return `<section id="projection"><h2>2-D projection (first two principal components)</h2><p class="note">${escapeHtml(notes.join(" "))}</p><div class="scatter">${projectionSvg(points)}${legendHtml(points)}</div></section>`;
 }
 
-function failuresSection({ summary: s, failures, errorGroups }: ReportData): string {
+function failuresSection({ summary: s, failures, errorGroups, projection }: ReportData): string {
   if (s.counts.failed === 0) {
     return `<section id="failures"><h2>Failures</h2><p>No image failed.</p></section>`;
+  }
+  if (!projection) {
+    return `<section id="failures"><h2>Failures</h2><p>${num(s.counts.failed)} of ${num(s.counts.filesIn)} images failed; the errors are kept in data/, which this run did not write.</p></section>`;
   }
   const more =
     errorGroups > failures.length
