@@ -5,7 +5,7 @@ import { Column } from "../connect/column.ts";
 import { DataFrame } from "../connect/data-frame.ts";
 import * as functions from "../connect/functions.ts";
 import { SparkSession } from "../connect/spark-session.ts";
-import { DataFrameEcho, shellWriter } from "./shell-echo.ts";
+import { compactErrorsInShell, DataFrameEcho, shellWriter } from "./shell-echo.ts";
 import { showActionProgress } from "./shell-progress.ts";
 
 export interface ShellOptions {
@@ -51,6 +51,7 @@ export async function runShell(options: ShellOptions): Promise<void> {
     Column,
   });
   const progress = options.progress ? showActionProgress(spark.client, output) : undefined;
+  const restoreErrors = compactErrorsInShell();
 
   let running = 0;
   const evaluate = server.eval;
@@ -88,4 +89,5 @@ export async function runShell(options: ShellOptions): Promise<void> {
   }
   await new Promise<void>((resolve) => server.on("exit", () => resolve()));
   progress?.restore();
+  restoreErrors();
 }

@@ -96,6 +96,17 @@ describe("orchard shell in a terminal", () => {
     await waitFor(/^40$/m);
   });
 
+  it("prints Rows as PySpark does, and a failing query as one error message without ending the shell", async () => {
+    type('await spark.range(2).withColumn("s", lit("x")).collect()');
+    await waitFor("[\n  Row(id=0, s=x),\n  Row(id=1, s=x)\n]");
+    type('await spark.sql("SELECT nope FROM no_such_table").collect()');
+    const s = await waitFor(/SparkServerError: \[TABLE_OR_VIEW_NOT_FOUND\]/);
+    expect(s).not.toContain("grpc-status-details-bin");
+    expect(s).not.toMatch(/at SparkConnectClient/);
+    type("await spark.range(2).first()");
+    await waitFor(/^Row\(id=0\)$/m);
+  });
+
   it("Ctrl-C interrupts the running Spark operation, not the shell", async () => {
     const before = screen();
     type('await spark.range(0, 200000000000, 1, 2).selectExpr("sum(sqrt(id)) AS s").collect()');
