@@ -67,7 +67,8 @@ export function parseSidecarConfig(raw: Record<string, unknown>): SidecarConfig 
   const c = result.data;
   return {
     ...c,
-    maxPendingPerStream: c.maxPendingPerStream ?? c.maxBatch * (c.concurrentBatches + 1),
+    // Three of the bridge's 32-row batches: a single stream then keeps the model busy.
+    maxPendingPerStream: c.maxPendingPerStream ?? Math.max(96, c.maxBatch * (c.concurrentBatches + 1)),
     maxQueued: c.maxQueued ?? Math.max(256, c.maxBatch * 8),
   };
 }
