@@ -55,7 +55,7 @@ export async function collectReportData(
   const root = output.replace(/\/+$/, "");
   const variance = spectrum
     ? { explained: [...spectrum], source: "model" as const }
-    : await modelSpectrum(spark, summary.pcaModel).then((explained) =>
+    : await modelSpectrum(spark, [`${root}/pca-model`, summary.pcaModel]).then((explained) =>
         explained ? { explained, source: "model" as const } : summaryVariance(summary),
       );
 
@@ -106,16 +106,23 @@ function summaryVariance(summary: RunSummary): ReportData["variance"] {
     : undefined;
 }
 
-/** The saved model's full spectrum, or undefined when it cannot be loaded. */
-async function modelSpectrum(spark: SparkSession, uri: string | null): Promise<number[] | undefined> {
-  if (!uri) return undefined;
-  let model: PCAModel | undefined;
-  try {
-    model = await PCAModel.load(spark, uri);
-    return Array.from(await model.explainedVariance());
-  } catch {
-    return undefined;
-  } finally {
-    await model?.close().catch(() => undefined);
+/**
+ * The full spectrum of the first saved model that loads: the output's own `pca-model/` (also when
+ * the folder was moved), else the one run.json names (`orchard transform` projects with a model
+ * saved elsewhere); undefined when none loads.
+ */
+async function modelSpectrum(spark: SparkSession, uris: readonly (string | null)[]): Promise<number[] | undefined> {
+  for (const uri of new Set(uris)) {
+    if (!uri) continue;
+    let model: PCAModel | undefined;
+    try {
+      model = await PCAModel.load(spark, uri);
+      return Array.from(await model.explainedVariance());
+    } catch {
+      // not there or not a PCA model: try the next place
+    } finally {
+      await model?.close().catch(() => undefined);
+    }
   }
+  return undefined;
 }

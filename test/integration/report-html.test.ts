@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { s3Client, uploadFolder } from "../../src/cli/local/s3-objects.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { withPySpark } from "./helpers/pyspark-client.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
@@ -18,18 +20,22 @@ import { openBrowser } from "./report-browser.ts";
 
 const remote = inject("sparkRemote");
 const sidecar = inject("sidecar");
+const s3 = inject("s3");
 const run = promisify(execFile);
 const CLASSES = 5;
 const PER_CLASS = 3;
 const K = 4;
 
-async function orchard(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+async function orchard(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [join(REPO_ROOT, "bin", "orchard.mjs"), ...args], {
       cwd: REPO_ROOT,
       timeout: 600_000,
       maxBuffer: 16 * 1024 * 1024,
-      env: { ...process.env, SPARK_REMOTE: remote, ORCHARD_SIDECAR: sidecar },
+      env: { ...process.env, SPARK_REMOTE: remote, ORCHARD_SIDECAR: sidecar, ...env },
     });
     return { stdout, stderr, code: 0 };
   } catch (e) {
@@ -191,6 +197,24 @@ describe("orchard report OUTPUT", () => {
     );
     await page.screenshot({ path: join(REPO_ROOT, "test-artifacts", "report-sampled.png"), fullPage: true });
     await page.close();
+  });
+
+  it("works on an output folder on S3 (s3a://): reads it through Spark, writes report.html with the AWS SDK", async () => {
+    const prefix = `report-${process.pid}-${Date.now()}`;
+    const client = s3Client(s3);
+    await uploadFolder(client, { bucket: s3.bucket, prefix, dir: outDir });
+    const out = await orchard(["report", `s3a://${s3.bucket}/${prefix}`], {
+      AWS_ACCESS_KEY_ID: s3.accessKey,
+      AWS_SECRET_ACCESS_KEY: s3.secretKey,
+      ORCHARD_S3_ENDPOINT: s3.endpoint,
+    });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout.trim()).toBe(`s3a://${s3.bucket}/${prefix}/report.html`);
+    const got = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/report.html` }));
+    expect(got.ContentType).toMatch(/^text\/html/);
+    const html = (await got.Body?.transformToString()) ?? "";
+    expect(html.match(/<circle class="pt"/g)?.length).toBe(truth.projected);
+    expect(html.match(/<circle class="var-pt"/g)?.length).toBe(K);
   });
 
   it("refuses a folder without run.json with one clear line", async () => {
