@@ -113,7 +113,7 @@ export function progressReporter(ctx: CliContext, options: ProgressReporterOptio
     stream: options.stream ?? process.stderr,
     format: "{title} |{bar}| {percentage}% | {parts}",
     barsize: 24,
-    hideCursor: true,
+    hideCursor: false,
     clearOnComplete: true,
     fps: 5,
     barCompleteChar: "\u2588",
