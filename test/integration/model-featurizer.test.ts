@@ -4,7 +4,7 @@
  * manifest), bad manifests, checksum mismatch.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +21,9 @@ describe("featurizer on the bad/odd input corpus", () => {
 
   beforeAll(async () => {
     execFileSync("bash", [join(import.meta.dirname, "..", "..", "scripts", "setup-model.sh")], { stdio: "inherit" });
+    execFileSync("bash", [join(import.meta.dirname, "..", "..", "scripts", "setup-sample-data.sh")], {
+      stdio: "inherit",
+    });
     featurizer = await loadFeaturizer({ model: "efficientnet-lite0", cacheDir: cache, threads: 2 });
   });
 
@@ -47,6 +50,20 @@ describe("featurizer on the bad/odd input corpus", () => {
     // Order: the same good image at two positions of a reversed batch gives the same features.
     const reversed = await featurizer.featurize(corpus.map((c) => c.bytes).reverse());
     expect(reversed[corpus.length - 1]?.features).toEqual(results[0]?.features);
+  });
+
+  it("keeps the event loop free while the model runs (inference happens in worker threads)", async () => {
+    const banana = join(cache, "data", "fruits", "Training", "banana");
+    const batch = readdirSync(banana)
+      .slice(0, 32)
+      .map((f) => readFileSync(join(banana, f)));
+    await featurizer.featurize(batch.slice(0, 2));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const results = await featurizer.featurize(batch);
+    clearInterval(timer);
+    expect(results.every((r) => r.features !== null)).toBe(true);
+    expect(ticks).toBeGreaterThan(3);
   });
 
   it("handles an all-bad batch and an empty batch", async () => {

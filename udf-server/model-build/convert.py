@@ -52,6 +52,7 @@ def main():
     ap.add_argument("--input-format", default="float32-nchw", choices=["float32-nchw", "uint8-nhwc"])
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--file", default="model.onnx")
+    ap.add_argument("--resize-in-graph-from", type=int, default=None, help="benchmark variant: fixed input size, resized in the graph")
     a = ap.parse_args()
 
     if a.format == "efficientnet-lite-pth":
@@ -59,7 +60,13 @@ def main():
         from torch_state_dict import load_state_dict
 
         model, feature_dim, classes = build(
-            load_state_dict(a.weights), size=a.size, input_format=a.input_format, mean=a.mean, std=a.std
+            load_state_dict(a.weights),
+            size=a.size,
+            input_format=a.input_format,
+            mean=a.mean,
+            std=a.std,
+            resize_from=a.resize_in_graph_from,
+            crop_fraction=a.crop_fraction,
         )
     else:
         if a.input_format != "float32-nchw":

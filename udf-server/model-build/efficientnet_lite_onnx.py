@@ -93,11 +93,42 @@ def _blocks(sd):
     return blocks
 
 
-def build(sd, *, mean, std, size=224, eps=1e-3, input_format="float32-nchw"):
+def build(sd, *, mean, std, size=224, eps=1e-3, input_format="float32-nchw", resize_from=None, crop_fraction=1.0):
     """Builds the ONNX model. `input_format` float32-nchw takes normalised pixels; uint8-nhwc takes
-    raw RGB bytes and normalises inside the graph with `mean`/`std`."""
+    raw RGB bytes and normalises inside the graph with `mean`/`std`. With `resize_from` (uint8 only)
+    the graph takes `resize_from` x `resize_from` images and does the centre-crop resize itself
+    (bilinear), for measuring resize-in-graph against resize in sharp."""
     g = _Graph(size, eps)
-    if input_format == "float32-nchw":
+    if resize_from is not None:
+        if input_format != "uint8-nhwc":
+            raise ValueError("resize_from needs uint8-nhwc input")
+        graph_input = helper.make_tensor_value_info("input", TensorProto.UINT8, ["batch", resize_from, resize_from, 3])
+        f = g.name("as_float")
+        g.nodes.append(helper.make_node("Cast", ["input"], [f], to=TensorProto.FLOAT))
+        nchw = g.name("nchw_raw")
+        g.nodes.append(helper.make_node("Transpose", [f], [nchw], perm=[0, 3, 1, 2]))
+        scaled = round(size / crop_fraction)
+        resized = g.name("resized")
+        shape = g.name("shape")
+        g.nodes.append(helper.make_node("Shape", [nchw], [shape], start=0, end=1))
+        full = g.name("full_sizes")
+        g.nodes.append(helper.make_node("Concat", [shape, g.const("chw", np.array([3, scaled, scaled], dtype=np.int64))], [full], axis=0))
+        g.nodes.append(helper.make_node("Resize", [nchw, "", "", full], [resized], mode="linear"))
+        off = (scaled - size) // 2
+        cropped = g.name("cropped")
+        g.nodes.append(helper.make_node(
+            "Slice",
+            [resized, g.const("starts", np.array([off, off], dtype=np.int64)),
+             g.const("ends", np.array([off + size, off + size], dtype=np.int64)),
+             g.const("axes", np.array([2, 3], dtype=np.int64))],
+            [cropped],
+        ))
+        c = g.name("centred")
+        g.nodes.append(helper.make_node("Sub", [cropped, g.const("mean", np.array(mean, dtype=np.float32).reshape(1, 3, 1, 1))], [c]))
+        x = g.name("scaled")
+        inv = g.const("inv_std", (1.0 / np.array(std, dtype=np.float64)).astype(np.float32).reshape(1, 3, 1, 1))
+        g.nodes.append(helper.make_node("Mul", [c, inv], [x]))
+    elif input_format == "float32-nchw":
         graph_input = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, size, size])
         x = "input"
     elif input_format == "uint8-nhwc":

@@ -1,10 +1,13 @@
 /**
- * The ONNX Runtime side of a featurizer: one or more inference sessions over the same model file.
+ * The ONNX Runtime side of a featurizer: one or more inference sessions over the same model file,
+ * each in its own worker thread (onnxruntime-node's `run` blocks the thread it is called on).
  * `sessions: 1` runs each batch on one session with all intra-op threads; `sessions: N` splits a
- * batch into N slices run concurrently on single-threaded sessions.
+ * batch into N slices run in parallel on N sessions.
  */
-import * as ort from "onnxruntime-node";
+import { Worker } from "node:worker_threads";
+import type * as ort from "onnxruntime-node";
 import { SetupError } from "../../../src/errors.ts";
+import type { RunRequest, WorkerInit, WorkerReply } from "./onnx-worker.ts";
 
 /** How to open the model. */
 export interface SessionPoolOptions {
@@ -30,97 +33,127 @@ export interface BatchInput {
   dims: number[];
 }
 
-/** A set of ONNX Runtime sessions over one model. */
+// The worker is TypeScript: load it through tsx's loader, which need not be registered in this thread.
+const workerUrl = new URL("./onnx-worker.ts", import.meta.url).href;
+const tsxApi = import.meta.resolve("tsx/esm/api");
+const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); });`;
+
+class SessionWorker {
+  private next = 1;
+  private readonly pending = new Map<number, (r: WorkerReply) => void>();
+  readonly ready: Promise<WorkerReply>;
+
+  constructor(init: WorkerInit) {
+    const worker = new Worker(bootstrap, { eval: true, workerData: init });
+    this.worker = worker;
+    this.ready = new Promise((resolve) => this.pending.set(0, resolve));
+    worker.on("message", (r: WorkerReply) => {
+      const done = this.pending.get(r.id);
+      this.pending.delete(r.id);
+      done?.(r);
+    });
+    worker.on("error", (err) => this.failAll(err.message));
+    worker.on("exit", (code) => this.failAll(`ONNX worker exited (code ${code})`));
+  }
+
+  private readonly worker: Worker;
+
+  private failAll(error: string): void {
+    for (const [id, done] of this.pending) done({ id, ok: false, error });
+    this.pending.clear();
+  }
+
+  run(req: Omit<RunRequest, "id">): Promise<WorkerReply> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ ...req, id }, [req.data.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.worker.postMessage("close");
+    await new Promise((resolve) => this.worker.once("exit", resolve));
+  }
+}
+
+/** A set of ONNX Runtime sessions over one model, each in a worker thread. */
 export class SessionPool {
   private constructor(
-    private readonly sessions: ort.InferenceSession[],
+    private readonly workers: SessionWorker[],
     private readonly options: SessionPoolOptions,
   ) {}
 
   /** Opens `options.sessions` sessions. Throws `SetupError` if the file is not a loadable ONNX model. */
   static async open(options: SessionPoolOptions): Promise<SessionPool> {
-    const so: ort.InferenceSession.SessionOptions = {
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: options.threadsPerSession,
       interOpNumThreads: 1,
       executionMode: "sequential",
       graphOptimizationLevel: "all",
       extra: { session: { intra_op: { allow_spinning: options.spinning ? "1" : "0" } } },
     };
-    const sessions: ort.InferenceSession[] = [];
-    try {
-      for (let i = 0; i < options.sessions; i++) sessions.push(await ort.InferenceSession.create(options.onnxPath, so));
-    } catch (cause) {
-      await Promise.all(sessions.map((s) => s.release()));
-      throw new SetupError({
-        component: "model",
-        message: `cannot load ONNX model ${options.onnxPath}: ${cause instanceof Error ? cause.message : String(cause)}`,
-        cause,
-      });
-    }
-    const first = sessions[0] as ort.InferenceSession;
-    const missing = [options.inputName, ...options.outputs].filter(
-      (n) => !first.inputNames.includes(n) && !first.outputNames.includes(n),
+    const workers = Array.from(
+      { length: options.sessions },
+      () => new SessionWorker({ onnxPath: options.onnxPath, sessionOptions }),
     );
-    if (missing.length > 0) {
-      await Promise.all(sessions.map((s) => s.release()));
-      throw new SetupError({
-        component: "model",
-        message: `ONNX model ${options.onnxPath} has no input/output named ${missing.join(", ")} (inputs: ${first.inputNames.join(", ")}; outputs: ${first.outputNames.join(", ")})`,
-      });
+    const replies = await Promise.all(workers.map((w) => w.ready));
+    const failed = replies.find((r) => !r.ok);
+    const first = replies[0];
+    const fail = async (message: string) => {
+      await Promise.all(workers.map((w) => w.close()));
+      throw new SetupError({ component: "model", message });
+    };
+    if (failed && !failed.ok) return fail(`cannot load ONNX model ${options.onnxPath}: ${failed.error}`);
+    if (first?.ok) {
+      const missing = [options.inputName, ...options.outputs].filter(
+        (n) => !first.inputNames.includes(n) && !first.outputNames.includes(n),
+      );
+      if (missing.length > 0) {
+        return fail(
+          `ONNX model ${options.onnxPath} has no input/output named ${missing.join(", ")} (inputs: ${first.inputNames.join(", ")}; outputs: ${first.outputNames.join(", ")})`,
+        );
+      }
     }
-    return new SessionPool(sessions, options);
+    return new SessionPool(workers, options);
   }
 
-  /** Runs the model on a batch of `count` images, split across the sessions. */
+  /** Runs the model on a batch of `count` images, split across the sessions (the input is copied, not consumed). */
   async run(input: BatchInput, count: number): Promise<BatchOutputs> {
-    const n = Math.min(this.sessions.length, count);
+    const n = Math.min(this.workers.length, count);
     const per = Math.ceil(count / n);
     const perImage = input.data.length / count;
-    const slices = await Promise.all(
+    const replies = await Promise.all(
       Array.from({ length: n }, (_, i) => {
         const start = i * per;
         const end = Math.min(count, start + per);
-        return this.runOne(this.sessions[i] as ort.InferenceSession, input, start, end, perImage);
+        return (this.workers[i] as SessionWorker).run({
+          inputName: this.options.inputName,
+          outputs: this.options.outputs,
+          data: input.data.slice(start * perImage, end * perImage),
+          dims: [end - start, ...input.dims.slice(1)],
+        });
       }),
     );
     const out: BatchOutputs = {};
     for (const name of this.options.outputs) {
-      const first = slices[0]?.[name];
-      const dim = first?.dim ?? 0;
-      const data = new Float32Array(count * dim);
-      let offset = 0;
-      for (const s of slices) {
-        const part = s[name] as { data: Float32Array; dim: number };
-        data.set(part.data, offset);
-        offset += part.data.length;
+      const parts: Float32Array[] = [];
+      for (const r of replies) {
+        if (!r.ok) throw new SetupError({ component: "model", message: `inference failed: ${r.error}` });
+        parts.push(r.outputs[name] as Float32Array);
       }
-      out[name] = { data, dim };
-    }
-    return out;
-  }
-
-  private async runOne(
-    session: ort.InferenceSession,
-    input: BatchInput,
-    start: number,
-    end: number,
-    perImage: number,
-  ): Promise<BatchOutputs> {
-    const part = input.data.subarray(start * perImage, end * perImage);
-    const dims = [end - start, ...input.dims.slice(1)];
-    const tensor =
-      part instanceof Float32Array ? new ort.Tensor("float32", part, dims) : new ort.Tensor("uint8", part, dims);
-    const results = await session.run({ [this.options.inputName]: tensor }, this.options.outputs);
-    const out: BatchOutputs = {};
-    for (const name of this.options.outputs) {
-      const t = results[name] as ort.Tensor;
-      const data = t.data as Float32Array;
-      out[name] = { data, dim: data.length / (end - start) };
+      const data = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+      let offset = 0;
+      for (const p of parts) {
+        data.set(p, offset);
+        offset += p.length;
+      }
+      out[name] = { data, dim: data.length / count };
     }
     return out;
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.sessions.map((s) => s.release()));
+    await Promise.all(this.workers.map((w) => w.close()));
   }
 }
