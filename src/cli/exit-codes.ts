@@ -9,6 +9,8 @@ export const EXIT = {
   config: 2,
   /** A local component could not be installed/started, or a server could not be reached. */
   setup: 3,
+  /** Interrupted by the user (Ctrl-C), as shells report SIGINT. */
+  interrupted: 130,
 } as const;
 
 /** The exit code for an error caught at the CLI's edge. */
@@ -20,6 +22,8 @@ export function exitCodeFor(err: unknown): number {
     case "setup":
     case "connection":
       return EXIT.setup;
+    case "interrupted":
+      return EXIT.interrupted;
     default:
       return EXIT.failure;
   }

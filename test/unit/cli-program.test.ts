@@ -82,6 +82,7 @@ describe("exitCodeFor", () => {
     expect(exitCodeFor(new SetupError({ component: "spark", message: "x" }))).toBe(3);
     expect(exitCodeFor(new OrchardError("connection", { message: "x" }))).toBe(3);
     expect(exitCodeFor(new OrchardError("server", { message: "x" }))).toBe(1);
+    expect(exitCodeFor(new OrchardError("interrupted", { message: "x" }))).toBe(130);
     expect(exitCodeFor(new TypeError("x"))).toBe(1);
   });
 });

@@ -4,6 +4,7 @@ import { reportUri } from "../../pipeline/report.ts";
 import { runPipeline } from "../../pipeline/run-pipeline.ts";
 import type { RunSummary } from "../../pipeline/run-summary.ts";
 import type { CliContext } from "../cli-context.ts";
+import { EXIT } from "../exit-codes.ts";
 import { ensureLocalStack } from "../local-stack.ts";
 import {
   configForRecord,
@@ -101,8 +102,17 @@ export async function runPipelineCommand(
   const progress = progressReporter(ctx, {
     mode: progressMode({ quiet: raw.quiet === true, isTTY: process.stderr.isTTY === true }),
   });
+  // Ctrl-C interrupts the running Spark operation (and ends the run); a second one quits at once.
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(EXIT.interrupted);
+    ctx.err("orchard: interrupting the running Spark operation (Ctrl-C again to quit at once)");
+    abort.abort();
+  };
+  process.on("SIGINT", onSigint);
   try {
     const summary = await runPipeline(spark, pipelineOptions(config, { fitOnly: flavour === "fit" }), {
+      signal: abort.signal,
       events: progress,
       s3,
       configForRecord: { command: flavour, ...configForRecord(config) },
@@ -111,6 +121,7 @@ export async function runPipelineCommand(
     printSummary(ctx, summary, reportUri(summary.output));
     return summary;
   } finally {
+    process.off("SIGINT", onSigint);
     progress.stop();
     await spark.stop().catch(() => undefined);
     await stack?.stop();
