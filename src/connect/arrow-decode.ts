@@ -104,13 +104,13 @@ function udtReader(udt: UserDefinedType, arrowType: arrow.DataType): Reader {
   if (udt.jvmClass === VECTOR_UDT_CLASS) {
     return (data, i) => {
       const r = inner(data, i) as Row | null;
-      return r === null ? null : rowToVector(r);
+      return r === null ? null : vectorFromFields(r.values);
     };
   }
   if (udt.jvmClass === MATRIX_UDT_CLASS) {
     return (data, i) => {
       const r = inner(data, i) as Row | null;
-      return r === null ? null : rowToMatrix(r);
+      return r === null ? null : matrixFromFields(r.values);
     };
   }
   return inner;
@@ -120,22 +120,28 @@ function numbers(v: unknown): number[] {
   return (v as number[] | null) ?? [];
 }
 
-/** Spark ML vector struct (type 0 = sparse, 1 = dense) -> Float64Array. */
-export function rowToVector(r: Row): Float64Array {
-  const type = r.values[0] as number;
-  const values = numbers(r.values[3]);
+/**
+ * Spark ML's VectorUDT storage struct `(type: 0 sparse | 1 dense, size, indices, values)`, as field
+ * values in order (from an Arrow row or a server literal) -> Float64Array (sparse ones expanded).
+ */
+export function vectorFromFields(fields: readonly unknown[]): Float64Array {
+  const type = fields[0] as number;
+  const values = numbers(fields[3]);
   if (type === 1) return Float64Array.from(values);
-  const out = new Float64Array(r.values[1] as number);
-  const indices = numbers(r.values[2]);
+  const out = new Float64Array(fields[1] as number);
+  const indices = numbers(fields[2]);
   indices.forEach((idx, k) => {
     out[idx] = values[k] as number;
   });
   return out;
 }
 
-/** Spark ML matrix struct (type 0 = sparse CSC, 1 = dense column-major; isTransposed = row-major) -> DenseMatrix. */
-export function rowToMatrix(r: Row): DenseMatrix {
-  const [type, numRows, numCols, colPtrsV, rowIndicesV, valuesV, isTransposed] = r.values as [
+/**
+ * Spark ML's MatrixUDT storage struct `(type: 0 sparse CSC | 1 dense column-major, numRows, numCols,
+ * colPtrs, rowIndices, values, isTransposed)` as field values in order -> DenseMatrix.
+ */
+export function matrixFromFields(fields: readonly unknown[]): DenseMatrix {
+  const [type, numRows, numCols, colPtrsV, rowIndicesV, valuesV, isTransposed] = fields as [
     number,
     number,
     number,

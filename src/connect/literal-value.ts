@@ -1,6 +1,7 @@
 import type * as pb from "#connect-proto";
+import { matrixFromFields, vectorFromFields } from "./arrow-decode.ts";
+import { MATRIX_UDT_CLASS, VECTOR_UDT_CLASS } from "./data-types.ts";
 import { ProtocolError } from "./errors.ts";
-import { DenseMatrix } from "./spark-values.ts";
 
 /**
  * Decodes a literal the server returns (ML attribute values, ML params) into orchard's JS values:
@@ -40,43 +41,7 @@ export function literalToValue(lit: pb.Expression_Literal): unknown {
 function structToValue(s: pb.Expression_Literal_Struct): unknown {
   const udt = s.structType?.kind.case === "udt" ? s.structType.kind.value.jvmClass : undefined;
   const fields = s.elements.map(literalToValue);
-  if (udt === "org.apache.spark.ml.linalg.VectorUDT") return vectorFromFields(fields);
-  if (udt === "org.apache.spark.ml.linalg.MatrixUDT") return matrixFromFields(fields);
+  if (udt === VECTOR_UDT_CLASS) return vectorFromFields(fields);
+  if (udt === MATRIX_UDT_CLASS) return matrixFromFields(fields);
   return fields;
-}
-
-// VectorUDT's sqlType: (type: byte 0 sparse | 1 dense, size: int, indices: array<int>, values: array<double>)
-function vectorFromFields([type, size, indices, values]: unknown[]): Float64Array {
-  const vals = Float64Array.from((values as number[] | null) ?? []);
-  if (type === 1) return vals;
-  const out = new Float64Array(size as number);
-  ((indices as number[] | null) ?? []).forEach((idx, i) => {
-    out[idx] = vals[i] as number;
-  });
-  return out;
-}
-
-// MatrixUDT's sqlType: (type: byte 0 sparse | 1 dense, numRows, numCols, colPtrs, rowIndices, values, isTransposed)
-function matrixFromFields([type, numRows, numCols, colPtrs, rowIndices, values, isTransposed]: unknown[]): DenseMatrix {
-  const rows = numRows as number;
-  const cols = numCols as number;
-  const vals = Float64Array.from((values as number[] | null) ?? []);
-  const out = new Float64Array(rows * cols);
-  if (type === 1) {
-    if (!isTransposed) return new DenseMatrix(rows, cols, vals);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = vals[i * cols + j] as number;
-    return new DenseMatrix(rows, cols, out);
-  }
-  // Compressed sparse column (or row, when transposed) storage.
-  const ptrs = (colPtrs as number[]) ?? [];
-  const idx = (rowIndices as number[]) ?? [];
-  const major = isTransposed ? rows : cols;
-  for (let m = 0; m < major; m++) {
-    for (let p = ptrs[m] as number; p < (ptrs[m + 1] as number); p++) {
-      const minor = idx[p] as number;
-      const [i, j] = isTransposed ? [m, minor] : [minor, m];
-      out[j * rows + i] = vals[p] as number;
-    }
-  }
-  return new DenseMatrix(rows, cols, out);
 }
