@@ -4,7 +4,7 @@
 # unless SPARK_REMOTE / ORCHARD_S3_ENDPOINT / ORCHARD_SIDECAR are given) and prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci
+[ -d node_modules ] || npm install --no-audit --no-fund
 bash scripts/setup.sh
 npx tsc -p tsconfig.json --noEmit
 mkdir -p test-artifacts
