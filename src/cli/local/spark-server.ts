@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { SparkSession } from "../../connect/spark-session.ts";
 import { SetupError } from "../../errors.ts";
 import { cacheRootFromEnv, type InstallLayout, installLayout } from "./install-layout.ts";
 import { checkJava } from "./java-runtime.ts";
@@ -159,6 +160,25 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
   }
 
   const remote = `sc://${urlHost(dialHost(host))}:${port}`;
+  // Listening is not serving: the server is up once a real Connect RPC (Config) answers.
+  const probe = SparkSession.builder
+    .remote(options.token ? `${remote}/;token=${encodeURIComponent(options.token)}` : remote)
+    .getOrCreate();
+  try {
+    for (;;) {
+      try {
+        await probe.version();
+        break;
+      } catch (err) {
+        if (Date.now() > deadline || exited !== undefined) {
+          throw await fail(`Spark Connect server on ${host}:${port} does not answer RPCs: ${(err as Error).message}`);
+        }
+        await sleep(250);
+      }
+    }
+  } finally {
+    await probe.stop().catch(() => undefined);
+  }
   writeState(options.logDir, {
     component: "spark",
     pid,
