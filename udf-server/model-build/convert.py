@@ -4,7 +4,7 @@
   python convert.py --format tfjs-layers --weights DIR (model.json + weights.bin) ...
   common: --out DIR --name NAME --version V --source JSON --mean R,G,B --std R,G,B
           --resize center-crop|stretch [--crop-fraction F] [--labels NAME]
-          [--input-format float32-nchw|uint8-nhwc] [--size 224]
+          [--input-format float32-nchw|uint8-nhwc] [--size 224] [--raw-file model-raw.onnx]
 
 Neither PyTorch nor TensorFlow is needed: .pth files are read with a restricted unpickler
 (torch_state_dict.py), TF.js models from their JSON topology and weight bytes.
@@ -52,6 +52,11 @@ def main():
     ap.add_argument("--input-format", default="float32-nchw", choices=["float32-nchw", "uint8-nhwc"])
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--file", default="model.onnx")
+    ap.add_argument(
+        "--raw-file",
+        default=None,
+        help="also write this graph: any-size uint8 NHWC input, centre-crop resize + normalisation in the graph",
+    )
     ap.add_argument("--resize-in-graph-from", type=int, default=None, help="benchmark variant: fixed input size, resized in the graph")
     a = ap.parse_args()
 
@@ -59,8 +64,9 @@ def main():
         from efficientnet_lite_onnx import build
         from torch_state_dict import load_state_dict
 
+        sd = load_state_dict(a.weights)
         model, feature_dim, classes = build(
-            load_state_dict(a.weights),
+            sd,
             size=a.size,
             input_format=a.input_format,
             mean=a.mean,
@@ -68,7 +74,15 @@ def main():
             resize_from=a.resize_in_graph_from,
             crop_fraction=a.crop_fraction,
         )
+        if a.raw_file:
+            if a.resize != "center-crop":
+                ap.error("--raw-file needs --resize center-crop")
+            raw_model, _, _ = build(
+                sd, size=a.size, input_format="uint8-nhwc-any", mean=a.mean, std=a.std, crop_fraction=a.crop_fraction
+            )
     else:
+        if a.raw_file:
+            ap.error("--raw-file is supported for efficientnet-lite-pth only")
         if a.input_format != "float32-nchw":
             ap.error("tfjs-layers models are converted with float32-nchw input only")
         from keras_tfjs_onnx import build, load
@@ -80,6 +94,12 @@ def main():
     onnx_path = os.path.join(a.out, a.file)
     onnx.save(model, onnx_path + ".part")
     os.replace(onnx_path + ".part", onnx_path)
+    raw = None
+    if a.raw_file:
+        raw_path = os.path.join(a.out, a.raw_file)
+        onnx.save(raw_model, raw_path + ".part")
+        os.replace(raw_path + ".part", raw_path)
+        raw = {"file": a.raw_file, "sha256": sha256(raw_path), "input": "input", "format": "uint8-nhwc-any"}
     manifest = {
         "name": a.name,
         "version": a.version,
@@ -88,6 +108,7 @@ def main():
         "input": {"name": "input", "format": a.input_format, "size": [a.size, a.size], "channels": "RGB"},
         "preprocess": {"resize": a.resize, "cropFraction": a.crop_fraction, "mean": a.mean, "std": a.std},
         "outputs": {"features": "features", **({"logits": "logits"} if classes else {})},
+        **({"raw": raw} if raw else {}),
         "featureDim": feature_dim,
         **({"classes": classes} if classes else {}),
         **({"labels": a.labels} if a.labels else {}),

@@ -65,6 +65,14 @@ export interface FeaturizerOptions {
   maxInputBytes?: number;
   /** Largest accepted decoded image, in pixels (default 100 MP). */
   maxPixels?: number;
+  /**
+   * With a manifest `raw` graph (centre-crop models): images at most this many pixels wide and
+   * high (after EXIF orientation) are decoded without resizing and resized inside ONNX Runtime
+   * (faster than sharp's resize + JS normalisation); larger ones are resized by sharp and only
+   * cropped and normalised in the graph. Bounds the raw tensors' memory. Default 512; 0 = do not
+   * use the raw graph (model.onnx, sharp resize + crop, JS normalisation).
+   */
+  rawMaxSide?: number;
   /** Cache root holding catalog models under `models/<name>/` (default `~/.cache/orchard`; the CLI passes `$ORCHARD_CACHE`). */
   cacheDir?: string;
 }
@@ -92,33 +100,60 @@ export async function loadFeaturizer(options: FeaturizerOptions): Promise<Featur
   }
   const manifest = await readManifest(location.manifestPath);
   const onnxPath = location.onnxPath ?? join(location.dir, manifest.file);
-  if (!existsSync(onnxPath)) {
-    throw new SetupError({
-      component: "model",
-      message: `model file not found: ${onnxPath} (named by ${location.manifestPath})`,
-    });
+  await checkFile(onnxPath, manifest.sha256, options, location);
+  const rawMaxSide = options.rawMaxSide ?? DEFAULT_RAW_MAX_SIDE;
+  if (!Number.isInteger(rawMaxSide) || rawMaxSide < 0) {
+    throw new ConfigError({ field: "rawMaxSide", expected: "a non-negative integer (0 = no raw path)" });
   }
-  if (options.verifyChecksum !== false && manifest.sha256 !== undefined) {
-    const got = await sha256File(onnxPath);
-    if (got !== manifest.sha256) {
-      throw new SetupError({
-        component: "model",
-        message: `checksum mismatch for ${onnxPath}: manifest says ${manifest.sha256}, file is ${got}${location.catalogName ? ` (re-run ${"scripts/setup-model.sh"})` : ""}`,
-      });
-    }
-  }
+  // The raw graph is an optional accelerator: a manifest copied without its file (e.g. a user
+  // model made from a catalog one) falls back to model.onnx. A present but altered file is refused.
+  const rawFile = manifest.raw ? join(location.dir, manifest.raw.file) : null;
+  const raw =
+    manifest.raw && rawFile && existsSync(rawFile) && rawMaxSide > 0 && manifest.preprocess.resize === "center-crop"
+      ? manifest.raw
+      : null;
+  const rawPath = raw ? rawFile : null;
+  if (rawPath !== null) await checkFile(rawPath, raw?.sha256, options, location);
   const logitsOutput = options.logits ? manifest.outputs.logits : undefined;
   if (options.logits && logitsOutput === undefined) {
     throw new ConfigError({ field: "logits", expected: "false for a model whose manifest declares no outputs.logits" });
   }
+  // With a raw graph, only that graph is loaded (one session per core, not two): large images are
+  // resized by sharp but cropped inside the graph, whose own resize is then the identity.
   const pool = await SessionPool.open({
-    onnxPath,
-    inputName: manifest.input.name,
+    onnxPath: rawPath ?? onnxPath,
+    inputName: raw ? raw.input : manifest.input.name,
     outputs: logitsOutput ? [manifest.outputs.features, logitsOutput] : [manifest.outputs.features],
     sessions,
     threadsPerSession: threads / sessions,
   });
-  return new OnnxFeaturizer(manifest, pool, limits, threads, logitsOutput ?? null);
+  return new OnnxFeaturizer(manifest, pool, raw ? rawMaxSide : null, limits, threads, logitsOutput ?? null);
+}
+
+/** Default `rawMaxSide`: a 512x512 RGB image is 768 KiB, a batch of 16 about 12 MiB of raw input. */
+const DEFAULT_RAW_MAX_SIDE = 512;
+
+async function checkFile(
+  path: string,
+  sha256: string | undefined,
+  options: FeaturizerOptions,
+  location: { manifestPath: string; catalogName: string | null },
+): Promise<void> {
+  if (!existsSync(path)) {
+    throw new SetupError({
+      component: "model",
+      message: `model file not found: ${path} (named by ${location.manifestPath})`,
+    });
+  }
+  if (options.verifyChecksum !== false && sha256 !== undefined) {
+    const got = await sha256File(path);
+    if (got !== sha256) {
+      throw new SetupError({
+        component: "model",
+        message: `checksum mismatch for ${path}: manifest says ${sha256}, file is ${got}${location.catalogName ? ` (re-run ${"scripts/setup-model.sh"})` : ""}`,
+      });
+    }
+  }
 }
 
 function positiveInt(value: number, field: string): number {
@@ -139,6 +174,8 @@ class OnnxFeaturizer implements Featurizer {
   constructor(
     private readonly manifest: ModelManifest,
     private readonly pool: SessionPool,
+    /** Set when `pool` runs the manifest's raw graph: the `rawMaxSide` images are decoded with. */
+    private readonly rawMaxSide: number | null,
     private readonly limits: ImageLimits,
     threads: number,
     private readonly logitsOutput: string | null,
@@ -156,7 +193,7 @@ class OnnxFeaturizer implements Featurizer {
   async featurize(images: ReadonlyArray<Uint8Array | null>): Promise<FeatureResult[]> {
     const decoded = await Promise.all(
       images.map((bytes) =>
-        decodeImage(bytes, this.spec, this.limits).then(
+        decodeImage(bytes, this.spec, this.limits, this.rawMaxSide ?? undefined).then(
           (img): DecodedImage | string => img,
           (err: unknown) => (err instanceof ImageError ? err.message : `decode: ${String(err)}`),
         ),
@@ -168,11 +205,37 @@ class OnnxFeaturizer implements Featurizer {
         : { features: null, error: null, width: d.width, height: d.height },
     );
     const ok = decoded.flatMap((d, i) => (typeof d === "string" ? [] : [{ i, d }]));
-    if (ok.length === 0) return results;
-    const input = this.batch(ok.map((o) => o.d));
+    // How an image is prepared depends on that image alone (its decoded size vs rawMaxSide), never
+    // on the rest of the batch, and images are batched only with images of the same tensor size
+    // (one group per raw width x height; sharp-resized ones together): an image's features do not
+    // depend on what it is batched with.
+    const groups = new Map<string, Array<{ i: number; d: DecodedImage }>>();
+    for (const o of ok) {
+      const key = o.d.raw ? `${o.d.raw.width}x${o.d.raw.height}` : "resized";
+      const group = groups.get(key);
+      if (group) group.push(o);
+      else groups.set(key, [o]);
+    }
+    await Promise.all(
+      [...groups.entries()].map(([key, group]) =>
+        this.runGroup(
+          key === "resized" ? this.batch(group.map((o) => o.d)) : rawBatch(group.map((o) => o.d)),
+          group,
+          results,
+        ),
+      ),
+    );
+    return results;
+  }
+
+  private async runGroup(
+    input: BatchInput,
+    group: Array<{ i: number; d: DecodedImage }>,
+    results: FeatureResult[],
+  ): Promise<void> {
     const dim = this.manifest.featureDim;
     try {
-      const out = await this.pool.run(input, ok.length);
+      const out = await this.pool.run(input, group.length);
       const features = out[this.manifest.outputs.features];
       if (!features || features.dim !== dim) {
         throw new SetupError({
@@ -181,16 +244,16 @@ class OnnxFeaturizer implements Featurizer {
         });
       }
       const logits = this.logitsOutput === null ? undefined : out[this.logitsOutput];
-      for (const [k, { i }] of ok.entries()) {
+      for (const [k, { i }] of group.entries()) {
         const r = results[i] as FeatureResult;
         r.features = features.data.slice(k * dim, (k + 1) * dim);
         if (logits) r.logits = logits.data.slice(k * logits.dim, (k + 1) * logits.dim);
       }
     } catch (err) {
       const message = `model: ${err instanceof Error ? err.message : String(err)}`;
-      for (const { i } of ok) Object.assign(results[i] as FeatureResult, { error: message, width: null, height: null });
+      for (const { i } of group)
+        Object.assign(results[i] as FeatureResult, { error: message, width: null, height: null });
     }
-    return results;
   }
 
   private batch(images: DecodedImage[]): BatchInput {
@@ -209,4 +272,13 @@ class OnnxFeaturizer implements Featurizer {
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/** Raw same-size images -> one uint8 `[n, height, width, 3]` batch for the raw graph. */
+function rawBatch(images: DecodedImage[]): BatchInput {
+  const { width, height } = (images[0] as DecodedImage).raw ?? { width: 0, height: 0 };
+  const size = width * height * 3;
+  const data = new Uint8Array(images.length * size);
+  for (const [k, img] of images.entries()) data.set(img.pixels.subarray(0, size), k * size);
+  return { data, dims: [images.length, height, width, 3] };
 }

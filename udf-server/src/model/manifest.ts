@@ -31,6 +31,21 @@ const manifestSchema = z.object({
     std: rgb.refine((s) => s.every((v) => v > 0), "std values must be > 0"),
   }),
   outputs: z.object({ features: z.string().min(1), logits: z.string().min(1).optional() }),
+  /**
+   * Optional second graph beside `file`, same outputs: it takes raw decoded RGB bytes of any size
+   * (`[batch, height, width, 3]` uint8) and does the centre-crop resize and normalisation itself.
+   */
+  raw: z
+    .object({
+      file: z.string().min(1),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+      input: z.string().min(1).default("input"),
+      format: z.literal("uint8-nhwc-any"),
+    })
+    .optional(),
   featureDim: z.number().int().positive(),
   classes: z.number().int().positive().optional(),
   labels: z.string().optional(),

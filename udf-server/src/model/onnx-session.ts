@@ -63,6 +63,11 @@ class SessionWorker {
     this.pending.clear();
   }
 
+  /** Run requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   run(req: Omit<RunRequest, "id">): Promise<WorkerReply> {
     const id = this.next++;
     return new Promise((resolve) => {
@@ -118,16 +123,23 @@ export class SessionPool {
     return new SessionPool(workers, options);
   }
 
-  /** Runs the model on a batch of `count` images, split across the sessions (the input is copied, not consumed). */
+  /**
+   * Runs the model on a batch of `count` images, split across the sessions (the input is copied, not
+   * consumed). Slices go to the least busy sessions, so small batches run concurrently spread out.
+   */
   async run(input: BatchInput, count: number): Promise<BatchOutputs> {
     const n = Math.min(this.workers.length, count);
     const per = Math.ceil(count / n);
     const perImage = input.data.length / count;
+    const idle = this.workers
+      .map((w, i) => ({ w, i }))
+      .sort((a, b) => a.w.inFlight - b.w.inFlight || a.i - b.i)
+      .map((x) => x.w);
     const replies = await Promise.all(
       Array.from({ length: n }, (_, i) => {
         const start = i * per;
         const end = Math.min(count, start + per);
-        return (this.workers[i] as SessionWorker).run({
+        return (idle[i] as SessionWorker).run({
           inputName: this.options.inputName,
           outputs: this.options.outputs,
           data: input.data.slice(start * perImage, end * perImage),

@@ -1,5 +1,6 @@
 /**
- * Image bytes -> the model's input pixels (8-bit sRGB, HWC, exactly `spec.size`), with sharp.
+ * Image bytes -> the model's input pixels (8-bit sRGB, HWC, exactly `spec.size`; or uncropped for
+ * a model graph that does the centre-crop resize itself, see `rawMaxSide`), with sharp.
  * EXIF orientation is applied, alpha is flattened onto white, grayscale / CMYK / 16-bit inputs are
  * converted to 8-bit sRGB, animated images contribute their first frame.
  */
@@ -9,19 +10,32 @@ import type { ImageLimits, PreprocessSpec } from "./spec.ts";
 
 /** The decoded, resized pixels of one image, and its original (orientation-applied) size. */
 export interface DecodedImage {
-  /** `height * width * 3` bytes, RGB interleaved, row-major. */
+  /** RGB interleaved, row-major: `spec.size` pixels, or `width * height` pixels when `raw`. */
   pixels: Uint8Array;
   width: number;
   height: number;
+  /**
+   * Set when `pixels` is not `spec.size` but an uncropped image of this size, for a model graph
+   * that does the centre-crop resize itself (see `rawMaxSide`).
+   */
+  raw?: { width: number; height: number };
 }
 
 const ACCEPTED_FORMATS = new Set(["jpeg", "png", "webp", "gif", "tiff", "heif"]);
 
-/** Decodes and resizes one image. Throws `ImageError` with a one-line reason for a bad image. */
+/**
+ * Decodes and resizes one image. Throws `ImageError` with a one-line reason for a bad image.
+ * With `rawMaxSide` (centre-crop specs only), the pixels are for a model graph that does the
+ * centre-crop resize itself, and nothing is cropped: an image whose (orientation-applied) width
+ * and height are both at most `rawMaxSide` is returned at its own size, not resized; a larger one
+ * is resized by sharp exactly as without `rawMaxSide` (shorter side to `size / cropFraction`),
+ * so that the graph's own resize is the identity and it only crops. `raw` gives the pixels' size.
+ */
 export async function decodeImage(
   bytes: Uint8Array | null,
   spec: PreprocessSpec,
   limits: ImageLimits,
+  rawMaxSide?: number,
 ): Promise<DecodedImage> {
   if (bytes === null) throw new ImageError({ message: "decode: no image bytes (null)" });
   if (bytes.byteLength === 0) throw new ImageError({ message: "decode: empty input (0 bytes)" });
@@ -52,24 +66,41 @@ export async function decodeImage(
     sequentialRead: true,
   });
   let pipeline = input.flatten({ background: { r: 255, g: 255, b: 255 } }).toColourspace("srgb");
-  if (spec.resize === "stretch") {
+  const forGraph = rawMaxSide !== undefined && spec.resize === "center-crop";
+  let raw: { width: number; height: number } | undefined;
+  if (forGraph && width <= rawMaxSide && height <= rawMaxSide) {
+    raw = { width, height };
+  } else if (spec.resize === "stretch") {
     pipeline = pipeline.resize(outW, outH, { fit: "fill" });
   } else {
     const scale = Math.max(outW / spec.cropFraction / width, outH / spec.cropFraction / height);
     const scaledW = Math.max(outW, Math.round(width * scale));
     const scaledH = Math.max(outH, Math.round(height * scale));
-    pipeline = pipeline.resize(scaledW, scaledH, { fit: "fill" }).extract({
-      left: Math.floor((scaledW - outW) / 2),
-      top: Math.floor((scaledH - outH) / 2),
-      width: outW,
-      height: outH,
-    });
+    pipeline = pipeline.resize(scaledW, scaledH, { fit: "fill" });
+    if (forGraph) {
+      raw = { width: scaledW, height: scaledH };
+    } else {
+      pipeline = pipeline.extract({
+        left: Math.floor((scaledW - outW) / 2),
+        top: Math.floor((scaledH - outH) / 2),
+        width: outW,
+        height: outH,
+      });
+    }
   }
   let out: { data: Buffer; info: OutputInfo };
   try {
     out = await pipeline.removeAlpha().raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
   } catch (cause) {
     throw decodeError(cause);
+  }
+  if (raw) {
+    if (out.info.width !== raw.width || out.info.height !== raw.height) {
+      throw new ImageError({
+        message: `decode: got ${out.info.width}x${out.info.height} pixels, expected ${raw.width}x${raw.height}`,
+      });
+    }
+    return { pixels: toRgb(out.data, out.info.channels, raw.width * raw.height), width, height, raw };
   }
   return { pixels: toRgb(out.data, out.info.channels, outW * outH), width, height };
 }
