@@ -29,8 +29,9 @@ function isFresh(outfile, manifestFile) {
  * Returns the path of an up-to-date bundle of `entry` (relative to udf-server/), kept at
  * `udf-server/dist/<dir>/<name>.mjs` — two levels below udf-server/ like the sources, so
  * `import.meta.url`-relative paths in them (e.g. to bin/orchard-sidecar) still resolve.
+ * `packagesExternal` leaves npm packages as imports (needed for native ones such as onnxruntime-node).
  */
-export async function bundled(entry, name) {
+export async function bundled(entry, name, { packagesExternal = false } = {}) {
   const outfile = join(UDF_ROOT, "dist", "bundle", `${name}.mjs`);
   const manifestFile = join(UDF_ROOT, "dist", "bundle", `${name}.inputs.json`);
   if (isFresh(outfile, manifestFile)) return outfile;
@@ -41,6 +42,7 @@ export async function bundled(entry, name) {
     entryPoints: [join(UDF_ROOT, entry)],
     outfile: tmp,
     bundle: true,
+    packages: packagesExternal ? "external" : undefined,
     platform: "node",
     format: "esm",
     target: "node20",

@@ -108,7 +108,7 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ["ignore", out, out],
-    env: options.env ?? process.env,
+    env: { MALLOC_ARENA_MAX: "2", ...(options.env ?? process.env) },
   });
   closeSync(out);
   const pid = child.pid;

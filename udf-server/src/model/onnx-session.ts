@@ -33,18 +33,32 @@ export interface BatchInput {
   dims: number[];
 }
 
-// The worker is TypeScript: load it through tsx's loader, which need not be registered in this thread.
-const workerUrl = new URL("./onnx-worker.ts", import.meta.url).href;
-const tsxApi = import.meta.resolve("tsx/esm/api");
-const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); });`;
+// The worker is TypeScript. It runs from a one-file bundle with npm packages left as imports (built
+// on first use, like the bridge's): a tsx loader per worker would cost each one ~40 MB of RSS. If
+// the bundle cannot be written (a read-only install), the worker loads the source through tsx.
+const workerSource = new URL("./onnx-worker.ts", import.meta.url).href;
+const bundleModule = new URL("../../bin/bundle.mjs", import.meta.url).href;
+
+async function workerScript(): Promise<{ script: string | URL; eval: boolean }> {
+  try {
+    const { bundled } = (await import(bundleModule)) as {
+      bundled: (entry: string, name: string, options: { packagesExternal: boolean }) => Promise<string>;
+    };
+    return { script: await bundled("src/model/onnx-worker.ts", "onnx-worker", { packagesExternal: true }), eval: false };
+  } catch {
+    const tsxApi = import.meta.resolve("tsx/esm/api");
+    const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerSource)}); });`;
+    return { script: bootstrap, eval: true };
+  }
+}
 
 class SessionWorker {
   private next = 1;
   private readonly pending = new Map<number, (r: WorkerReply) => void>();
   readonly ready: Promise<WorkerReply>;
 
-  constructor(init: WorkerInit) {
-    const worker = new Worker(bootstrap, { eval: true, workerData: init });
+  constructor(init: WorkerInit, from: { script: string | URL; eval: boolean }) {
+    const worker = new Worker(from.script, { eval: from.eval, workerData: init });
     this.worker = worker;
     this.ready = new Promise((resolve) => this.pending.set(0, resolve));
     worker.on("message", (r: WorkerReply) => {
@@ -96,11 +110,15 @@ export class SessionPool {
       interOpNumThreads: 1,
       executionMode: "sequential",
       graphOptimizationLevel: "all",
+      // Input sizes vary (the raw graph takes each image size as it comes): memory patterns are
+      // planned per shape and kept, which grows RSS without speeding anything up here.
+      enableMemPattern: false,
       extra: { session: { intra_op: { allow_spinning: options.spinning ? "1" : "0" } } },
     };
+    const from = await workerScript();
     const workers = Array.from(
       { length: options.sessions },
-      () => new SessionWorker({ onnxPath: options.onnxPath, sessionOptions }),
+      () => new SessionWorker({ onnxPath: options.onnxPath, sessionOptions }, from),
     );
     const replies = await Promise.all(workers.map((w) => w.ready));
     const failed = replies.find((r) => !r.ok);

@@ -8,6 +8,10 @@ import sharp, { type Metadata, type OutputInfo } from "sharp";
 import { ImageError } from "./image-error.ts";
 import type { ImageLimits, PreprocessSpec } from "./spec.ts";
 
+// libvips' operation cache keeps up to 50 MB of results keyed by input; every image here is decoded
+// once, so the cache only holds memory.
+sharp.cache(false);
+
 /** The decoded, resized pixels of one image, and its original (orientation-applied) size. */
 export interface DecodedImage {
   /** RGB interleaved, row-major: `spec.size` pixels, or `width * height` pixels when `raw`. */
