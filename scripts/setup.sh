@@ -3,11 +3,12 @@
 # outside git, then derives the Spark Connect protocol code. Idempotent: with everything cached it
 # takes seconds. With no argument it installs everything; otherwise only the parts named:
 #   spark (Spark + S3A jars + Python tools), s3 (MinIO), model (the CNN), data (sample images),
-#   proto (generated Spark Connect code), browser (Debian's chromium, for the report test).
+#   proto (generated Spark Connect code), browser (Debian's chromium, for the report test),
+#   blas (Debian's OpenBLAS for Spark ML's PCA fit when possible; optional, never fails).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto browser)
+[ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto browser blas)
 for part in "${parts[@]}"; do
   case "$part" in
     spark) bash "$here/setup-spark.sh" ;;
@@ -16,6 +17,7 @@ for part in "${parts[@]}"; do
     data) bash "$here/setup-sample-data.sh" ;;
     proto) (cd "$here/.." && npx tsx scripts/gen-connect-proto.ts) ;;
     browser) bash "$here/setup-browser.sh" ;;
-    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto or browser)" >&2; exit 2 ;;
+    blas) bash "$here/setup-blas.sh" ;;
+    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser or blas)" >&2; exit 2 ;;
   esac
 done

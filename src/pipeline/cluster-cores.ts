@@ -21,9 +21,11 @@ export async function clusterCores(spark: SparkSession): Promise<number> {
 }
 
 /**
- * Featurize tasks for `images` images on `cores` slots: at least two waves of tasks so every slot
- * stays busy while a bridge starts, and at most ~2000 images per task so a failed task costs little.
+ * Featurize tasks for `images` images on `cores` slots: whole waves (a multiple of `cores`, so no
+ * slot idles in a last, partial wave) of at most ~2000 images per task, so a failed task costs
+ * little. As few waves as that allows: every task starts a bridge, and on the 2-core box two waves
+ * of the sample set (1188 images) featurized at 0.69-0.76 of the raw loop against 0.80-0.85 for one.
  */
 export function featurizePartitions(images: number, cores: number): number {
-  return Math.max(1, Math.min(Math.max(cores * 2, Math.ceil(images / 2000)), images));
+  return Math.max(1, Math.min(cores * Math.ceil(images / (2000 * cores)), images));
 }

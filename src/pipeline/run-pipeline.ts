@@ -1,4 +1,4 @@
-import { col, size } from "../connect/functions.ts";
+import { col, count, lit, max, size, when } from "../connect/functions.ts";
 import { persist, unpersist } from "../connect/persistence.ts";
 import type { ExecutionProgress } from "../connect/progress.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
@@ -102,13 +102,16 @@ export async function runPipeline(
     const { rows, failed, featureDim } = await step(
       "features",
       async (o) => {
-        const rows = await featurized.count(o);
-        const failed = await featurized.where(col("error").isNotNull()).count(o);
-        const first = await featurized
-          .where(col("error").isNull())
-          .select(size(col("features")))
+        // One job: rows, failed rows, and the feature length of the rows that have features.
+        const totals = await featurized
+          .agg(
+            count(lit(1)),
+            count(col("error")),
+            max(when(col("error").isNull(), size(col("features")))),
+          )
           .first(o);
-        return { rows, failed, featureDim: first === undefined ? 0 : Number(first.get(0)) };
+        const [rows, failed, dim] = [0, 1, 2].map((i) => Number(totals?.get(i) ?? 0)) as [number, number, number];
+        return { rows, failed, featureDim: dim };
       },
       (r) => `${r.rows} rows, ${r.failed} failed, ${r.featureDim}-d features, ${partitions} tasks`,
     );

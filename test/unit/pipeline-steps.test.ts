@@ -25,10 +25,13 @@ describe("extensionGlob", () => {
 
 describe("featurizePartitions", () => {
   it.each([
-    [10, 2, 4],
+    [10, 2, 2],
     [1, 2, 1],
+    [1188, 2, 2],
+    [4001, 2, 4],
     [100_000, 2, 50],
-    [100_000, 64, 128],
+    [100_000, 64, 64],
+    [200_000, 64, 128],
   ])("%d images on %d cores -> %d tasks", (images, cores, tasks) => {
     expect(featurizePartitions(images, cores)).toBe(tasks);
   });
