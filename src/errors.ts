@@ -34,7 +34,12 @@ export class ConfigError extends OrchardError {
   readonly field: string;
   readonly expected: string;
 
-  constructor({ field, expected, message, cause }: { field: string; expected: string; message?: string; cause?: unknown }) {
+  constructor({
+    field,
+    expected,
+    message,
+    cause,
+  }: { field: string; expected: string; message?: string; cause?: unknown }) {
     super("config", { message: message ?? `invalid ${field}: expected ${expected}`, cause });
     this.field = field;
     this.expected = expected;

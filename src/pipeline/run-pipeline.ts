@@ -104,11 +104,7 @@ export async function runPipeline(
       async (o) => {
         // One job: rows, failed rows, and the feature length of the rows that have features.
         const totals = await featurized
-          .agg(
-            count(lit(1)),
-            count(col("error")),
-            max(when(col("error").isNull(), size(col("features")))),
-          )
+          .agg(count(lit(1)), count(col("error")), max(when(col("error").isNull(), size(col("features")))))
           .first(o);
         const [rows, failed, dim] = [0, 1, 2].map((i) => Number(totals?.get(i) ?? 0)) as [number, number, number];
         return { rows, failed, featureDim: dim };

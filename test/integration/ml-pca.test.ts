@@ -78,14 +78,18 @@ describe("Spark ML PCA over Spark Connect", () => {
     const expected = covarianceEigen(rows, 2);
     const ev = await model.explainedVariance();
     expect(ev).toHaveLength(2);
-    ev.forEach((v, i) => expect(v).toBeCloseTo(expected.values[i] as number, 9));
+    ev.forEach((v, i) => {
+      expect(v).toBeCloseTo(expected.values[i] as number, 9);
+    });
     const pc = await model.pc();
     expect([pc.numRows, pc.numCols]).toEqual([3, 2]);
     for (let c = 0; c < 2; c++) {
       const ours = [0, 1, 2].map((i) => pc.get(i, c));
       const ref = expected.vectors[c] as number[];
       const sign = Math.sign(ours.reduce((s, a, i) => s + a * (ref[i] as number), 0));
-      ours.forEach((a, i) => expect(a * sign).toBeCloseTo(ref[i] as number, 6));
+      ours.forEach((a, i) => {
+        expect(a * sign).toBeCloseTo(ref[i] as number, 6);
+      });
     }
   });
 
@@ -116,7 +120,9 @@ describe("Spark ML PCA over Spark Connect", () => {
     );
     const ev = Array.from(await model.explainedVariance());
     expect(fromPySpark.k).toBe(2);
-    fromPySpark.ev.forEach((v, i) => expect(v).toBeCloseTo(ev[i] as number, 12));
+    fromPySpark.ev.forEach((v, i) => {
+      expect(v).toBeCloseTo(ev[i] as number, 12);
+    });
     const loaded = await PCAModel.load(spark, `file://${path}`);
     expect(loaded.params).toEqual({ k: 2, inputCol: "v", outputCol: "p" });
     expect(Array.from(await loaded.explainedVariance())).toEqual(ev);

@@ -214,7 +214,9 @@ describe("orchard run on S3 (real Spark, MinIO, sidecar, CNN)", () => {
     expect(trainSummary.k).toBe(50);
     const ours = trainSummary.explainedVariance ?? [];
     expect(ours).toHaveLength(50);
-    ours.forEach((v, i) => expect(Math.abs(v - (check.numpy_explained_variance[i] as number))).toBeLessThan(1e-3));
+    ours.forEach((v, i) => {
+      expect(Math.abs(v - (check.numpy_explained_variance[i] as number))).toBeLessThan(1e-3);
+    });
     for (const d of check.projection_rel_diff_first10) expect(d).toBeLessThan(1e-3);
   });
 
@@ -235,7 +237,9 @@ describe("orchard run on S3 (real Spark, MinIO, sidecar, CNN)", () => {
     expect(loaded.k).toBe(50);
     expect(loaded.rows).toBe(trainSummary.featureDim);
     expect(loaded.cols).toBe(50);
-    loaded.ev.forEach((v, i) => expect(v).toBeCloseTo((trainSummary.explainedVariance ?? [])[i] as number, 9));
+    loaded.ev.forEach((v, i) => {
+      expect(v).toBeCloseTo((trainSummary.explainedVariance ?? [])[i] as number, 9);
+    });
   });
 
   it("reproduces the fit-time projections with orchard transform", async () => {

@@ -16,7 +16,9 @@ describe("parsePipelineConfig", () => {
     expect(c.sample).toBe(5);
     expect(c.input).toBe("s3a://bucket/images");
     expect(c.s3.accessKeyId).toBe("AK");
-    expect(parsePipelineConfig({ flags: { input: "rel/dir", output: "/abs/out" } }).input).toMatch(/^file:\/\/\/.*\/rel\/dir$/);
+    expect(parsePipelineConfig({ flags: { input: "rel/dir", output: "/abs/out" } }).input).toMatch(
+      /^file:\/\/\/.*\/rel\/dir$/,
+    );
   });
 
   it.each([

@@ -44,7 +44,10 @@ async function workerScript(): Promise<{ script: string | URL; eval: boolean }> 
     const { bundled } = (await import(bundleModule)) as {
       bundled: (entry: string, name: string, options: { packagesExternal: boolean }) => Promise<string>;
     };
-    return { script: await bundled("src/model/onnx-worker.ts", "onnx-worker", { packagesExternal: true }), eval: false };
+    return {
+      script: await bundled("src/model/onnx-worker.ts", "onnx-worker", { packagesExternal: true }),
+      eval: false,
+    };
   } catch {
     const tsxApi = import.meta.resolve("tsx/esm/api");
     const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerSource)}); });`;
