@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: installs/starts what the tests need (idempotent, cached), type-checks, then runs the
+# `npm test`: installs/starts what the tests need (idempotent, cached), type-checks, lints, then runs the
 # unit and the integration tests (the integration set-up starts real Spark, S3 and the sidecar
 # unless SPARK_REMOTE / ORCHARD_S3_ENDPOINT / ORCHARD_SIDECAR are given) and prints one summary line.
 set -euo pipefail
@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm install --no-audit --no-fund
 bash scripts/setup.sh
 npx tsc -p tsconfig.json --noEmit
+npx biome check --diagnostic-level=error .
 mkdir -p test-artifacts
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json "$@" || status=$?
