@@ -361,19 +361,27 @@ describe("execution", () => {
   it("a stream dropped mid-result (gRPC call cancelled under the client) resumes with no row lost or duplicated", async () => {
     const real = spark.client.rpc;
     let drops = 0;
-    // Cancels the real gRPC call after 3 responses, for the first 4 streams: the client sees a
-    // CANCELLED transport error mid-stream, not a server error, and must ReattachExecute.
+    // Cancels the real gRPC call after 3 responses, until 4 streams were cut: the client sees a
+    // CANCELLED transport error mid-stream, not a server error, and must ReattachExecute. A cancel
+    // that comes after the server already finished the stream cuts nothing, so only cancels that
+    // did end a stream with an error count as drops.
     const dropAfter3 = (call: grpc.ClientReadableStream<pb.ExecutePlanResponse>) =>
       ({
         cancel: () => call.cancel(),
         async *[Symbol.asyncIterator]() {
           let k = 0;
-          for await (const r of call as AsyncIterable<pb.ExecutePlanResponse>) {
-            yield r;
-            if (++k >= 3 && drops < 4) {
-              drops++;
-              call.cancel();
+          let cancelled = false;
+          try {
+            for await (const r of call as AsyncIterable<pb.ExecutePlanResponse>) {
+              yield r;
+              if (++k >= 3 && drops < 4 && !cancelled) {
+                cancelled = true;
+                call.cancel();
+              }
             }
+          } catch (err) {
+            if (cancelled) drops++;
+            throw err;
           }
         },
       }) as unknown as grpc.ClientReadableStream<pb.ExecutePlanResponse>;
@@ -384,7 +392,8 @@ describe("execution", () => {
     };
     const n = 400_000;
     const events: ReattachEvent[] = [];
-    const plan = spark.range(0, n, 1, 2).selectExpr("id", "cast(id AS string) AS s").toPlan();
+    // ~100 bytes a row: ~40 MB, many more Arrow batches (~4 MB each) than the 4 x 3 responses cut.
+    const plan = spark.range(0, n, 1, 2).selectExpr("id", "repeat(cast(id AS string), 16) AS s").toPlan();
     let rows = 0n;
     let next = 0n;
     let bad = 0;
