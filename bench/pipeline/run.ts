@@ -104,7 +104,7 @@ async function main(): Promise<void> {
 
     const spark = SparkSession.builder.remote(remote).getOrCreate();
     console.log(
-      "\nscale  images   wall s  features s  pca s  write s  e2e img/s  ms/img  e2e/raw  features/raw  pca share",
+      "\nscale  images   wall s  list s  features s  pca s  write s  report s  e2e img/s  ms/img  e2e/raw  features/raw  pca share",
     );
     const runs = [{ scale: scales[0] ?? 1, label: `${scales[0] ?? 1}x 1st` }].concat(
       scales.map((scale) => ({ scale, label: `${scale}x` })),
@@ -129,9 +129,11 @@ async function main(): Promise<void> {
           label.padEnd(6),
           String(n).padStart(6),
           (s.wallMs / 1000).toFixed(1).padStart(8),
+          ((s.timingsMs.list ?? 0) / 1000).toFixed(1).padStart(7),
           features.toFixed(1).padStart(11),
           ((s.timingsMs.pca ?? 0) / 1000).toFixed(1).padStart(6),
           ((s.timingsMs.write ?? 0) / 1000).toFixed(1).padStart(8),
+          ((s.timingsMs.report ?? 0) / 1000).toFixed(1).padStart(9),
           e2e.toFixed(1).padStart(10),
           ((1000 * s.wallMs) / 1000 / n).toFixed(1).padStart(7),
           (e2e / raw).toFixed(2).padStart(8),

@@ -32,11 +32,16 @@ export async function writeOutput(
   },
 ): Promise<number> {
   const root = output.replace(/\/+$/, "");
-  if (model) await model.save(`${root}/pca-model`, { overwrite: mode === "overwrite" });
-  if (fitOnly) return 0;
-  await projected
-    .select(...outputColumns(keepFeatures))
-    .write.mode(mode)
-    .parquet(`${root}/data`, undefined, actionOptions);
-  return spark.read.parquet(`${root}/data`).count(actionOptions);
+  // The model and the data are independent writes: Spark Connect runs a session's operations
+  // concurrently, and each is a few short jobs, so overlapping them hides one's latency.
+  await Promise.all([
+    model?.save(`${root}/pca-model`, { overwrite: mode === "overwrite" }),
+    fitOnly
+      ? undefined
+      : projected
+          .select(...outputColumns(keepFeatures))
+          .write.mode(mode)
+          .parquet(`${root}/data`, undefined, actionOptions),
+  ]);
+  return fitOnly ? 0 : spark.read.parquet(`${root}/data`).count(actionOptions);
 }
