@@ -106,8 +106,12 @@ export async function runPipeline(
         const totals = await featurized
           .agg(count(lit(1)), count(col("error")), max(when(col("error").isNull(), size(col("features")))))
           .first(o);
-        const [rows, failed, dim] = [0, 1, 2].map((i) => Number(totals?.get(i) ?? 0)) as [number, number, number];
-        return { rows, failed, featureDim: dim };
+        const [rows, failed, featureDim] = [0, 1, 2].map((i) => Number(totals?.get(i) ?? 0)) as [
+          number,
+          number,
+          number,
+        ];
+        return { rows, failed, featureDim };
       },
       (r) => `${r.rows} rows, ${r.failed} failed, ${r.featureDim}-d features, ${partitions} tasks`,
     );

@@ -39,7 +39,15 @@ export interface BatchInput {
 const workerSource = new URL("./onnx-worker.ts", import.meta.url).href;
 const bundleModule = new URL("../../bin/bundle.mjs", import.meta.url).href;
 
-async function workerScript(): Promise<{ script: string | URL; eval: boolean }> {
+// Resolved once per process: pools opened at the same time would otherwise build the same bundle
+// into the same temporary file.
+let workerScriptOnce: Promise<{ script: string | URL; eval: boolean }> | undefined;
+const workerScript = () => {
+  workerScriptOnce ??= findWorkerScript();
+  return workerScriptOnce;
+};
+
+async function findWorkerScript(): Promise<{ script: string | URL; eval: boolean }> {
   try {
     const { bundled } = (await import(bundleModule)) as {
       bundled: (entry: string, name: string, options: { packagesExternal: boolean }) => Promise<string>;
