@@ -39,15 +39,21 @@ export interface BatchInput {
 const workerSource = new URL("./onnx-worker.ts", import.meta.url).href;
 const bundleModule = new URL("../../bin/bundle.mjs", import.meta.url).href;
 
+/** What a worker thread runs: the bundle's path, or (`eval`) a bootstrap that loads the source. */
+interface WorkerScript {
+  script: string;
+  eval: boolean;
+}
+
 // Resolved once per process: pools opened at the same time would otherwise build the same bundle
 // into the same temporary file.
-let workerScriptOnce: Promise<{ script: string | URL; eval: boolean }> | undefined;
+let workerScriptOnce: Promise<WorkerScript> | undefined;
 const workerScript = () => {
   workerScriptOnce ??= findWorkerScript();
   return workerScriptOnce;
 };
 
-async function findWorkerScript(): Promise<{ script: string | URL; eval: boolean }> {
+async function findWorkerScript(): Promise<WorkerScript> {
   try {
     const { bundled } = (await import(bundleModule)) as {
       bundled: (entry: string, name: string, options: { packagesExternal: boolean }) => Promise<string>;
@@ -68,7 +74,7 @@ class SessionWorker {
   private readonly pending = new Map<number, (r: WorkerReply) => void>();
   readonly ready: Promise<WorkerReply>;
 
-  constructor(init: WorkerInit, from: { script: string | URL; eval: boolean }) {
+  constructor(init: WorkerInit, from: WorkerScript) {
     const worker = new Worker(from.script, { eval: from.eval, workerData: init });
     this.worker = worker;
     this.ready = new Promise((resolve) => this.pending.set(0, resolve));
