@@ -3,10 +3,12 @@
  * against the raw in-process decode + ONNX loop on the same images and model, measured in the same
  * run; the PCA fit's share of the wall time; and the same at 1x, 4x and 16x a base set (by default
  * the sample set's 1188 Training images; copies under new names above 1x), to see whether the time
- * per image stays flat. The first scale runs twice: on a fresh Spark server the first run also pays
- * the JVM's one-time warm-up (class loading, JIT, ML code), which a long-running server pays once.
+ * per image stays flat. The first scale runs 1 + `--repeat` times (median printed): on a fresh Spark
+ * server the first run also pays the JVM's one-time warm-up (class loading, JIT, ML code), which a
+ * long-running server pays once. The raw loop is measured again right before every run, and each
+ * run's ratios are against that figure (this machine's speed drifts by 10-20% within minutes).
  *
- *   npx tsx bench/pipeline/run.ts [--base 1188] [--scales 1,4,16] [--k 50] [--partitions N]
+ *   npx tsx bench/pipeline/run.ts [--base 1188] [--scales 1,4,16] [--repeat 3] [--k 50] [--partitions N]
  *
  * Uses SPARK_REMOTE / ORCHARD_SIDECAR when given, else starts both on free loopback ports (and
  * stops them). Needs `npm run setup` (Spark, model, sample data). Prints figures; asserts nothing.
@@ -31,12 +33,14 @@ const { values } = parseArgs({
     scales: { type: "string" },
     k: { type: "string" },
     partitions: { type: "string" },
+    repeat: { type: "string" },
   },
 });
 const baseCount = Number(values.base ?? 1188);
 const scales = (values.scales ?? "1,4,16").split(",").map(Number);
 const k = Number(values.k ?? 50);
 const partitions = values.partitions ? Number(values.partitions) : undefined;
+const repeat = Number(values.repeat ?? 3);
 const work = mkdtempSync(join(tmpdir(), "orchard-bench-pipeline-"));
 
 /** The first `n` training images, deterministic order, as (class, file) pairs. */
@@ -69,16 +73,22 @@ function dataset(images: Array<{ label: string; file: string }>, copies: number)
   return dir;
 }
 
-async function rawLoop(images: Array<{ file: string }>): Promise<number> {
+/** The raw in-process loop over `images`, measured by `rate()` (one pass; a warm-up pass first). */
+async function rawLoop(images: Array<{ file: string }>) {
   const featurizer = await loadFeaturizer({ model: "efficientnet-lite0" });
   const bytes = images.map((i) => new Uint8Array(readFileSync(i.file)));
   await featurizer.featurize(bytes.slice(0, 32));
-  const t0 = performance.now();
-  for (let i = 0; i < bytes.length; i += 32) await featurizer.featurize(bytes.slice(i, i + 32));
-  const rate = bytes.length / ((performance.now() - t0) / 1000);
-  await featurizer.close();
-  return rate;
+  return {
+    async rate(): Promise<number> {
+      const t0 = performance.now();
+      for (let i = 0; i < bytes.length; i += 32) await featurizer.featurize(bytes.slice(i, i + 32));
+      return bytes.length / ((performance.now() - t0) / 1000);
+    },
+    close: () => featurizer.close(),
+  };
 }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
@@ -100,17 +110,22 @@ async function main(): Promise<void> {
       `base set: ${images.length} images; scales ${scales.join(", ")}; k=${k}; Spark ${remote}; sidecar ${sidecar}`,
     );
     const raw = await rawLoop(images);
-    console.log(`raw in-process decode + ONNX loop:        ${raw.toFixed(1)} images/s`);
+    stops.push(raw.close);
 
     const spark = SparkSession.builder.remote(remote).getOrCreate();
     console.log(
-      "\nscale  images   wall s  list s  features s  pca s  write s  report s  e2e img/s  ms/img  e2e/raw  features/raw  pca share",
+      "\nscale  images   wall s  list s  features s  pca s  write s  report s  e2e img/s  raw img/s  ms/img  e2e/raw  features/raw  pca share",
     );
-    const runs = [{ scale: scales[0] ?? 1, label: `${scales[0] ?? 1}x 1st` }].concat(
-      scales.map((scale) => ({ scale, label: `${scale}x` })),
-    );
-    for (const { scale, label } of runs) {
+    const first = scales[0] ?? 1;
+    const runs = [{ scale: first, label: `${first}x 1st` }]
+      .concat(Array.from({ length: repeat }, () => ({ scale: first, label: `${first}x` })))
+      .concat(scales.slice(1).map((scale) => ({ scale, label: `${scale}x` })));
+    const warm: Array<{ e2e: number; features: number; pca: number }> = [];
+    for (const [i, { scale, label }] of runs.entries()) {
       const input = dataset(images, scale);
+      // The baseline is measured right before each run: on a shared machine the speed drifts by
+      // 10-20% within minutes, and a ratio is only fair against the same minutes.
+      const rawRate = await raw.rate();
       const s = await runPipeline(spark, {
         input: pathToFileURL(input).href,
         output: pathToFileURL(join(work, `out-x${scale}`)).href,
@@ -124,6 +139,8 @@ async function main(): Promise<void> {
       const n = s.counts.filesIn;
       const features = (s.timingsMs.features ?? 0) / 1000;
       const e2e = n / (s.wallMs / 1000);
+      const pcaShare = (s.timingsMs.pca ?? 0) / s.wallMs;
+      if (i > 0 && i <= repeat) warm.push({ e2e: e2e / rawRate, features: n / features / rawRate, pca: pcaShare });
       console.log(
         [
           label.padEnd(6),
@@ -135,13 +152,21 @@ async function main(): Promise<void> {
           ((s.timingsMs.write ?? 0) / 1000).toFixed(1).padStart(8),
           ((s.timingsMs.report ?? 0) / 1000).toFixed(1).padStart(9),
           e2e.toFixed(1).padStart(10),
+          rawRate.toFixed(1).padStart(10),
           ((1000 * s.wallMs) / 1000 / n).toFixed(1).padStart(7),
-          (e2e / raw).toFixed(2).padStart(8),
-          (n / features / raw).toFixed(2).padStart(13),
-          `${((100 * (s.timingsMs.pca ?? 0)) / s.wallMs).toFixed(1)}%`.padStart(10),
+          (e2e / rawRate).toFixed(2).padStart(8),
+          (n / features / rawRate).toFixed(2).padStart(13),
+          `${(100 * pcaShare).toFixed(1)}%`.padStart(10),
         ].join(" "),
       );
       rmSync(input, { recursive: true, force: true });
+    }
+    if (warm.length > 0) {
+      console.log(
+        `\n${first}x warm, median of ${warm.length}: e2e/raw ${median(warm.map((w) => w.e2e)).toFixed(2)}, ` +
+          `features/raw ${median(warm.map((w) => w.features)).toFixed(2)}, ` +
+          `pca share ${(100 * median(warm.map((w) => w.pca))).toFixed(1)}%`,
+      );
     }
     await spark.stop();
   } finally {

@@ -12,10 +12,23 @@ export interface IngestOptions {
   readonly extensions: readonly string[];
 }
 
-/** A `pathGlobFilter` matching every extension in either case, e.g. `*.{jpg,JPG,png,PNG}`. */
+/**
+ * A `pathGlobFilter` matching every extension in any case, e.g. `*.{[jJ][pP][gG],[pP][nN][gG]}`
+ * (Hadoop's globs have no case-insensitive flag, so each letter becomes a character class).
+ */
 export function extensionGlob(extensions: readonly string[]): string {
-  const all = new Set(extensions.flatMap((e) => [e.toLowerCase(), e.toUpperCase()]));
-  return `*.{${[...all].join(",")}}`;
+  const anyCase = (ext: string) =>
+    [...ext].map((c) => (c.toLowerCase() === c.toUpperCase() ? c : `[${c.toLowerCase()}${c.toUpperCase()}]`)).join("");
+  return `*.{${[...new Set(extensions.map((e) => e.toLowerCase()))].map(anyCase).join(",")}}`;
+}
+
+/** The driver-side twin of {@link extensionGlob}: does a file name have one of the extensions, in any case? */
+export function extensionMatcher(extensions: readonly string[]): (name: string) => boolean {
+  const wanted = new Set(extensions.map((e) => e.toLowerCase()));
+  return (name) => {
+    const dot = name.lastIndexOf(".");
+    return dot >= 0 && wanted.has(name.slice(dot + 1).toLowerCase());
+  };
 }
 
 /** The parent folder of a file path: the class label (`.../Training/apple/0_100.jpg` -> `apple`). */
@@ -47,4 +60,26 @@ export function sampledPaths(spark: SparkSession, options: IngestOptions, perCla
     .withColumn("rank", expr("row_number() OVER (PARTITION BY label ORDER BY xxhash64(path), path)"))
     .where(col("rank").le(perClass))
     .select("path", "label");
+}
+
+/** Above this many folders Spark lists a tree with a distributed job, one task per folder. */
+const PARALLEL_LISTING_THRESHOLD = "spark.sql.sources.parallelPartitionDiscovery.threshold";
+
+/**
+ * Runs `plan` (which resolves a read of `input`) with Spark listing a local (`file:`) input on the
+ * driver. Spark's default lists a tree of more than 32 folders with a job of one task per folder,
+ * which for a local folder costs far more than the listing (the sample set's 43 class folders:
+ * ~0.5 s of a 12 s run). S3 and other stores keep Spark's choice. The session's value is restored.
+ */
+export async function withDriverListing<T>(spark: SparkSession, input: string, plan: () => Promise<T>): Promise<T> {
+  if (!input.startsWith("file:")) return plan();
+  const previous = await spark.conf.get(PARALLEL_LISTING_THRESHOLD, null);
+  await spark.conf.set(PARALLEL_LISTING_THRESHOLD, 2 ** 31 - 1);
+  try {
+    return await plan();
+  } finally {
+    await (previous === null
+      ? spark.conf.unset(PARALLEL_LISTING_THRESHOLD)
+      : spark.conf.set(PARALLEL_LISTING_THRESHOLD, previous));
+  }
 }

@@ -1,12 +1,13 @@
+import type { DataFrame } from "../connect/data-frame.ts";
 import { col, count, lit, max, size, when } from "../connect/functions.ts";
 import { persist, unpersist } from "../connect/persistence.ts";
 import type { ExecutionProgress } from "../connect/progress.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { PCAModel } from "../ml/pca.ts";
 import { clusterCores, featurizePartitions } from "./cluster-cores.ts";
-import { findEmptyFiles } from "./empty-files.ts";
 import { emptyFileRows, featurize } from "./featurize.ts";
-import { readImages, sampledPaths } from "./ingest.ts";
+import { readImages, sampledPaths, withDriverListing } from "./ingest.ts";
+import { listInput } from "./input-listing.ts";
 import { type OutputStore, outputStore, type S3Access } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
@@ -34,6 +35,15 @@ export interface RunContext {
   readonly configForRecord?: unknown;
   /** Write `report.html` after `run.json` (default true). */
   readonly report?: boolean;
+}
+
+/**
+ * The featurize tasks' input: `partitions` tasks made by merging the scan's partitions when it has
+ * at least that many (Spark packs up to ~32 small files into one scan partition, so it has when
+ * there are 32 files per task), which moves no image bytes; otherwise a round-robin shuffle.
+ */
+function taskPartitions(images: DataFrame, files: number, partitions: number): DataFrame {
+  return files >= 32 * partitions ? images.coalesce(partitions) : images.repartition(partitions);
 }
 
 /**
@@ -76,11 +86,13 @@ export async function runPipeline(
         };
       }
       const images = readImages(spark, ingest);
-      const [listed, emptyFiles] = await Promise.all([
-        images.select("path").count(o),
-        findEmptyFiles(options.input, options.extensions, context.s3),
-      ]);
-      return { images: listed ? images : undefined, emptyFiles, filesIn: listed + emptyFiles.length };
+      // The driver's own listing is the count the rows-in check holds Spark to, so a file Spark's
+      // listing skipped would fail the run instead of vanishing; other file systems, which the
+      // driver cannot list, are counted by Spark.
+      const listing = await listInput(options.input, options.extensions, context.s3);
+      const files = listing?.files ?? (await images.select("path").count(o));
+      const emptyFiles = listing?.emptyFiles ?? [];
+      return { images: files > 0 ? images : undefined, emptyFiles, filesIn: files + emptyFiles.length };
     },
     (r) => `${r.filesIn} images${r.emptyFiles.length ? ` (${r.emptyFiles.length} empty)` : ""}`,
   );
@@ -91,8 +103,11 @@ export async function runPipeline(
   }
   events?.onInputCount?.(filesIn);
 
-  const partitions = options.partitions ?? featurizePartitions(filesIn, await clusterCores(spark));
-  const processed = await featurize(spark, images.repartition(partitions), { bridgeCommand: options.bridgeCommand });
+  const imageFiles = filesIn - emptyFiles.length;
+  const partitions = options.partitions ?? featurizePartitions(imageFiles, await clusterCores(spark));
+  const processed = await withDriverListing(spark, options.input, () =>
+    featurize(spark, taskPartitions(images, imageFiles, partitions), { bridgeCommand: options.bridgeCommand }),
+  );
   const featurized = await persist(
     emptyFiles.length === 0 ? processed : processed.unionByName(emptyFileRows(spark, emptyFiles)),
   );

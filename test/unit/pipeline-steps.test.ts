@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { featurizePartitions } from "../../src/pipeline/cluster-cores.ts";
 import { featurizeSql } from "../../src/pipeline/featurize.ts";
-import { extensionGlob } from "../../src/pipeline/ingest.ts";
+import { extensionGlob, extensionMatcher } from "../../src/pipeline/ingest.ts";
 import { componentsFor } from "../../src/pipeline/reduce.ts";
 import { outputColumns } from "../../src/pipeline/write.ts";
 
@@ -17,9 +17,21 @@ describe("componentsFor", () => {
   });
 });
 
-describe("extensionGlob", () => {
-  it("matches both cases of every extension", () => {
-    expect(extensionGlob(["jpg", "PNG"])).toBe("*.{jpg,JPG,png,PNG}");
+describe("extensionGlob / extensionMatcher", () => {
+  it("turns every letter into a two-case class, once per extension", () => {
+    expect(extensionGlob(["jpg", "PNG", "Jpg", "jp2"])).toBe("*.{[jJ][pP][gG],[pP][nN][gG],[jJ][pP]2}");
+  });
+
+  it.each([
+    ["photo.jpg", true],
+    ["photo.JPG", true],
+    ["photo.Jpg", true],
+    ["photo.jpeg", false],
+    ["archive.jpg.gz", false],
+    ["jpg", false],
+    ["scan.jp2", true],
+  ])("%s matches: %s", (name, expected) => {
+    expect(extensionMatcher(["jpg", "jp2"])(name)).toBe(expected);
   });
 });
 

@@ -1,0 +1,101 @@
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { extensionMatcher } from "./ingest.ts";
+import { type S3Access, s3ClientFor } from "./output-store.ts";
+
+/** What the driver's own listing of the input found. */
+export interface InputListing {
+  /** Image files with at least one byte: the rows Spark's `binaryFile` source will produce. */
+  readonly files: number;
+  /** Zero-byte image files, in Spark's own spelling (`file:/abs/path`, `s3a://bucket/key`), sorted. */
+  readonly emptyFiles: string[];
+}
+
+/**
+ * Lists the input from the driver (local folders and S3; `undefined` for other schemes), with the
+ * rules of Spark's file listing: recursive, names matched by extension in any case, and every name
+ * below the root that Spark treats as hidden skipped (see {@link isHiddenName}).
+ *
+ * Two uses. Spark's file sources never produce a row for a zero-byte file (the scan plans no split
+ * for it), so `binaryFile` silently drops empty images, and orchard promises one row per input
+ * file: the empty files get rows that say so. And the count sizes the featurize step and the
+ * progress display without a Spark job; the rows-in check still counts with Spark's own listing.
+ */
+export async function listInput(
+  input: string,
+  extensions: readonly string[],
+  s3?: S3Access,
+): Promise<InputListing | undefined> {
+  const isImage = extensionMatcher(extensions);
+  const matches = (name: string) => !isHiddenName(name) && isImage(name);
+  const s3Uri = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(input);
+  if (s3Uri) return listS3(s3Uri[1] as string, s3Uri[2] as string, matches, s3);
+  if (input.startsWith("file:")) return listLocal(fileURLToPath(input), matches);
+  return undefined;
+}
+
+/**
+ * Spark's rule for names its file listing skips (`HadoopFSUtils.shouldFilterOutPathName`): names
+ * starting with `.`, or with `_` unless they hold a `=` (partition folders), and `._COPYING_`
+ * leftovers; `_metadata` and `_common_metadata` are kept.
+ */
+export function isHiddenName(name: string): boolean {
+  const excluded = (name.startsWith("_") && !name.includes("=")) || name.startsWith(".") || name.endsWith("._COPYING_");
+  return excluded && !name.startsWith("_common_metadata") && !name.startsWith("_metadata");
+}
+
+async function listLocal(root: string, matches: (name: string) => boolean): Promise<InputListing> {
+  let files = 0;
+  const emptyFiles: string[] = [];
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    if (!matches(entry.name)) continue;
+    const path = join(entry.parentPath, entry.name);
+    const below = path.slice(root.length).split("/");
+    if (below.some((part) => part !== "" && isHiddenName(part))) continue;
+    let size: number;
+    if (entry.isFile()) size = (await stat(path)).size;
+    else if (entry.isSymbolicLink()) {
+      // Hadoop's local file system follows symbolic links: a link to a file counts as that file.
+      const target = await stat(path).catch(() => undefined);
+      if (!target?.isFile()) continue;
+      size = target.size;
+    } else continue;
+    if (size === 0) emptyFiles.push(`file:${path}`);
+    else files++;
+  }
+  return { files, emptyFiles: emptyFiles.sort() };
+}
+
+async function listS3(
+  bucket: string,
+  prefix: string,
+  matches: (name: string) => boolean,
+  access?: S3Access,
+): Promise<InputListing> {
+  const client = s3ClientFor(access);
+  const base = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
+  let files = 0;
+  const emptyFiles: string[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: base, ContinuationToken: token }),
+      );
+      for (const obj of page.Contents ?? []) {
+        const key = obj.Key ?? "";
+        const parts = key.slice(base.length).split("/");
+        if (key.endsWith("/") || !matches(parts.at(-1) ?? "") || parts.some(isHiddenName)) continue;
+        if (obj.Size === 0) emptyFiles.push(`s3a://${bucket}/${key}`);
+        else files++;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  } finally {
+    client.destroy();
+  }
+  return { files, emptyFiles: emptyFiles.sort() };
+}
