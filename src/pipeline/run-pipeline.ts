@@ -132,7 +132,7 @@ export async function runPipeline(
     );
     if (rows !== filesIn) {
       throw new PipelineError({
-        message: `featurize returned ${rows} rows for ${filesIn} input files: rows were lost`,
+        message: `featurize returned ${rows} rows for the ${filesIn} input files listed: rows were lost (or the input changed during the run)`,
       });
     }
 
