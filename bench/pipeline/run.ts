@@ -139,8 +139,8 @@ async function main(): Promise<void> {
       const n = s.counts.filesIn;
       const features = (s.timingsMs.features ?? 0) / 1000;
       const e2e = n / (s.wallMs / 1000);
-      const pcaShare = (s.timingsMs.pca ?? 0) / s.wallMs;
-      if (i > 0 && i <= repeat) warm.push({ e2e: e2e / rawRate, features: n / features / rawRate, pca: pcaShare });
+      const ratios = { e2e: e2e / rawRate, features: n / features / rawRate, pca: (s.timingsMs.pca ?? 0) / s.wallMs };
+      if (i > 0 && i <= repeat) warm.push(ratios);
       console.log(
         [
           label.padEnd(6),
@@ -154,9 +154,9 @@ async function main(): Promise<void> {
           e2e.toFixed(1).padStart(10),
           rawRate.toFixed(1).padStart(10),
           ((1000 * s.wallMs) / 1000 / n).toFixed(1).padStart(7),
-          (e2e / rawRate).toFixed(2).padStart(8),
-          (n / features / rawRate).toFixed(2).padStart(13),
-          `${(100 * pcaShare).toFixed(1)}%`.padStart(10),
+          ratios.e2e.toFixed(2).padStart(8),
+          ratios.features.toFixed(2).padStart(13),
+          `${(100 * ratios.pca).toFixed(1)}%`.padStart(10),
         ].join(" "),
       );
       rmSync(input, { recursive: true, force: true });

@@ -55,15 +55,11 @@ async function listLocal(root: string, matches: (name: string) => boolean): Prom
     const path = join(entry.parentPath, entry.name);
     const below = path.slice(root.length).split("/");
     if (below.some((part) => part !== "" && isHiddenName(part))) continue;
-    let size: number;
-    if (entry.isFile()) size = (await stat(path)).size;
-    else if (entry.isSymbolicLink()) {
-      // Hadoop's local file system follows symbolic links: a link to a file counts as that file.
-      const target = await stat(path).catch(() => undefined);
-      if (!target?.isFile()) continue;
-      size = target.size;
-    } else continue;
-    if (size === 0) emptyFiles.push(`file:${path}`);
+    if (!entry.isFile() && !entry.isSymbolicLink()) continue;
+    // stat follows symbolic links, as Hadoop's local file system does: a link to a file is that file.
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) continue;
+    if (info.size === 0) emptyFiles.push(`file:${path}`);
     else files++;
   }
   return { files, emptyFiles: emptyFiles.sort() };
