@@ -66,6 +66,8 @@ async function oddFiles(sampleJpeg: Buffer): Promise<{ bad: Record<string, Buffe
       "odd-gray.png": await sharp(sampleJpeg).grayscale().png().toBuffer(),
       "odd-cmyk.jpg": await sharp(sampleJpeg).toColourspace("cmyk").jpeg().toBuffer(),
       "odd-alpha.png": await sharp(sampleJpeg).ensureAlpha(0.5).png().toBuffer(),
+      // Extensions match in any case, in Spark's glob and in the driver's listing alike.
+      "odd-case.Jpg": sampleJpeg,
     },
   };
 }
