@@ -1,23 +1,32 @@
 import type { SparkSession } from "../connect/spark-session.ts";
 
+/** What the pipeline needs to know of the cluster behind a session. */
+export interface ClusterShape {
+  /** Task slots: `spark.default.parallelism` when set, else from the master / executors. */
+  readonly cores: number;
+  /** The master is `local[...]`: driver and executor are one JVM on one machine. */
+  readonly local: boolean;
+}
+
 /**
- * The number of task slots the cluster offers, read from the session's Spark conf (Spark Connect
- * has no `defaultParallelism`): `spark.default.parallelism` when set, else `local[N]` / `local[*]`
- * (the server's cores are unknown: 2 assumed), else executors x cores per executor.
+ * The cluster's task slots and whether it is local, read from the session's Spark conf (Spark
+ * Connect has no `defaultParallelism`): `spark.default.parallelism` when set, else `local[N]` /
+ * `local[*]` (the server's cores are unknown: 2 assumed), else executors x cores per executor.
  */
-export async function clusterCores(spark: SparkSession): Promise<number> {
+export async function clusterShape(spark: SparkSession): Promise<ClusterShape> {
   const [parallelism, master, executors, coresPerExecutor] = await Promise.all([
     spark.conf.get("spark.default.parallelism", null),
     spark.conf.get("spark.master", null),
     spark.conf.get("spark.executor.instances", null),
     spark.conf.get("spark.executor.cores", null),
   ]);
+  const local = /^local(?:\[|$)/.test(master ?? "");
   const n = Number(parallelism);
-  if (parallelism && n > 0) return n;
-  const local = /^local(?:-cluster)?\[(\d+|\*)/.exec(master ?? "");
-  if (local) return local[1] === "*" ? 2 : Number(local[1]);
+  if (parallelism && n > 0) return { cores: n, local };
+  const localCores = /^local(?:-cluster)?\[(\d+|\*)/.exec(master ?? "");
+  if (localCores) return { cores: localCores[1] === "*" ? 2 : Number(localCores[1]), local };
   const total = Number(executors ?? 0) * Number(coresPerExecutor ?? 1);
-  return total > 0 ? total : 2;
+  return { cores: total > 0 ? total : 2, local };
 }
 
 /**

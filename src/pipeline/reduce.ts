@@ -29,9 +29,13 @@ export interface FittedReduction {
 const VECTOR = "_orchard_vec";
 const PROJECTED = "_orchard_pca";
 
-/** The rows whose image was featurized, with the features as an ML vector in `_orchard_vec`. */
-function fitInput(featurized: DataFrame): DataFrame {
-  return featurized.where(col("error").isNull()).withColumn(VECTOR, array_to_vector(col("features")));
+/**
+ * The rows whose image was featurized, with the features as an ML vector in `_orchard_vec`, in
+ * `partitions` tasks when given (merged without a shuffle).
+ */
+function withVectors(featurized: DataFrame, partitions?: number): DataFrame {
+  const vectors = featurized.where(col("error").isNull()).withColumn(VECTOR, array_to_vector(col("features")));
+  return partitions === undefined ? vectors : vectors.coalesce(partitions);
 }
 
 /**
@@ -42,7 +46,7 @@ function fitInput(featurized: DataFrame): DataFrame {
 export async function fitReduction(
   featurized: DataFrame,
   reduction: { k: number } | { variance: number },
-  { featureDim, fitRows }: { featureDim: number; fitRows: number },
+  { featureDim, fitRows, partitions }: { featureDim: number; fitRows: number; partitions?: number },
   options?: ActionOptions,
 ): Promise<FittedReduction> {
   if (fitRows < 2) {
@@ -52,19 +56,23 @@ export async function fitReduction(
   if (fitK > featureDim) {
     throw new PipelineError({ message: `k=${fitK} is more than the ${featureDim} features the model produces` });
   }
-  const model = await new PCA({ k: fitK, inputCol: VECTOR, outputCol: PROJECTED }).fit(fitInput(featurized), options);
+  const model = await new PCA({ k: fitK, inputCol: VECTOR, outputCol: PROJECTED }).fit(
+    withVectors(featurized, partitions),
+    options,
+  );
   const explained = Array.from(await model.explainedVariance());
   const k = "k" in reduction ? fitK : componentsFor(explained, reduction.variance);
   return { model, k, explainedVariance: explained.slice(0, k) };
 }
 
 /**
- * Projects every featurized image onto the first `k` components of `model` as `pca array<float>`;
- * failed rows get a null `pca`. Columns out: those of `featurized` plus `pca`.
+ * Projects every featurized image onto the first `k` components of `model` as `pca array<float>`
+ * (in `partitions` tasks when given); failed rows get a null `pca`. Columns out: those of
+ * `featurized` plus `pca`.
  */
-export function project(featurized: DataFrame, model: PCAModel, k: number): DataFrame {
+export function project(featurized: DataFrame, model: PCAModel, k: number, partitions?: number): DataFrame {
   const ok = model
-    .transform(fitInput(featurized), { inputCol: VECTOR, outputCol: PROJECTED })
+    .transform(withVectors(featurized, partitions), { inputCol: VECTOR, outputCol: PROJECTED })
     .withColumn("pca", slice(vector_to_array(col(PROJECTED), "float32"), 1, k))
     .drop(VECTOR, PROJECTED);
   const failed = featurized.where(col("error").isNotNull()).withColumn("pca", lit(null).cast("array<float>"));

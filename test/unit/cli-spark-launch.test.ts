@@ -73,11 +73,6 @@ describe("sparkLaunchCommand", () => {
     expect(confOf(args)["spark.hadoop.fs.s3a.connection.ssl.enabled"]).toBe("true");
   });
 
-  it("makes native BLAS single-threaded unless the caller chose a thread count", () => {
-    expect(sparkLaunchCommand(spec, {}).env.OPENBLAS_NUM_THREADS).toBe("1");
-    expect(sparkLaunchCommand(spec, { OPENBLAS_NUM_THREADS: "4" }).env.OPENBLAS_NUM_THREADS).toBe("4");
-  });
-
   it("lets user settings override the defaults (applied last)", () => {
     const { args } = sparkLaunchCommand({ ...spec, conf: { "spark.ui.enabled": "true" } }, {});
     expect(confOf(args)["spark.ui.enabled"]).toBe("true");

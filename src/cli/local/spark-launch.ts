@@ -64,10 +64,6 @@ export function sparkLaunchCommand(
   }
   env.SPARK_HOME = spec.sparkHome;
   env.SPARK_LOCAL_IP = "127.0.0.1";
-  // Spark's ML guide: tasks already run in parallel, so native BLAS should be single-threaded. Here
-  // that halves PCA's covariance pass (two tasks x two OpenBLAS threads fought over two cores) and
-  // costs its one driver-side SVD little. A value the caller set wins.
-  env.OPENBLAS_NUM_THREADS = baseEnv.OPENBLAS_NUM_THREADS ?? "1";
   if (spec.token) env[TOKEN_ENV] = spec.token;
   if (spec.s3) {
     for (const key of CREDENTIAL_ENV) delete env[key];
