@@ -20,12 +20,22 @@ export async function clusterShape(spark: SparkSession): Promise<ClusterShape> {
     spark.conf.get("spark.executor.instances", null),
     spark.conf.get("spark.executor.cores", null),
   ]);
-  const local = /^local(?:\[|$)/.test(master ?? "");
-  const n = Number(parallelism);
-  if (parallelism && n > 0) return { cores: n, local };
-  const localCores = /^local(?:-cluster)?\[(\d+|\*)/.exec(master ?? "");
+  return shapeOf({ parallelism, master, executors, coresPerExecutor });
+}
+
+/** {@link clusterShape} from the four settings it reads (null when unset). */
+export function shapeOf(conf: {
+  parallelism: string | null;
+  master: string | null;
+  executors: string | null;
+  coresPerExecutor: string | null;
+}): ClusterShape {
+  const local = /^local(?:\[|$)/.test(conf.master ?? "");
+  const n = Number(conf.parallelism);
+  if (conf.parallelism && n > 0) return { cores: n, local };
+  const localCores = /^local(?:-cluster)?\[(\d+|\*)/.exec(conf.master ?? "");
   if (localCores) return { cores: localCores[1] === "*" ? 2 : Number(localCores[1]), local };
-  const total = Number(executors ?? 0) * Number(coresPerExecutor ?? 1);
+  const total = Number(conf.executors ?? 0) * Number(conf.coresPerExecutor ?? 1);
   return { cores: total > 0 ? total : 2, local };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { featurizePartitions } from "../../src/pipeline/cluster-cores.ts";
+import { featurizePartitions, shapeOf } from "../../src/pipeline/cluster-cores.ts";
 import { featurizeSql } from "../../src/pipeline/featurize.ts";
 import { extensionGlob, extensionMatcher } from "../../src/pipeline/ingest.ts";
 import { componentsFor } from "../../src/pipeline/reduce.ts";
@@ -32,6 +32,27 @@ describe("extensionGlob / extensionMatcher", () => {
     ["scan.jp2", true],
   ])("%s matches: %s", (name, expected) => {
     expect(extensionMatcher(["jpg", "jp2"])(name)).toBe(expected);
+  });
+});
+
+describe("shapeOf", () => {
+  const none = { parallelism: null, master: null, executors: null, coresPerExecutor: null };
+  it.each([
+    [{ master: "local[2]" }, { cores: 2, local: true }],
+    [{ master: "local[*]" }, { cores: 2, local: true }],
+    [{ master: "local" }, { cores: 2, local: true }],
+    [
+      { master: "local[4]", parallelism: "8" },
+      { cores: 8, local: true },
+    ],
+    [{ master: "local-cluster[2,2,1024]" }, { cores: 2, local: false }],
+    [
+      { master: "yarn", executors: "10", coresPerExecutor: "4" },
+      { cores: 40, local: false },
+    ],
+    [{ master: "spark://host:7077" }, { cores: 2, local: false }],
+  ])("%j -> %j", (conf, shape) => {
+    expect(shapeOf({ ...none, ...conf })).toEqual(shape);
   });
 });
 
