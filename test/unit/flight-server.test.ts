@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { FlightClient } from "../../udf-server/flight/client.ts";
+import { rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
 import { expectedResult, type TestFeaturizer, testFeaturizer } from "./flight-test-featurizer.ts";
 
@@ -92,6 +93,52 @@ describe("sidecar Flight server (featurizer test double)", () => {
           want.features ? Array.from(want.features) : null,
         );
       });
+    }
+  });
+
+  it("counts rows answered with features and with an error, cumulatively over exchanges (info, rowCounter)", async () => {
+    const f = testFeaturizer(2);
+    server = await start(f, { maxBatch: 4 });
+    client = new FlightClient(server.address);
+    const counter = rowCounter(server.address);
+    try {
+      expect(await counter.read(2000)).toEqual({ rowsServed: 0, rowsFailed: 0 });
+      const exchange = async (contents: (Uint8Array | null)[]) => {
+        if (!client) throw new Error("no client");
+        const ex = client.featureExchange();
+        const read = (async () => {
+          for await (const _ of ex.batches());
+        })();
+        await ex.send(
+          contents.map((_, i) => `r${i}`),
+          contents,
+        );
+        ex.end();
+        await read;
+      };
+      const cases: { contents: (Uint8Array | null)[]; served: number; failed: number }[] = [
+        { contents: [enc.encode("a"), enc.encode("bb"), enc.encode("BAD"), null], served: 2, failed: 2 },
+        { contents: [], served: 2, failed: 2 },
+        { contents: Array.from({ length: 9 }, (_, i) => enc.encode(`img-${i}`)), served: 11, failed: 2 },
+        { contents: [new Uint8Array(0)], served: 11, failed: 3 },
+      ];
+      for (const c of cases) {
+        await exchange(c.contents);
+        expect(await counter.read(2000)).toEqual({ rowsServed: c.served, rowsFailed: c.failed });
+        const info = await client.actionJson<{ rowsServed: number; rowsFailed: number }>("info");
+        expect([info.rowsServed, info.rowsFailed]).toEqual([c.served, c.failed]);
+      }
+    } finally {
+      counter.close();
+    }
+  });
+
+  it("rowCounter rejects when no sidecar answers", async () => {
+    const counter = rowCounter("127.0.0.1:1");
+    try {
+      await expect(counter.read(500)).rejects.toThrow(/info/);
+    } finally {
+      counter.close();
     }
   });
 

@@ -122,6 +122,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
         ctx.out(
           `batching: max ${info?.batching.maxBatch} images, wait ${info?.batching.maxWaitMs} ms; now ${health?.activeExchanges} exchange(s), ${health?.queued} queued; served ${health?.images} image(s) in ${health?.batches} batch(es)`,
         );
+        ctx.out(`rows answered: ${info?.rowsServed} with features, ${info?.rowsFailed} with an error`);
         if (record) ctx.out(`log: ${files.logFile}`);
       }
     });

@@ -1,8 +1,8 @@
 /**
- * Is a sidecar answering at an address, and what is it serving? Asks `DoAction("health")` and
- * `DoAction("info")` over Flight.
+ * Is a sidecar answering at an address, what is it serving, and how many rows has it answered?
+ * Asks `DoAction("health")` and `DoAction("info")` over Flight.
  */
-import { FlightClient } from "../../flight/client.ts";
+import { FlightCallError, FlightClient } from "../../flight/client.ts";
 import type { HealthReport, InfoReport } from "../server/flight-server.ts";
 
 /** What `sidecarStatus` found. */
@@ -40,4 +40,32 @@ export async function isSidecarHealthy(address: string, timeoutMs = 1000): Promi
   } finally {
     client.close();
   }
+}
+
+/** Rows a sidecar has answered over its life: with features, and with an error. */
+export interface RowCounts {
+  rowsServed: number;
+  rowsFailed: number;
+}
+
+/** Reads a sidecar's row counters repeatedly over one connection (for live progress). */
+export interface RowCounter {
+  /** The counters now; rejects when the sidecar does not answer within `timeoutMs`. */
+  read(timeoutMs: number): Promise<RowCounts>;
+  close(): void;
+}
+
+/** Opens a {@link RowCounter} on the sidecar at `address` (`host:port`); connects lazily. */
+export function rowCounter(address: string): RowCounter {
+  const client = new FlightClient(address);
+  return {
+    async read(timeoutMs) {
+      const { rowsServed, rowsFailed } = await client.actionJson<Partial<InfoReport>>("info", timeoutMs);
+      if (typeof rowsServed !== "number" || typeof rowsFailed !== "number") {
+        throw new FlightCallError(`the sidecar at ${address} keeps no row counters (an older version)`, null);
+      }
+      return { rowsServed, rowsFailed };
+    },
+    close: () => client.close(),
+  };
 }

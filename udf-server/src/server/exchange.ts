@@ -30,6 +30,8 @@ export interface ExchangeContext {
   limits: ExchangeLimits;
   /** Called once when the call is finished, however it finished. */
   onDone(): void;
+  /** Called after each output batch is written: rows answered with features, and with an error. */
+  onAnswered(served: number, failed: number): void;
   log(message: string): void;
 }
 
@@ -122,6 +124,8 @@ export function handleExchange(call: ServerDuplexStream<FlightData, FlightData>,
           })),
         );
         await write(encoder.batch(batch));
+        const failed = results.filter((r) => r.features === null).length;
+        ctx.onAnswered(rows - failed, failed);
         pending -= rows;
         maybeResume();
       })

@@ -43,6 +43,10 @@ export interface InfoReport {
   version: string;
   batching: BatchingOptions & ExchangeLimits;
   pid: number;
+  /** Rows answered with features over the server's life (all exchanges). */
+  rowsServed: number;
+  /** Rows answered with an error over the server's life. */
+  rowsFailed: number;
 }
 
 /** A running server. */
@@ -64,7 +68,8 @@ export const SIDECAR_ACTIONS: ActionType[] = [
   { type: "health", description: "Liveness: JSON {status, pid, uptimeSeconds, activeExchanges, queued, ...}" },
   {
     type: "info",
-    description: "Model and batching: JSON {model, inputSize, featureDim, threads, version, batching}",
+    description:
+      "Model, batching and rows answered: JSON {model, inputSize, featureDim, threads, version, batching, rowsServed, rowsFailed}",
   },
 ];
 
@@ -78,6 +83,8 @@ export async function startFlightServer(featurizer: Featurizer, options: FlightS
   let active = 0;
   let lastDone = performance.now();
   let draining = false;
+  let rowsServed = 0;
+  let rowsFailed = 0;
 
   const health = (): HealthReport => ({
     status: draining ? "draining" : "ok",
@@ -91,6 +98,8 @@ export async function startFlightServer(featurizer: Featurizer, options: FlightS
     model: featurizer.info.name,
     batching: { ...options.batching, ...options.limits },
     pid: process.pid,
+    rowsServed,
+    rowsFailed,
   });
 
   const server = new Server({
@@ -107,6 +116,10 @@ export async function startFlightServer(featurizer: Featurizer, options: FlightS
         onDone: () => {
           active--;
           lastDone = performance.now();
+        },
+        onAnswered: (served, failed) => {
+          rowsServed += served;
+          rowsFailed += failed;
         },
       });
     },
