@@ -1,4 +1,5 @@
 import type { ExecutionProgress } from "../connect/progress.ts";
+import type { ImageProgress } from "./progress-merge.ts";
 
 /**
  * Pure formatting for orchard's live progress (the bar on a terminal, the log lines elsewhere):
@@ -63,13 +64,22 @@ export interface ProgressSnapshot {
   readonly countsImages: boolean;
   /** Milliseconds since the step started. */
   readonly elapsedMs: number;
+  /** Images answered so far, counted by the sidecars (wins over the estimate from Spark's tasks). */
+  readonly served?: ImageProgress;
 }
 
 /** The parts shown after the bar (or after the title in a log line), each already formatted. */
 export function progressParts(s: ProgressSnapshot): string[] {
   const parts: string[] = [];
   const p = s.spark;
-  if (p !== undefined) {
+  const served = s.countsImages ? s.served : undefined;
+  if (served !== undefined) {
+    parts.push(`images ${served.done}/${served.total}`);
+    if (served.perSecond !== undefined) parts.push(formatRate(served.perSecond));
+    if (p !== undefined) parts.push(`tasks ${p.tasksDone}/${p.tasksTotal}`);
+    const eta = etaMs(served.done, served.total, s.elapsedMs);
+    if (eta !== undefined) parts.push(`ETA ${formatDuration(eta)}`);
+  } else if (p !== undefined) {
     const stagesDone = p.stages.filter((st) => st.done).length;
     parts.push(`tasks ${p.tasksDone}/${p.tasksTotal}`);
     parts.push(`stages ${stagesDone}/${p.stages.length}`);
@@ -95,6 +105,7 @@ export function barParts(s: ProgressSnapshot): string[] {
   const parts = progressParts(s);
   const first = (prefix: RegExp) => parts.filter((p) => prefix.test(p));
   const ordered = [
+    ...first(/^images /),
     ...first(/^tasks /),
     ...first(/images\/s$/),
     ...first(/^ETA /),
@@ -110,8 +121,15 @@ export function progressLine(s: ProgressSnapshot): string {
   return `${s.title}: ${progressParts(s).join(", ")}`;
 }
 
-/** The bar's position: tasks done and total of the running operation (0/1 before Spark reports). */
-export function barPosition(p: ExecutionProgress | undefined): { value: number; total: number } {
+/**
+ * The bar's position: images answered out of the total when the sidecars count them, else tasks
+ * done and total of the running operation (0/1 before Spark reports).
+ */
+export function barPosition(
+  p: ExecutionProgress | undefined,
+  served?: ImageProgress,
+): { value: number; total: number } {
+  if (served !== undefined && served.total > 0) return { value: served.done, total: served.total };
   if (p === undefined || p.tasksTotal <= 0) return { value: 0, total: 1 };
   return { value: Math.min(p.tasksDone, p.tasksTotal), total: p.tasksTotal };
 }

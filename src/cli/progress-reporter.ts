@@ -1,4 +1,5 @@
 import { MultiBar, type SingleBar } from "cli-progress";
+import type { RowCounts } from "../../udf-server/src/manage/sidecar-status.ts";
 import type { ExecutionProgress } from "../connect/progress.ts";
 import type { PipelineEvents } from "../pipeline/run-pipeline.ts";
 import { STEPS, type Step } from "../pipeline/run-summary.ts";
@@ -11,6 +12,7 @@ import {
   progressLine,
   stepDoneLine,
 } from "./progress-format.ts";
+import { type CounterSample, mergeImageProgress } from "./progress-merge.ts";
 
 /** How progress is shown: a live bar (terminal), log lines (CI, files), or not at all (`--quiet`). */
 export type ProgressMode = "bar" | "lines" | "quiet";
@@ -53,6 +55,31 @@ export interface ProgressReporterOptions {
   /** At most one progress line per step this often in `lines` mode (default 5 s). */
   readonly lineIntervalMs?: number;
   readonly now?: () => number;
+  /**
+   * Reads the sidecars' cumulative row counters; polled every `counterIntervalMs` during the
+   * features step to show images done and images/s while the Spark tasks run. Without it (or when
+   * it rejects at the step's start) the step shows Spark's task counts.
+   */
+  readonly rowCounts?: () => Promise<RowCounts>;
+  /** How often the counters are read (default 1 s); a sample older than 3 intervals is stale. */
+  readonly counterIntervalMs?: number;
+}
+
+/** What the reporter knows of the running step. */
+interface StepState {
+  step: Step;
+  started: number;
+  spark?: ExecutionProgress;
+  lastLine?: number;
+  counters?: CounterWatch;
+}
+
+/** The sidecar counters of one features step: the baseline read at its start, the latest read. */
+interface CounterWatch {
+  baseline?: RowCounts;
+  latest?: CounterSample;
+  timer?: ReturnType<typeof setInterval>;
+  stopped: boolean;
 }
 
 /**
@@ -67,15 +94,60 @@ export function progressReporter(ctx: CliContext, options: ProgressReporterOptio
   const title = (step: Step) => `[${STEPS.indexOf(step) + 1}/${STEPS.length}] ${LABEL[step]}`;
   const shortTitle = (step: Step) => `[${STEPS.indexOf(step) + 1}/${STEPS.length}] ${SHORT_LABEL[step]}`;
   let images: number | undefined;
-  let current: { step: Step; started: number; spark?: ExecutionProgress; lastLine?: number } | undefined;
-  const snapshot = (short = false): ProgressSnapshot | undefined =>
-    current && {
+  let current: StepState | undefined;
+  const counterInterval = options.counterIntervalMs ?? 1000;
+  const served = () =>
+    current?.counters &&
+    mergeImageProgress({
+      total: images,
+      baseline: current.counters.baseline,
+      latest: current.counters.latest,
+      startedMs: current.started,
+      nowMs: now(),
+      staleMs: 3 * counterInterval,
+    });
+  const snapshot = (short = false): ProgressSnapshot | undefined => {
+    if (!current) return undefined;
+    const s = served();
+    return {
       title: (short ? shortTitle : title)(current.step),
       ...(current.spark ? { spark: current.spark } : {}),
       ...(images !== undefined ? { images } : {}),
       countsImages: IMAGE_STEPS.has(current.step),
       elapsedMs: now() - current.started,
+      ...(s ? { served: s } : {}),
     };
+  };
+  /** Starts reading the counters for an image step; `onSample` runs after each successful read. */
+  const watchCounters = (step: Step, onSample: () => void): CounterWatch | undefined => {
+    const read = options.rowCounts;
+    if (!read || !IMAGE_STEPS.has(step)) return undefined;
+    const watch: CounterWatch = { stopped: false };
+    read().then(
+      (baseline) => {
+        if (watch.stopped) return;
+        watch.baseline = baseline;
+        watch.timer = setInterval(() => {
+          read().then(
+            (counts) => {
+              if (watch.stopped) return;
+              watch.latest = { counts, atMs: now() };
+              onSample();
+            },
+            () => undefined,
+          );
+        }, counterInterval);
+        watch.timer.unref();
+      },
+      () => undefined,
+    );
+    return watch;
+  };
+  const unwatch = (watch: CounterWatch | undefined) => {
+    if (!watch) return;
+    watch.stopped = true;
+    clearInterval(watch.timer);
+  };
   const doneLine = (step: Step, ms: number, detail?: string) =>
     stepDoneLine(title(step), ms, detail, IMAGE_STEPS.has(step) ? images : undefined);
   const base = {
@@ -89,7 +161,21 @@ export function progressReporter(ctx: CliContext, options: ProgressReporterOptio
     return {
       ...base,
       onStepStart(step) {
-        current = { step, started: now() };
+        const started: StepState = { step, started: now() };
+        current = started;
+        let counted = false;
+        const counters = watchCounters(step, () => {
+          if (current !== started) return;
+          const s = snapshot();
+          // The first moving image count is shown at once; after it, at most one line per interval.
+          const first = !counted && (s?.served?.done ?? 0) > 0;
+          if (first) counted = true;
+          if (s && (first || lineDue(started.lastLine ?? started.started, now(), interval))) {
+            started.lastLine = now();
+            ctx.err(progressLine(s));
+          }
+        });
+        if (counters) started.counters = counters;
         ctx.err(`${title(step)} ...`);
       },
       onProgress(step, p) {
@@ -102,10 +188,13 @@ export function progressReporter(ctx: CliContext, options: ProgressReporterOptio
         if (s) ctx.err(progressLine(s));
       },
       onStepEnd(step, ms, detail) {
+        unwatch(current?.counters);
         current = undefined;
         ctx.err(doneLine(step, ms, detail));
       },
-      stop: () => undefined,
+      stop() {
+        unwatch(current?.counters);
+      },
     };
   }
 
@@ -124,7 +213,7 @@ export function progressReporter(ctx: CliContext, options: ProgressReporterOptio
   const redraw = () => {
     const s = snapshot(true);
     if (!bar || !s) return;
-    const { value, total } = barPosition(current?.spark);
+    const { value, total } = barPosition(current?.spark, s.served);
     bar.setTotal(total);
     bar.update(value, { title: s.title, parts: barParts(s).join(" | ") });
   };
@@ -133,7 +222,10 @@ export function progressReporter(ctx: CliContext, options: ProgressReporterOptio
   return {
     ...base,
     onStepStart(step) {
-      current = { step, started: now() };
+      const started: StepState = { step, started: now() };
+      current = started;
+      const counters = watchCounters(step, redraw);
+      if (counters) started.counters = counters;
       bar ??= multi.create(1, 0, { title: shortTitle(step), parts: "starting" });
       redraw();
     },
@@ -143,12 +235,14 @@ export function progressReporter(ctx: CliContext, options: ProgressReporterOptio
       redraw();
     },
     onStepEnd(step, ms, detail) {
+      unwatch(current?.counters);
       current = undefined;
       multi.log(`${doneLine(step, ms, detail)}\n`);
       multi.update();
     },
     stop() {
       clearInterval(ticker);
+      unwatch(current?.counters);
       if (stopped) return;
       stopped = true;
       multi.update();

@@ -58,3 +58,54 @@ describe("progressReporter", () => {
     expect(err).toEqual([]);
   });
 });
+
+describe("progressReporter with the sidecar's row counters", () => {
+  it("lines mode: the first moving image count is printed at once, with images/s from the sidecar", async () => {
+    const { ctx, err } = ctxCapturing();
+    let t = 0;
+    const reads = [
+      { rowsServed: 100, rowsFailed: 1 },
+      { rowsServed: 100, rowsFailed: 1 },
+      { rowsServed: 110, rowsFailed: 3 },
+    ];
+    let calls = 0;
+    const r = progressReporter(ctx, {
+      mode: "lines",
+      now: () => t,
+      counterIntervalMs: 5,
+      rowCounts: async () => reads[Math.min(calls++, reads.length - 1)] as (typeof reads)[number],
+    });
+    r.onInputCount?.(40);
+    r.onStepStart?.("features");
+    t = 2000;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    r.onStepEnd?.("features", 2000, "40 rows");
+    r.stop();
+    expect(err[0]).toBe("[2/5] CNN features on the executors ...");
+    expect(err[1]).toBe("[2/5] CNN features on the executors: images 12/40, 6.0 images/s, ETA 4.7 s, 2.0 s elapsed");
+    expect(err.at(-1)).toBe("[2/5] CNN features on the executors: done in 2.0 s (40 rows), 20 images/s");
+    expect(err).toHaveLength(3);
+  });
+
+  it("falls back to Spark's task counts when the sidecar does not answer", async () => {
+    const { ctx, err } = ctxCapturing();
+    let t = 0;
+    const r = progressReporter(ctx, {
+      mode: "lines",
+      lineIntervalMs: 1000,
+      now: () => t,
+      counterIntervalMs: 5,
+      rowCounts: () => Promise.reject(new Error("no sidecar")),
+    });
+    r.onInputCount?.(40);
+    r.onStepStart?.("features");
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    t = 2000;
+    r.onProgress?.("features", p(1, 2));
+    r.onStepEnd?.("features", 2000);
+    r.stop();
+    expect(err[1]).toBe(
+      "[2/5] CNN features on the executors: tasks 1/2, stages 0/1, ~10 images/s, ETA 2.0 s, 2.0 s elapsed",
+    );
+  });
+});

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { rowCounter } from "../../../udf-server/src/manage/sidecar-status.ts";
 import { SparkSession } from "../../connect/spark-session.ts";
 import { reportUri } from "../../pipeline/report.ts";
 import { runPipeline } from "../../pipeline/run-pipeline.ts";
@@ -99,8 +100,11 @@ export async function runPipelineCommand(
           ctx,
         );
   const spark = SparkSession.builder.remote(config.remote).getOrCreate();
+  // The sidecar the run's bridges feed counts the images it answers: live images/s in the features step.
+  const counter = rowCounter(config.sidecar);
   const progress = progressReporter(ctx, {
     mode: progressMode({ quiet: raw.quiet === true, isTTY: process.stderr.isTTY === true }),
+    rowCounts: () => counter.read(800),
   });
   // Ctrl-C interrupts the running Spark operation (and ends the run); a second one quits at once.
   const abort = new AbortController();
@@ -123,6 +127,7 @@ export async function runPipelineCommand(
   } finally {
     process.off("SIGINT", onSigint);
     progress.stop();
+    counter.close();
     await spark.stop().catch(() => undefined);
     await stack?.stop();
   }
