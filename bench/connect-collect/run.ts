@@ -22,6 +22,7 @@ import { freePort } from "../../src/cli/local/ports.ts";
 import { type LocalSpark, startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { RowDecoder } from "../../src/connect/arrow-decode.ts";
 import { decodeArrowBatch } from "../../src/connect/client.ts";
+import { planOf } from "../../src/connect/internal.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,7 +65,7 @@ try {
   // Arrow bytes on the wire for this result (one raw pass).
   let arrowBytes = 0;
   let rowsSoFar = 0n;
-  for await (const resp of spark.client.execute(df.toPlan())) {
+  for await (const resp of spark.client.execute(planOf(df))) {
     if (resp.responseType.case === "arrowBatch") {
       arrowBytes += resp.responseType.value.data.byteLength;
       decodeArrowBatch(resp.responseType.value, rowsSoFar);

@@ -1,9 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
-import { DataFrame } from "./data-frame.ts";
+import type { DataFrame } from "./data-frame.ts";
 import type { OptionValue } from "./data-frame-writer.ts";
 import { DataType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
+import { dataFrameFrom } from "./internal.ts";
 import type { SparkSession } from "./spark-session.ts";
 
 interface ReaderState {
@@ -78,7 +79,7 @@ export class DataFrameReader {
   /** Loads one path, several paths, or (none) what the `path` option names (PySpark `load`). */
   load(path?: string | readonly string[]): DataFrame {
     const paths = path === undefined ? [] : typeof path === "string" ? [path] : [...path];
-    return new DataFrame(this.session, this.loadRelation(paths));
+    return dataFrameFrom(this.session, this.loadRelation(paths));
   }
 
   private shortcut(format: string, path: string | readonly string[], options?: Record<string, OptionValue>) {
@@ -116,7 +117,7 @@ export class DataFrameReader {
 
   /** A catalog table or view by name (PySpark `spark.read.table`). */
   table(name: string): DataFrame {
-    return new DataFrame(
+    return dataFrameFrom(
       this.session,
       create(pb.RelationSchema, {
         common: create(pb.RelationCommonSchema, { planId: this.session.nextPlanId() }),

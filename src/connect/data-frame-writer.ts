@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
 import type { ActionOptions, DataFrame } from "./data-frame.ts";
 import { PlanError } from "./errors.ts";
+import { relationOf } from "./internal.ts";
 
 /** Save modes, PySpark's spellings: `"error"`/`"errorifexists"` (the default), `"overwrite"`, `"append"`, `"ignore"`. */
 export type SaveMode = "error" | "errorifexists" | "overwrite" | "append" | "ignore";
@@ -101,7 +102,7 @@ export class DataFrameWriter {
       commandType: {
         case: "writeOperation",
         value: create(pb.WriteOperationSchema, {
-          input: this.df.relation,
+          input: relationOf(this.df),
           source: s.source,
           saveType: target,
           mode: s.mode,

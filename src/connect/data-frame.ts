@@ -18,6 +18,7 @@ import { DataFrameWriter } from "./data-frame-writer.ts";
 import { fromProtoDataType, StructType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import { GroupedData } from "./grouped-data.ts";
+import { planOf, registerDataFrameAccess } from "./internal.ts";
 import { literalExpression, toLiteral } from "./literal.ts";
 import { MEMORY_AND_DISK, persist, type StorageLevel, unpersist } from "./persistence.ts";
 import type { Row } from "./row.ts";
@@ -125,12 +126,18 @@ function checkCount(what: string, n: number): number {
 export class DataFrame {
   /** The session that runs this DataFrame's actions. PySpark: `df.sparkSession`. */
   readonly sparkSession: SparkSession;
-  /** The logical plan, every node tagged with its plan id. */
-  readonly relation: pb.Relation;
+  readonly #relation: pb.Relation;
 
-  constructor(session: SparkSession, relation: pb.Relation) {
+  static {
+    registerDataFrameAccess({
+      relationOf: (df) => df.#relation,
+      create: (session, relation) => new DataFrame(session, relation),
+    });
+  }
+
+  private constructor(session: SparkSession, relation: pb.Relation) {
     this.sparkSession = session;
-    this.relation =
+    this.#relation =
       relation.common?.planId === undefined
         ? create(pb.RelationSchema, {
             relType: relation.relType,
@@ -193,12 +200,7 @@ export class DataFrame {
 
   /** This DataFrame's plan id: column references from {@link col} carry it. */
   get planId(): bigint {
-    return this.relation.common?.planId as bigint;
-  }
-
-  /** The plan sent for actions. */
-  toPlan(): pb.Plan {
-    return create(pb.PlanSchema, { opType: { case: "root", value: this.relation } });
+    return this.#relation.common?.planId as bigint;
   }
 
   private derive(relType: pb.Relation["relType"]): DataFrame {
@@ -228,7 +230,7 @@ export class DataFrame {
     const list = flatten(cols);
     return this.derive({
       case: "project",
-      value: create(pb.ProjectSchema, { input: this.relation, expressions: list.map(columnExpression) }),
+      value: create(pb.ProjectSchema, { input: this.#relation, expressions: list.map(columnExpression) }),
     });
   }
 
@@ -237,14 +239,14 @@ export class DataFrame {
     const list = exprs.flatMap((e) => (Array.isArray(e) ? [...e] : [e as string]));
     return this.derive({
       case: "project",
-      value: create(pb.ProjectSchema, { input: this.relation, expressions: list.map(sqlExpression) }),
+      value: create(pb.ProjectSchema, { input: this.#relation, expressions: list.map(sqlExpression) }),
     });
   }
 
   /** Keeps rows where `condition` holds: a boolean Column or a SQL string (PySpark `filter`). */
   filter(condition: Column | string): DataFrame {
     const expr = typeof condition === "string" ? sqlExpression(condition) : condition.expr;
-    return this.derive({ case: "filter", value: create(pb.FilterSchema, { input: this.relation, condition: expr }) });
+    return this.derive({ case: "filter", value: create(pb.FilterSchema, { input: this.#relation, condition: expr }) });
   }
 
   /** Alias of {@link filter} (PySpark `where`). */
@@ -265,7 +267,10 @@ export class DataFrame {
       if (!(c instanceof Column)) throw new PlanError({ message: `withColumns: value for ${name} is not a Column` });
       return create(pb.Expression_AliasSchema, { expr: c.expr, name: [name] });
     });
-    return this.derive({ case: "withColumns", value: create(pb.WithColumnsSchema, { input: this.relation, aliases }) });
+    return this.derive({
+      case: "withColumns",
+      value: create(pb.WithColumnsSchema, { input: this.#relation, aliases }),
+    });
   }
 
   /** Renames one column; a no-op when it does not exist (PySpark `withColumnRenamed`). */
@@ -278,7 +283,7 @@ export class DataFrame {
     return this.derive({
       case: "withColumnsRenamed",
       value: create(pb.WithColumnsRenamedSchema, {
-        input: this.relation,
+        input: this.#relation,
         renames: Object.entries(renames).map(([colName, newColName]) =>
           create(pb.WithColumnsRenamed_RenameSchema, { colName, newColName }),
         ),
@@ -288,7 +293,7 @@ export class DataFrame {
 
   /** Replaces every column name, in order (PySpark `toDF`). */
   toDF(...names: string[]): DataFrame {
-    return this.derive({ case: "toDf", value: create(pb.ToDFSchema, { input: this.relation, columnNames: names }) });
+    return this.derive({ case: "toDf", value: create(pb.ToDFSchema, { input: this.#relation, columnNames: names }) });
   }
 
   /** Drops columns by name or Column; unknown names are ignored (PySpark `drop`). */
@@ -300,14 +305,14 @@ export class DataFrame {
       else if (c instanceof Column) columns.push(c.expr);
       else throw new PlanError({ message: "drop: expected column names or Columns" });
     }
-    return this.derive({ case: "drop", value: create(pb.DropSchema, { input: this.relation, columns, columnNames }) });
+    return this.derive({ case: "drop", value: create(pb.DropSchema, { input: this.#relation, columns, columnNames }) });
   }
 
   /** The first `n` rows (PySpark `limit`). */
   limit(n: number): DataFrame {
     return this.derive({
       case: "limit",
-      value: create(pb.LimitSchema, { input: this.relation, limit: checkCount("limit", n) }),
+      value: create(pb.LimitSchema, { input: this.#relation, limit: checkCount("limit", n) }),
     });
   }
 
@@ -315,7 +320,7 @@ export class DataFrame {
   offset(n: number): DataFrame {
     return this.derive({
       case: "offset",
-      value: create(pb.OffsetSchema, { input: this.relation, offset: checkCount("offset", n) }),
+      value: create(pb.OffsetSchema, { input: this.#relation, offset: checkCount("offset", n) }),
     });
   }
 
@@ -331,13 +336,13 @@ export class DataFrame {
       if (cols.length === 0) {
         return this.derive({
           case: "repartition",
-          value: create(pb.RepartitionSchema, { input: this.relation, numPartitions, shuffle: true }),
+          value: create(pb.RepartitionSchema, { input: this.#relation, numPartitions, shuffle: true }),
         });
       }
       return this.derive({
         case: "repartitionByExpression",
         value: create(pb.RepartitionByExpressionSchema, {
-          input: this.relation,
+          input: this.#relation,
           numPartitions,
           partitionExprs: cols.map(columnExpression),
         }),
@@ -346,7 +351,7 @@ export class DataFrame {
     return this.derive({
       case: "repartitionByExpression",
       value: create(pb.RepartitionByExpressionSchema, {
-        input: this.relation,
+        input: this.#relation,
         partitionExprs: [numPartitionsOrCol, ...cols].map(columnExpression),
       }),
     });
@@ -361,7 +366,7 @@ export class DataFrame {
     return this.derive({
       case: "repartitionByExpression",
       value: create(pb.RepartitionByExpressionSchema, {
-        input: this.relation,
+        input: this.#relation,
         numPartitions,
         partitionExprs: all.map((c) => sortOrderExpression(c, true)),
       }),
@@ -374,7 +379,7 @@ export class DataFrame {
     if (n === 0) throw new PlanError({ message: "coalesce: numPartitions must be positive" });
     return this.derive({
       case: "repartition",
-      value: create(pb.RepartitionSchema, { input: this.relation, numPartitions: n, shuffle: false }),
+      value: create(pb.RepartitionSchema, { input: this.#relation, numPartitions: n, shuffle: false }),
     });
   }
 
@@ -411,7 +416,7 @@ export class DataFrame {
       const e = sortOrderExpression(c, asc);
       return e.exprType.value as pb.Expression_SortOrder;
     });
-    return this.derive({ case: "sort", value: create(pb.SortSchema, { input: this.relation, order, isGlobal }) });
+    return this.derive({ case: "sort", value: create(pb.SortSchema, { input: this.#relation, order, isGlobal }) });
   }
 
   /** Groups for aggregation (PySpark `groupBy`); see {@link GroupedData}. */
@@ -468,8 +473,8 @@ export class DataFrame {
     return this.derive({
       case: "join",
       value: create(pb.JoinSchema, {
-        left: this.relation,
-        right: other.relation,
+        left: this.#relation,
+        right: other.#relation,
         joinCondition,
         joinType,
         usingColumns,
@@ -481,7 +486,7 @@ export class DataFrame {
   crossJoin(other: DataFrame): DataFrame {
     return this.derive({
       case: "join",
-      value: create(pb.JoinSchema, { left: this.relation, right: other.relation, joinType: JoinType.CROSS }),
+      value: create(pb.JoinSchema, { left: this.#relation, right: other.#relation, joinType: JoinType.CROSS }),
     });
   }
 
@@ -495,8 +500,8 @@ export class DataFrame {
     return this.derive({
       case: "setOp",
       value: create(pb.SetOperationSchema, {
-        leftInput: this.relation,
-        rightInput: other.relation,
+        leftInput: this.#relation,
+        rightInput: other.#relation,
         setOpType,
         isAll,
         byName,
@@ -544,7 +549,7 @@ export class DataFrame {
   distinct(): DataFrame {
     return this.derive({
       case: "deduplicate",
-      value: create(pb.DeduplicateSchema, { input: this.relation, allColumnsAsKeys: true }),
+      value: create(pb.DeduplicateSchema, { input: this.#relation, allColumnsAsKeys: true }),
     });
   }
 
@@ -553,7 +558,7 @@ export class DataFrame {
     if (subset === undefined) return this.distinct();
     return this.derive({
       case: "deduplicate",
-      value: create(pb.DeduplicateSchema, { input: this.relation, columnNames: [...subset] }),
+      value: create(pb.DeduplicateSchema, { input: this.#relation, columnNames: [...subset] }),
     });
   }
 
@@ -578,7 +583,7 @@ export class DataFrame {
     return this.derive({
       case: "sample",
       value: create(pb.SampleSchema, {
-        input: this.relation,
+        input: this.#relation,
         lowerBound: 0,
         upperBound: fraction,
         withReplacement,
@@ -606,7 +611,7 @@ export class DataFrame {
       cols = subset === undefined ? [] : [...subset];
       values = [fillValue(value)];
     }
-    return this.derive({ case: "fillNa", value: create(pb.NAFillSchema, { input: this.relation, cols, values }) });
+    return this.derive({ case: "fillNa", value: create(pb.NAFillSchema, { input: this.#relation, cols, values }) });
   }
 
   /**
@@ -620,7 +625,7 @@ export class DataFrame {
     return this.derive({
       case: "dropNa",
       value: create(pb.NADropSchema, {
-        input: this.relation,
+        input: this.#relation,
         cols: subset === undefined ? [] : [...subset],
         minNonNulls,
       }),
@@ -632,7 +637,7 @@ export class DataFrame {
     const list = cols.flat() as string[];
     return this.derive({
       case: "describe",
-      value: create(pb.StatDescribeSchema, { input: this.relation, cols: list }),
+      value: create(pb.StatDescribeSchema, { input: this.#relation, cols: list }),
     });
   }
 
@@ -641,7 +646,7 @@ export class DataFrame {
    * or the named ones (`"count"`, `"min"`, `"10%"`, `"count_distinct"`, ...).
    */
   summary(...statistics: string[]): DataFrame {
-    return this.derive({ case: "summary", value: create(pb.StatSummarySchema, { input: this.relation, statistics }) });
+    return this.derive({ case: "summary", value: create(pb.StatSummarySchema, { input: this.#relation, statistics }) });
   }
 
   /**
@@ -663,7 +668,7 @@ export class DataFrame {
         this.derive({
           case: "sample",
           value: create(pb.SampleSchema, {
-            input: this.relation,
+            input: this.#relation,
             lowerBound: lower,
             upperBound: upper,
             withReplacement: false,
@@ -681,7 +686,7 @@ export class DataFrame {
   tail(n: number, options?: ActionOptions): Promise<Row[]> {
     return this.derive({
       case: "tail",
-      value: create(pb.TailSchema, { input: this.relation, limit: checkCount("tail", n) }),
+      value: create(pb.TailSchema, { input: this.#relation, limit: checkCount("tail", n) }),
     }).collect(options);
   }
 
@@ -689,7 +694,7 @@ export class DataFrame {
   alias(name: string): DataFrame {
     return this.derive({
       case: "subqueryAlias",
-      value: create(pb.SubqueryAliasSchema, { input: this.relation, alias: name }),
+      value: create(pb.SubqueryAliasSchema, { input: this.#relation, alias: name }),
     });
   }
 
@@ -697,7 +702,7 @@ export class DataFrame {
   hint(name: string, ...parameters: Array<string | number>): DataFrame {
     return this.derive({
       case: "hint",
-      value: create(pb.HintSchema, { input: this.relation, name, parameters: parameters.map(literalExpression) }),
+      value: create(pb.HintSchema, { input: this.#relation, name, parameters: parameters.map(literalExpression) }),
     });
   }
 
@@ -712,7 +717,7 @@ export class DataFrame {
    * whole). Break out of the loop to stop early; the server-side operation is released either way.
    */
   stream(options?: ActionOptions): AsyncIterable<RecordBatch> {
-    return this.client.executeArrow(this.toPlan(), options);
+    return this.client.executeArrow(planOf(this), options);
   }
 
   /**
@@ -791,7 +796,7 @@ export class DataFrame {
   /** The schema (PySpark `schema`), from the server's analysis of the plan. */
   async schema(options?: ActionOptions): Promise<StructType> {
     const response = await this.client.analyze(
-      { case: "schema", value: create(pb.AnalyzePlanRequest_SchemaSchema, { plan: this.toPlan() }) },
+      { case: "schema", value: create(pb.AnalyzePlanRequest_SchemaSchema, { plan: planOf(this) }) },
       options?.signal,
     );
     if (response.result.case !== "schema" || response.result.value.schema === undefined) {
@@ -819,7 +824,7 @@ export class DataFrame {
     const response = await this.client.analyze(
       {
         case: "treeString",
-        value: create(pb.AnalyzePlanRequest_TreeStringSchema, { plan: this.toPlan(), level: lvl }),
+        value: create(pb.AnalyzePlanRequest_TreeStringSchema, { plan: planOf(this), level: lvl }),
       },
       opts?.signal,
     );
@@ -848,7 +853,7 @@ export class DataFrame {
       });
     }
     const response = await this.client.analyze(
-      { case: "explain", value: create(pb.AnalyzePlanRequest_ExplainSchema, { plan: this.toPlan(), explainMode }) },
+      { case: "explain", value: create(pb.AnalyzePlanRequest_ExplainSchema, { plan: planOf(this), explainMode }) },
       opts?.signal,
     );
     if (response.result.case !== "explain") throw new PlanError({ message: "explain: no plan text in the answer" });
@@ -877,7 +882,7 @@ export class DataFrame {
     const shown = this.derive({
       case: "showString",
       value: create(pb.ShowStringSchema, {
-        input: this.relation,
+        input: this.#relation,
         numRows: checkCount("show: n", o.n ?? 20),
         truncate: truncateTo,
         vertical: o.vertical ?? false,
@@ -930,7 +935,7 @@ export class DataFrame {
     const command = create(pb.CommandSchema, {
       commandType: {
         case: "createDataframeView",
-        value: create(pb.CreateDataFrameViewCommandSchema, { input: this.relation, name, isGlobal, replace }),
+        value: create(pb.CreateDataFrameViewCommandSchema, { input: this.#relation, name, isGlobal, replace }),
       },
     });
     await this.client.executeCommand(command, options);
@@ -956,7 +961,7 @@ export class DataFrame {
 
   /** Short description for logs and the REPL: plan id and top operator (the schema needs a round trip). */
   toString(): string {
-    return `DataFrame<plan ${this.planId}: ${this.relation.relType.case ?? "?"}>`;
+    return `DataFrame<plan ${this.planId}: ${this.#relation.relType.case ?? "?"}>`;
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {

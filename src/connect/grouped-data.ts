@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
 import { Column, type ColumnOrName, columnExpression, functionExpression } from "./column.ts";
-import { countAllExpression, DataFrame } from "./data-frame.ts";
+import { countAllExpression, type DataFrame } from "./data-frame.ts";
 import { PlanError } from "./errors.ts";
+import { dataFrameFrom, relationOf } from "./internal.ts";
 import { type LiteralValue, toLiteral } from "./literal.ts";
 
 /**
@@ -45,14 +46,14 @@ export class GroupedData {
 
   private aggregate(aggregateExpressions: pb.Expression[]): DataFrame {
     const session = this.df.sparkSession;
-    return new DataFrame(
+    return dataFrameFrom(
       session,
       create(pb.RelationSchema, {
         common: create(pb.RelationCommonSchema, { planId: session.nextPlanId() }),
         relType: {
           case: "aggregate",
           value: create(pb.AggregateSchema, {
-            input: this.df.relation,
+            input: relationOf(this.df),
             groupType: this.groupType,
             groupingExpressions: [...this.groupingExpressions],
             aggregateExpressions,

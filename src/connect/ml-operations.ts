@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
 import type { ExecuteOptions } from "./client.ts";
-import { DataFrame } from "./data-frame.ts";
+import type { DataFrame } from "./data-frame.ts";
 import { ProtocolError } from "./errors.ts";
+import { dataFrameFrom, relationOf } from "./internal.ts";
 import { type LiteralValue, toLiteral } from "./literal.ts";
 import { literalToValue } from "./literal-value.ts";
 import type { SparkSession } from "./spark-session.ts";
@@ -81,7 +82,7 @@ export async function fitEstimator(
           type: pb.MlOperator_OperatorType.ESTIMATOR,
         }),
         params: mlParams(estimator.params),
-        dataset: dataset.relation,
+        dataset: relationOf(dataset),
       }),
     },
     options,
@@ -107,7 +108,7 @@ export async function fetchModelAttribute(session: SparkSession, ref: string, me
 /** A lazy DataFrame: the server-side model applied to `dataset` (PySpark: `model.transform(df)`). */
 export function transformWithModel(dataset: DataFrame, ref: string, params: MlParams): DataFrame {
   const session = dataset.sparkSession;
-  return new DataFrame(
+  return dataFrameFrom(
     session,
     create(pb.RelationSchema, {
       relType: {
@@ -117,7 +118,7 @@ export function transformWithModel(dataset: DataFrame, ref: string, params: MlPa
             case: "transform",
             value: create(pb.MlRelation_TransformSchema, {
               operator: { case: "objRef", value: create(pb.ObjectRefSchema, { id: ref }) },
-              input: dataset.relation,
+              input: relationOf(dataset),
               params: mlParams(params),
             }),
           },

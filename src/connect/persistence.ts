@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
 import type { DataFrame } from "./data-frame.ts";
+import { relationOf } from "./internal.ts";
 
 /** Where cached partitions live. PySpark: `pyspark.StorageLevel`. */
 export interface StorageLevel {
@@ -29,7 +30,7 @@ export async function persist(df: DataFrame, level: StorageLevel = MEMORY_AND_DI
   await df.sparkSession.client.analyze({
     case: "persist",
     value: create(pb.AnalyzePlanRequest_PersistSchema, {
-      relation: df.relation,
+      relation: relationOf(df),
       storageLevel: create(pb.StorageLevelSchema, level),
     }),
   });
@@ -40,6 +41,6 @@ export async function persist(df: DataFrame, level: StorageLevel = MEMORY_AND_DI
 export async function unpersist(df: DataFrame, blocking = false): Promise<void> {
   await df.sparkSession.client.analyze({
     case: "unpersist",
-    value: create(pb.AnalyzePlanRequest_UnpersistSchema, { relation: df.relation, blocking }),
+    value: create(pb.AnalyzePlanRequest_UnpersistSchema, { relation: relationOf(df), blocking }),
   });
 }

@@ -11,6 +11,7 @@ import { DataFrameReader } from "./data-frame-reader.ts";
 import type { StructType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import type { RetryPolicy } from "./execution.ts";
+import { dataFrameFrom } from "./internal.ts";
 import { type LocalData, type LocalSchema, planLocalRelation } from "./local-relation.ts";
 import { RuntimeConfig } from "./runtime-config.ts";
 
@@ -194,7 +195,7 @@ export class SparkSession {
 
   /** A table or view by name. PySpark: `spark.table`. */
   table(name: string): DataFrame {
-    return new DataFrame(
+    return dataFrameFrom(
       this,
       create(pb.RelationSchema, {
         relType: {
@@ -221,7 +222,7 @@ export class SparkSession {
   ): DataFrame {
     const local = planLocalRelation(data as LocalData, schema as LocalSchema | undefined);
     if (local.artifacts.length > 0) this.client.queueArtifacts(local.artifacts);
-    return new DataFrame(this, create(pb.RelationSchema, { relType: local.relType }));
+    return dataFrameFrom(this, create(pb.RelationSchema, { relType: local.relType }));
   }
 
   /** Interrupts every running operation of the session. PySpark: `spark.interruptAll()`. */

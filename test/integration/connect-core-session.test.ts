@@ -25,6 +25,7 @@ import {
 } from "../../src/connect/data-types.ts";
 import { InterruptedError, SparkConnectionError, SparkServerError } from "../../src/connect/errors.ts";
 import type { ExecuteRpc, ReattachEvent } from "../../src/connect/execution.ts";
+import { planOf, relationOf } from "../../src/connect/internal.ts";
 import type { ExecutionProgress } from "../../src/connect/progress.ts";
 import type { Row } from "../../src/connect/row.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
@@ -218,7 +219,7 @@ describe("type round trip: createDataFrame -> Spark -> collect", () => {
     const n = 200_000;
     const rows = Array.from({ length: n }, (_, i) => [i, `${i}:${pad}`]);
     const df = spark.createDataFrame(rows, "id int, s string");
-    expect(df.relation.relType.case).toBe("chunkedCachedLocalRelation");
+    expect(relationOf(df).relType.case).toBe("chunkedCachedLocalRelation");
     const [r] = (await df
       .selectExpr("count(*) AS n", "sum(id) AS total", "count(DISTINCT s) AS distinct_s", "min(length(s)) AS minlen")
       .collect()) as [Row];
@@ -393,7 +394,7 @@ describe("execution", () => {
     const n = 400_000;
     const events: ReattachEvent[] = [];
     // ~100 bytes a row: ~40 MB, many more Arrow batches (~4 MB each) than the 4 x 3 responses cut.
-    const plan = spark.range(0, n, 1, 2).selectExpr("id", "repeat(cast(id AS string), 16) AS s").toPlan();
+    const plan = planOf(spark.range(0, n, 1, 2).selectExpr("id", "repeat(cast(id AS string), 16) AS s"));
     let rows = 0n;
     let next = 0n;
     let bad = 0;

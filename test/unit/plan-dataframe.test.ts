@@ -4,6 +4,7 @@ import * as pb from "#connect-proto";
 import { DataFrame } from "../../src/connect/data-frame.ts";
 import { PlanError } from "../../src/connect/errors.ts";
 import * as F from "../../src/connect/functions.ts";
+import { relationOf } from "../../src/connect/internal.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 
 /** A real session (fresh plan-id counter); no RPC happens while plans are only built. */
@@ -11,7 +12,7 @@ function session(): SparkSession {
   return SparkSession.builder.remote("sc://localhost:15002").create();
 }
 
-const json = (df: DataFrame) => toJson(pb.RelationSchema, df.relation);
+const json = (df: DataFrame) => toJson(pb.RelationSchema, relationOf(df));
 const common = (id: number) => ({ planId: String(id) });
 const range10 = { common: common(0), range: { start: "0", end: "10", step: "1" } };
 const attr = (name: string, planId?: number) => ({
@@ -328,7 +329,7 @@ describe("transformations wrap the input relation with a fresh plan id", () => {
   });
 
   it("sample without a seed picks one, as PySpark does", () => {
-    const rel = base().sample(0.1).relation;
+    const rel = relationOf(base().sample(0.1));
     expect(rel.relType.case).toBe("sample");
     expect(typeof (rel.relType.value as pb.Sample).seed).toBe("bigint");
   });

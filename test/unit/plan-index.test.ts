@@ -1,6 +1,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import * as pb from "#connect-proto";
+import { relationOf } from "../../src/connect/internal.ts";
 import { Column, col, DataFrame, functions as F, lit, SparkSession, StructType } from "../../src/index.ts";
 
 describe("package entry", () => {
@@ -13,7 +14,7 @@ describe("package entry", () => {
     expect(df).toBeInstanceOf(DataFrame);
     expect(F.col("x")).toBeInstanceOf(Column);
     expect(typeof StructType).toBe("function");
-    expect(toJson(pb.RelationSchema, df.relation)).toMatchObject({
+    expect(toJson(pb.RelationSchema, relationOf(df))).toMatchObject({
       aggregate: { aggregateExpressions: [{ unresolvedFunction: { functionName: "count", isDistinct: true } }] },
     });
   });

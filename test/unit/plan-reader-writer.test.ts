@@ -5,12 +5,13 @@ import type { DataFrame } from "../../src/connect/data-frame.ts";
 import type { DataFrameWriter } from "../../src/connect/data-frame-writer.ts";
 import { LongType, StringType, StructField, StructType } from "../../src/connect/data-types.ts";
 import { PlanError } from "../../src/connect/errors.ts";
+import { relationOf } from "../../src/connect/internal.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 
 function session(): SparkSession {
   return SparkSession.builder.remote("sc://localhost:15002").create();
 }
-const rel = (df: DataFrame) => toJson(pb.RelationSchema, df.relation);
+const rel = (df: DataFrame) => toJson(pb.RelationSchema, relationOf(df));
 const dataSource = (ds: Record<string, unknown>) => ({ common: { planId: "0" }, read: { dataSource: ds } });
 
 describe("DataFrameReader builds Read.DataSource relations", () => {
