@@ -9,7 +9,6 @@ import {
   type ColumnOrName,
   type ColumnOrValue,
   columnExpression,
-  functionExpression,
   sortOrderExpression,
   sqlExpression,
   valueExpression,
@@ -985,9 +984,4 @@ function fillValue(v: number | bigint | string | boolean): pb.Expression_Literal
   if (typeof v === "bigint") return create(pb.Expression_LiteralSchema, { literalType: { case: "long", value: v } });
   if (typeof v === "string" || typeof v === "boolean") return toLiteral(v);
   throw new PlanError({ message: `fillna: values must be numbers, strings or booleans, got ${typeof v}` });
-}
-
-/** The `count(1) AS count` aggregate of `groupBy().count()`. */
-export function countAllExpression(): pb.Expression {
-  return new Column(functionExpression("count", [literalExpression(1)])).alias("count").expr;
 }

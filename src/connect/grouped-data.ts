@@ -1,10 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
 import { Column, type ColumnOrName, columnExpression, functionExpression } from "./column.ts";
-import { countAllExpression, type DataFrame } from "./data-frame.ts";
+import type { DataFrame } from "./data-frame.ts";
 import { PlanError } from "./errors.ts";
 import { dataFrameFrom, relationOf } from "./internal.ts";
-import { type LiteralValue, toLiteral } from "./literal.ts";
+import { type LiteralValue, literalExpression, toLiteral } from "./literal.ts";
 
 /**
  * Rows grouped by `DataFrame.groupBy` (or `rollup`/`cube`), waiting for aggregates
@@ -116,4 +116,9 @@ export class GroupedData {
   max(...cols: string[]): DataFrame {
     return this.numeric("max", cols);
   }
+}
+
+/** The `count(1) AS count` aggregate of `groupBy().count()`. */
+function countAllExpression(): pb.Expression {
+  return new Column(functionExpression("count", [literalExpression(1)])).alias("count").expr;
 }

@@ -24,6 +24,11 @@ export interface PCAParams {
   outputCol: string;
 }
 
+/** PCA's params as Spark ML params (each one named, so a new field cannot be forgotten unchecked). */
+function pcaMlParams({ k, inputCol, outputCol }: Readonly<PCAParams>): MlParams {
+  return { k, inputCol, outputCol };
+}
+
 function newUid(prefix: string): string {
   return `${prefix}_${randomBytes(6).toString("hex")}`;
 }
@@ -63,7 +68,7 @@ export class PCA {
   async fit(dataset: DataFrame, options?: ActionOptions): Promise<PCAModel> {
     const info = await fitEstimator(
       dataset,
-      { className: PCA_CLASS, uid: this.uid, params: this.params as unknown as MlParams },
+      { className: PCA_CLASS, uid: this.uid, params: pcaMlParams(this.params) },
       options,
     );
     return new PCAModel(dataset.sparkSession, info.ref, this.uid, this.params);
@@ -118,7 +123,7 @@ export class PCAModel {
 
   /** Saves in Spark ML's format (PySpark: `model.write().save(path)`, `.overwrite()` with `overwrite: true`). */
   async save(path: string, { overwrite = false }: { overwrite?: boolean } = {}): Promise<void> {
-    await writeModel(this.sparkSession, this.ref, { path, params: this.params as unknown as MlParams, overwrite });
+    await writeModel(this.sparkSession, this.ref, { path, params: pcaMlParams(this.params), overwrite });
   }
 
   /** Frees the server-side model. Idempotent. */

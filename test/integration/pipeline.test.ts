@@ -187,6 +187,24 @@ describe("orchard run on S3 (real Spark, MinIO, sidecar, CNN)", () => {
     );
   });
 
+  it("shows a moving image count from the sidecar inside the features step, within 5 s of its start", () => {
+    const lines = runOut.stderr.split("\n");
+    const start = lines.findIndex((l) => /^\[2\/\d\] CNN features on the executors \.\.\.$/.test(l));
+    const done = lines.findIndex((l) => /^\[2\/\d\] CNN features on the executors: done/.test(l));
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(done).toBeGreaterThan(start);
+    const counted = lines
+      .slice(start + 1, done)
+      .map((l) => /: images (\d+)\/(\d+), [\d.]+ images\/s.*?([\d.]+) s elapsed$/.exec(l))
+      .filter((m) => m !== null);
+    expect(counted.length).toBeGreaterThan(0);
+    const [, first, total, elapsed] = counted[0] as RegExpExecArray;
+    expect(Number(total)).toBe(trainFiles);
+    expect(Number(first)).toBeGreaterThan(0);
+    expect(Number(first)).toBeLessThan(trainFiles);
+    expect(Number(elapsed)).toBeLessThanOrEqual(5);
+  });
+
   it("keeps one row per input file, the bad ones with an error (run.json and the Parquet agree)", () => {
     expect(trainSummary.counts).toEqual({ filesIn: trainFiles, rowsOut: trainFiles, failed: bad.length });
     expect(check.train_rows).toBe(trainFiles);
