@@ -76,7 +76,7 @@ export function progressParts(s: ProgressSnapshot): string[] {
   if (served !== undefined) {
     parts.push(`images ${served.done}/${served.total}`);
     if (served.perSecond !== undefined) parts.push(formatRate(served.perSecond));
-    if (p !== undefined) parts.push(`tasks ${p.tasksDone}/${p.tasksTotal}`);
+    if (p !== undefined && p.tasksTotal > 0) parts.push(`tasks ${p.tasksDone}/${p.tasksTotal}`);
     const eta = etaMs(served.done, served.total, s.elapsedMs);
     if (eta !== undefined) parts.push(`ETA ${formatDuration(eta)}`);
   } else if (p !== undefined) {
