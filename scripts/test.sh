@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm install --no-audit --no-fund
 bash scripts/setup.sh
 npx tsc -p tsconfig.json --noEmit
+# The package build (JavaScript + .d.ts into dist/, git-ignored): declaration emit must succeed too.
+npm run build --silent
 npx biome check --diagnostic-level=error .
 npx tsx scripts/check-layers.ts
 mkdir -p test-artifacts
