@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { ConfigError, OrchardError } from "../errors.ts";
@@ -90,8 +90,9 @@ async function outputExists(output: string, s3?: S3Access): Promise<boolean> {
   }
   if (!output.startsWith("file:")) return false;
   try {
-    await stat(fileURLToPath(output));
-    return true;
+    // An empty folder (made for the run, as by mktemp -d) holds no output to protect.
+    const path = fileURLToPath(output);
+    return !(await stat(path)).isDirectory() || (await readdir(path)).length > 0;
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw new ConfigError({

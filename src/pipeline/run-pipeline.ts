@@ -11,7 +11,7 @@ import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { type OutputStore, outputStore, type S3Access } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
-import { preflight } from "./preflight.ts";
+import { type Preflight, preflight } from "./preflight.ts";
 import { type FittedReduction, fitReduction, project } from "./reduce.ts";
 import { reportUri, writeReport } from "./report.ts";
 import { type RunSummary, STEPS, type Step } from "./run-summary.ts";
@@ -36,6 +36,8 @@ export interface RunContext {
   readonly configForRecord?: unknown;
   /** Write `report.html` after `run.json` (default true). */
   readonly report?: boolean;
+  /** The checks already made by the caller (the CLI makes them before it starts anything). */
+  readonly preflight?: Preflight;
 }
 
 /**
@@ -74,7 +76,7 @@ export async function runPipeline(
     return out;
   };
   const ingest = { input: options.input, extensions: options.extensions };
-  const { listing, modelMetadata } = await preflight(options, context.s3);
+  const { listing, modelMetadata } = context.preflight ?? (await preflight(options, context.s3));
 
   const { images, emptyFiles, filesIn } = await step(
     "list",
