@@ -19,6 +19,7 @@ import {
   functions as F,
   featurize,
   fitReduction,
+  outputStore,
   project,
   readImages,
   SparkSession,
@@ -77,7 +78,8 @@ const written = await writeOutput(spark, projected, {
   output,
   mode: "overwrite",
   keepFeatures: false,
-  model: reduction.model,
+  model: { model: reduction.model, metadata: { k: reduction.k, featureDimension: dim, model: null } },
+  store: outputStore(output),
   fitOnly: false,
 });
 console.log(`4. write: ${written} rows in ${output}/data, model in ${output}/pca-model`);

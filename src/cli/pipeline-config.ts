@@ -163,6 +163,7 @@ export function pipelineOptions(config: PipelineConfig, extra: Pick<PipelineOpti
     keepFeatures: config.keepFeatures,
     extensions: config.extensions,
     mode: config.mode,
+    model: config.model,
     bridgeCommand: config.bridge ?? defaultBridgeCommand(config.sidecar),
     ...(config.sample !== undefined ? { samplePerClass: config.sample } : {}),
     ...(config.partitions !== undefined ? { partitions: config.partitions } : {}),

@@ -21,6 +21,8 @@ export interface PipelineOptions {
   readonly mode: "overwrite" | "errorifexists";
   /** How Spark's executors reach the sidecar: the command for `TRANSFORM ... USING`. */
   readonly bridgeCommand: string;
+  /** The CNN the sidecar serves, recorded beside a saved model (`pca-model/orchard.json`). */
+  readonly model?: string;
   /** An existing PCA model (Spark ML format) to project with instead of fitting one. */
   readonly pcaModel?: string;
   /** Fit the PCA and save the model, but do not write `data/` (`orchard fit`). */

@@ -2,6 +2,7 @@ import type { ActionOptions } from "../connect/data-frame.ts";
 import { col, desc, element_at, expr, lit, size } from "../connect/functions.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { PCAModel } from "../ml/pca.ts";
+import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import type { ProjectedPoint } from "./report-charts.ts";
 import type { RunSummary } from "./run-summary.ts";
 
@@ -52,10 +53,9 @@ export async function collectReportData(
     actionOptions,
   }: { spectrum?: readonly number[]; maxPoints?: number; actionOptions?: ActionOptions } = {},
 ): Promise<ReportData> {
-  const root = output.replace(/\/+$/, "");
   const variance = spectrum
     ? { explained: [...spectrum], source: "model" as const }
-    : await modelSpectrum(spark, [`${root}/pca-model`, summary.pcaModel]).then((explained) =>
+    : await modelSpectrum(spark, [outputPath(output, OUTPUT_LAYOUT.pcaModel), summary.pcaModel]).then((explained) =>
         explained ? { explained, source: "model" as const } : summaryVariance(summary),
       );
 
@@ -63,7 +63,7 @@ export async function collectReportData(
   if (!wroteData) {
     return { summary, ...(variance ? { variance } : {}), failures: [], errorGroups: 0 };
   }
-  const data = spark.read.parquet(`${root}/data`);
+  const data = spark.read.parquet(outputPath(output, OUTPUT_LAYOUT.data));
   const projected = data.where(
     col("pca")
       .isNotNull()

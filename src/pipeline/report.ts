@@ -1,5 +1,6 @@
 import type { ActionOptions } from "../connect/data-frame.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
+import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import type { OutputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
 import { collectReportData, type ReportData } from "./report-data.ts";
@@ -19,7 +20,7 @@ export interface ReportOptions {
 
 /** Where report.html of `output` is. */
 export function reportUri(output: string): string {
-  return `${output.replace(/\/+$/, "")}/report.html`;
+  return outputPath(output, OUTPUT_LAYOUT.reportHtml);
 }
 
 /**
@@ -39,7 +40,7 @@ export async function writeReport(
     ...(options.actionOptions ? { actionOptions: options.actionOptions } : {}),
   });
   await store.put(
-    "report.html",
+    OUTPUT_LAYOUT.reportHtml,
     renderReportHtml(data, { generatedAt: options.generatedAt ?? new Date() }),
     "text/html; charset=utf-8",
   );
@@ -50,7 +51,7 @@ export async function writeReport(
 export async function readRunSummary(store: OutputStore, output: string): Promise<RunSummary> {
   let text: string;
   try {
-    text = new TextDecoder().decode(await store.get("run.json"));
+    text = new TextDecoder().decode(await store.get(OUTPUT_LAYOUT.runJson));
   } catch (cause) {
     throw new PipelineError({
       message: `${output} has no readable run.json: is it an orchard output folder? (${(cause as Error).message})`,

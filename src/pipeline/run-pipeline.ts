@@ -7,10 +7,11 @@ import { PCAModel } from "../ml/pca.ts";
 import { clusterShape, featurizePartitions } from "./cluster-cores.ts";
 import { emptyFileRows, featurize } from "./featurize.ts";
 import { readImages, sampledPaths, withDriverListing } from "./ingest.ts";
-import { listInput } from "./input-listing.ts";
+import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { type OutputStore, outputStore, type S3Access } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
+import { type Preflight, preflight } from "./preflight.ts";
 import { type FittedReduction, fitReduction, project } from "./reduce.ts";
 import { reportUri, writeReport } from "./report.ts";
 import { type RunSummary, STEPS, type Step } from "./run-summary.ts";
@@ -35,6 +36,8 @@ export interface RunContext {
   readonly configForRecord?: unknown;
   /** Write `report.html` after `run.json` (default true). */
   readonly report?: boolean;
+  /** The checks already made by the caller (the CLI makes them before it starts anything). */
+  readonly preflight?: Preflight;
 }
 
 /**
@@ -49,7 +52,8 @@ function taskPartitions(images: DataFrame, files: number, partitions: number): D
 /**
  * Runs orchard's pipeline: list -> featurize (on the executors, through the sidecar) -> PCA (fit on
  * the server, or a saved model) -> Parquet + model + run.json. Checks that every input file comes
- * out as exactly one row, and fails loudly otherwise.
+ * out as exactly one row, and fails loudly otherwise. Before any Spark work it checks the input,
+ * the output and the saved model (see {@link preflight}).
  */
 export async function runPipeline(
   spark: SparkSession,
@@ -72,6 +76,7 @@ export async function runPipeline(
     return out;
   };
   const ingest = { input: options.input, extensions: options.extensions };
+  const { listing, modelMetadata } = context.preflight ?? (await preflight(options, context.s3));
 
   const { images, emptyFiles, filesIn } = await step(
     "list",
@@ -89,7 +94,6 @@ export async function runPipeline(
       // The driver's own listing is the count the rows-in check holds Spark to, so a file Spark's
       // listing skipped would fail the run instead of vanishing; other file systems, which the
       // driver cannot list, are counted by Spark.
-      const listing = await listInput(options.input, options.extensions, context.s3);
       const files = listing?.files ?? (await images.select("path").count(o));
       const emptyFiles = listing?.emptyFiles ?? [];
       return { images: files > 0 ? images : undefined, emptyFiles, filesIn: files + emptyFiles.length };
@@ -169,7 +173,7 @@ export async function runPipeline(
       k =
         "k" in options.reduction
           ? Math.min(options.reduction.k, loaded.params.k)
-          : ((await keptComponents(modelUri, context.s3)) ?? loaded.params.k);
+          : Math.min(modelMetadata?.k ?? loaded.params.k, loaded.params.k);
     }
 
     const store = outputStore(options.output, context.s3);
@@ -180,7 +184,11 @@ export async function runPipeline(
           output: options.output,
           mode: options.mode,
           keepFeatures: options.keepFeatures,
-          model: fitted?.model,
+          model: fitted && {
+            model: fitted.model,
+            metadata: { k, featureDimension: featureDim, model: options.model ?? null },
+          },
+          store,
           fitOnly: options.fitOnly ?? false,
           actionOptions: o,
         }),
@@ -206,7 +214,7 @@ export async function runPipeline(
       featureDim,
       partitions,
       explainedVariance: explainedVariance ?? null,
-      pcaModel: options.pcaModel ?? (fitted ? `${options.output.replace(/\/+$/, "")}/pca-model` : null),
+      pcaModel: options.pcaModel ?? (fitted ? outputPath(options.output, OUTPUT_LAYOUT.pcaModel) : null),
     };
     await writeRunJson(store, summary);
     if (context.report !== false) {
@@ -232,21 +240,5 @@ export async function runPipeline(
 }
 
 async function writeRunJson(store: OutputStore, summary: RunSummary): Promise<void> {
-  await store.put("run.json", `${JSON.stringify(summary, null, 2)}\n`, "application/json");
-}
-
-/**
- * The k a fit kept, from the run.json beside a saved model (`.../pca-model` -> `.../run.json`): a
- * model fitted with `--variance` holds every component but the run kept only the first k.
- */
-async function keptComponents(modelUri: string, s3: RunContext["s3"]): Promise<number | undefined> {
-  const folder = modelUri.replace(/\/+$/, "").replace(/\/[^/]+$/, "");
-  try {
-    const summary = JSON.parse(
-      new TextDecoder().decode(await outputStore(folder, s3).get("run.json")),
-    ) as Partial<RunSummary>;
-    return typeof summary.k === "number" ? summary.k : undefined;
-  } catch {
-    return undefined;
-  }
+  await store.put(OUTPUT_LAYOUT.runJson, `${JSON.stringify(summary, null, 2)}\n`, "application/json");
 }

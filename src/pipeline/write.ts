@@ -1,6 +1,8 @@
 import type { ActionOptions, DataFrame } from "../connect/data-frame.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import type { PCAModel } from "../ml/pca.ts";
+import { type ModelMetadata, OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
+import type { OutputStore } from "./output-store.ts";
 
 /** The columns of `data/`, in order (DESIGN.md's output schema). */
 export function outputColumns(keepFeatures: boolean): string[] {
@@ -9,7 +11,8 @@ export function outputColumns(keepFeatures: boolean): string[] {
 
 /**
  * Step 4, write: `data/` as Parquet (one row per input file) and, when a model was fitted in this
- * run, `pca-model/` in Spark ML's format. Returns the number of rows in `data/` read back from
+ * run, `pca-model/` in Spark ML's format with orchard's metadata (`pca-model/orchard.json`, through
+ * `store`) beside Spark's own. Returns the number of rows in `data/` read back from
  * storage (0 with `fitOnly`), so the caller can check that nothing was lost.
  */
 export async function writeOutput(
@@ -20,28 +23,37 @@ export async function writeOutput(
     mode,
     keepFeatures,
     model,
+    store,
     fitOnly,
     actionOptions,
   }: {
     output: string;
     mode: "overwrite" | "errorifexists";
     keepFeatures: boolean;
-    model: PCAModel | undefined;
+    model: { model: PCAModel; metadata: ModelMetadata } | undefined;
+    store: OutputStore;
     fitOnly: boolean;
     actionOptions?: ActionOptions;
   },
 ): Promise<number> {
-  const root = output.replace(/\/+$/, "");
   // The model and the data are independent writes: Spark Connect runs a session's operations
   // concurrently, and each is a few short jobs, so overlapping them hides one's latency.
   await Promise.all([
-    model?.save(`${root}/pca-model`, { overwrite: mode === "overwrite" }),
+    model &&
+      (async () => {
+        await model.model.save(outputPath(output, OUTPUT_LAYOUT.pcaModel), { overwrite: mode === "overwrite" });
+        await store.put(
+          `${OUTPUT_LAYOUT.pcaModel}/${OUTPUT_LAYOUT.modelMetadata}`,
+          `${JSON.stringify(model.metadata, null, 2)}\n`,
+          "application/json",
+        );
+      })(),
     fitOnly
       ? undefined
       : projected
           .select(...outputColumns(keepFeatures))
           .write.mode(mode)
-          .parquet(`${root}/data`, undefined, actionOptions),
+          .parquet(outputPath(output, OUTPUT_LAYOUT.data), undefined, actionOptions),
   ]);
-  return fitOnly ? 0 : spark.read.parquet(`${root}/data`).count(actionOptions);
+  return fitOnly ? 0 : spark.read.parquet(outputPath(output, OUTPUT_LAYOUT.data)).count(actionOptions);
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { rowCounter } from "../../../udf-server/src/manage/sidecar-status.ts";
 import { SparkSession } from "../../connect/spark-session.ts";
+import { preflight } from "../../pipeline/preflight.ts";
 import { reportUri } from "../../pipeline/report.ts";
 import { runPipeline } from "../../pipeline/run-pipeline.ts";
 import type { RunSummary } from "../../pipeline/run-summary.ts";
@@ -84,6 +85,9 @@ export async function runPipelineCommand(
     flags: flagsToConfig(raw),
   });
   const s3 = s3Access(config);
+  const options = pipelineOptions(config, { fitOnly: flavour === "fit" });
+  // Input, output and saved model are checked before anything starts: a mistake costs no Spark start.
+  const checked = await preflight(options, s3);
   const stack =
     raw.start === false
       ? undefined
@@ -115,7 +119,8 @@ export async function runPipelineCommand(
   };
   process.on("SIGINT", onSigint);
   try {
-    const summary = await runPipeline(spark, pipelineOptions(config, { fitOnly: flavour === "fit" }), {
+    const summary = await runPipeline(spark, options, {
+      preflight: checked,
       signal: abort.signal,
       events: progress,
       s3,

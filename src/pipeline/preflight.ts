@@ -1,0 +1,158 @@
+import { readdir, stat } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { ConfigError, OrchardError } from "../errors.ts";
+import { type InputListing, listInput } from "./input-listing.ts";
+import { type ModelMetadata, OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
+import { outputStore, type S3Access, s3ClientFor } from "./output-store.ts";
+import type { PipelineOptions } from "./pipeline-options.ts";
+
+/** What the checks before any Spark work found. */
+export interface Preflight {
+  /** The driver's listing of the input (undefined for file systems the driver cannot list). */
+  readonly listing: InputListing | undefined;
+  /** The saved model's metadata, for `--pca-model` (undefined when the run fits its own). */
+  readonly modelMetadata: ModelMetadata | undefined;
+}
+
+/**
+ * The checks a run makes before any Spark work, each failing with a ConfigError that names the
+ * flag: the input holds at least one image file, the output does not exist unless the mode is
+ * `overwrite`, and a `--pca-model` is a model saved by orchard.
+ */
+export async function preflight(options: PipelineOptions, s3?: S3Access): Promise<Preflight> {
+  const [listing, , modelMetadata] = await Promise.all([
+    checkInput(options.input, options.extensions, s3),
+    options.mode === "overwrite" ? undefined : checkOutputAbsent(options.output, s3),
+    options.pcaModel === undefined ? undefined : readModelMetadata(options.pcaModel, s3),
+  ]);
+  return { listing, modelMetadata };
+}
+
+/** Lists the input; refuses one that is missing, unreadable or holds no image file. */
+export async function checkInput(
+  input: string,
+  extensions: readonly string[],
+  s3?: S3Access,
+): Promise<InputListing | undefined> {
+  let listing: InputListing | undefined;
+  try {
+    listing = await listInput(input, extensions, s3);
+  } catch (cause) {
+    throw new ConfigError({
+      field: "--input",
+      expected: "an existing, readable folder of images",
+      message: `cannot read the input ${input}: ${describeFailure(cause)}`,
+      cause,
+    });
+  }
+  if (listing && listing.files + listing.emptyFiles.length === 0) {
+    throw new ConfigError({
+      field: "--input",
+      expected: "a folder holding image files",
+      message: `no image files under ${input} (extensions: ${extensions.join(", ")})`,
+    });
+  }
+  return listing;
+}
+
+/** Refuses an output folder that already exists (local or S3; other file systems are left to Spark). */
+export async function checkOutputAbsent(output: string, s3?: S3Access): Promise<void> {
+  if (await outputExists(output, s3)) {
+    throw new ConfigError({
+      field: "--output",
+      expected: "a folder that does not exist yet, or --overwrite",
+      message: `the output ${output} already exists; pass --overwrite to replace it, or choose another --output`,
+    });
+  }
+}
+
+async function outputExists(output: string, s3?: S3Access): Promise<boolean> {
+  const m = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(output);
+  if (m) {
+    const prefix = (m[2] as string).replace(/\/+$/, "");
+    const client = s3ClientFor(s3);
+    try {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: m[1] as string, Prefix: prefix ? `${prefix}/` : "", MaxKeys: 1 }),
+      );
+      return (page.KeyCount ?? 0) > 0;
+    } catch (cause) {
+      // A missing bucket holds no output; Spark says so when it writes, in its own words.
+      if ((cause as Error).name === "NoSuchBucket") return false;
+      throw new ConfigError({
+        field: "--output",
+        expected: "a reachable S3 folder",
+        message: `cannot check the output ${output}: ${describeFailure(cause)}`,
+        cause,
+      });
+    }
+  }
+  if (!output.startsWith("file:")) return false;
+  try {
+    // An empty folder (made for the run, as by mktemp -d) holds no output to protect.
+    const path = fileURLToPath(output);
+    return !(await stat(path)).isDirectory() || (await readdir(path)).length > 0;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw new ConfigError({
+      field: "--output",
+      expected: "a folder orchard can write",
+      message: `cannot check the output ${output}: ${describeFailure(cause)}`,
+      cause,
+    });
+  }
+}
+
+/** Reads `pca-model/orchard.json`; a folder without it is not a model saved by orchard. */
+export async function readModelMetadata(modelUri: string, s3?: S3Access): Promise<ModelMetadata> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await outputStore(modelUri, s3).get(OUTPUT_LAYOUT.modelMetadata));
+  } catch (cause) {
+    throw new ConfigError({
+      field: "--pca-model",
+      expected: "a pca-model/ folder saved by orchard run or fit",
+      message: `no model saved by orchard at ${modelUri} (${outputPath(modelUri, OUTPUT_LAYOUT.modelMetadata)}: ${describeFailure(cause)})`,
+      cause,
+    });
+  }
+  const parsed = JSON.parse(text) as Partial<ModelMetadata>;
+  if (typeof parsed.k !== "number" || typeof parsed.featureDimension !== "number") {
+    throw new ConfigError({
+      field: "--pca-model",
+      expected: "a pca-model/ folder saved by orchard run or fit",
+      message: `${outputPath(modelUri, OUTPUT_LAYOUT.modelMetadata)} does not hold k and featureDimension`,
+    });
+  }
+  return { k: parsed.k, featureDimension: parsed.featureDimension, model: parsed.model ?? null };
+}
+
+const FAILURE_WORDS: Record<string, string> = {
+  ENOENT: "no such file or folder",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOTDIR: "not a folder",
+  EISDIR: "a folder, not a file",
+  ELOOP: "too many symbolic links",
+  NoSuchBucket: "no such bucket",
+  NoSuchKey: "not found",
+  NotFound: "not found",
+  AccessDenied: "access denied",
+  InvalidAccessKeyId: "the S3 access key is not valid",
+  SignatureDoesNotMatch: "the S3 secret key does not match",
+};
+
+/**
+ * A failure in the user's words: a Node file-system error by what it means (`ENOENT` -> "no
+ * such file or folder"), an S3 error by its name (`NoSuchBucket` -> "no such bucket"), an orchard
+ * error by its cause, anything else by its message.
+ */
+export function describeFailure(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const code = (cause as NodeJS.ErrnoException).code;
+  const words = (code && FAILURE_WORDS[code]) ?? FAILURE_WORDS[cause.name];
+  if (words) return words;
+  if (cause instanceof OrchardError && cause.cause !== undefined) return describeFailure(cause.cause);
+  return cause.message;
+}

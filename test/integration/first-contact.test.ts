@@ -1,0 +1,119 @@
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { describe, expect, inject, it } from "vitest";
+import { s3Client } from "../../src/cli/local/s3-objects.ts";
+import { REPO_ROOT } from "./helpers/test-paths.ts";
+
+const s3 = inject("s3");
+const remote = inject("sparkRemote");
+const sidecar = inject("sidecar");
+
+/** Runs the real CLI; resolves with its exit code, output and wall time (never rejects). */
+function orchard(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(REPO_ROOT, "bin", "orchard.mjs"), ...args],
+      {
+        cwd: REPO_ROOT,
+        timeout: 300_000,
+        env: {
+          ...process.env,
+          SPARK_REMOTE: remote,
+          ORCHARD_SIDECAR: sidecar,
+          AWS_ACCESS_KEY_ID: s3.accessKey,
+          AWS_SECRET_ACCESS_KEY: s3.secretKey,
+          ORCHARD_S3_ENDPOINT: s3.endpoint,
+        },
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr, ms: performance.now() - started });
+      },
+    );
+  });
+}
+
+describe("first contact: user mistakes are refused before any Spark work, in one line", () => {
+  const root = mkdtempSync(join(tmpdir(), "orchard-first-contact-"));
+  mkdirSync(join(root, "empty"));
+  mkdirSync(join(root, "notes/apple"), { recursive: true });
+  writeFileSync(join(root, "notes/apple/readme.txt"), "no images here\n");
+  mkdirSync(join(root, "images/apple"), { recursive: true });
+  writeFileSync(
+    join(root, "images/apple/a.jpg"),
+    readFileSync(join(REPO_ROOT, "docs/progress.png")), // any real image file
+  );
+  mkdirSync(join(root, "old-out"));
+  writeFileSync(join(root, "old-out/run.json"), '{"old":true}\n');
+
+  const cases: { name: string; args: string[]; message: RegExp }[] = [
+    {
+      name: "a missing input folder",
+      args: ["--input", join(root, "nonexistent"), "--output", join(root, "out1")],
+      message: /^orchard: cannot read the input .*nonexistent: no such file or folder$/,
+    },
+    {
+      name: "an empty input folder",
+      args: ["--input", join(root, "empty"), "--output", join(root, "out2")],
+      message: /^orchard: no image files under .*empty /,
+    },
+    {
+      name: "an input folder without image files",
+      args: ["--input", join(root, "notes"), "--output", join(root, "out3")],
+      message: /^orchard: no image files under .*notes /,
+    },
+    {
+      name: "a missing S3 prefix",
+      args: ["--input", `s3a://${s3.bucket}/first-contact-${Date.now()}/nothing`, "--output", join(root, "out4")],
+      message: /^orchard: no image files under s3a:\/\//,
+    },
+  ];
+  for (const { name, args, message } of cases) {
+    it(`${name}: exit 2, one line naming what failed`, async () => {
+      const r = await orchard(["run", ...args, "--k", "2", "--no-start"]);
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(r.stderr).not.toMatch(/unexpected error|ENOENT|scandir|at .*\.ts:\d+/);
+    });
+  }
+
+  it("an existing local output without --overwrite is refused in under 2 s, and left as it was", async () => {
+    const r = await orchard(["run", "--input", join(root, "images"), "--output", join(root, "old-out"), "--no-start"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^orchard: the output .*old-out already exists; pass --overwrite/);
+    expect(r.ms).toBeLessThan(2000);
+    expect(readFileSync(join(root, "old-out/run.json"), "utf8")).toBe('{"old":true}\n');
+  });
+
+  it("an existing S3 output without --overwrite is refused in under 2 s", async () => {
+    const key = `first-contact-${Date.now()}/old-out/run.json`;
+    await s3Client(s3).send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: "{}" }));
+    const output = `s3a://${s3.bucket}/${key.replace(/\/run\.json$/, "")}`;
+    const r = await orchard(["run", "--input", join(root, "images"), "--output", output, "--no-start"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/already exists; pass --overwrite/);
+    expect(r.ms).toBeLessThan(2000);
+  });
+
+  it("transform with a --pca-model that orchard did not save names --pca-model", async () => {
+    const r = await orchard([
+      "transform",
+      "--pca-model",
+      join(root, "empty"),
+      "--input",
+      join(root, "images"),
+      "--output",
+      join(root, "out5"),
+      "--no-start",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^orchard: no model saved by orchard at /);
+  });
+});
