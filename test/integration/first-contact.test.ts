@@ -5,11 +5,10 @@ import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
 import { s3Client } from "../../src/cli/local/s3-objects.ts";
+import { cliEnv } from "./helpers/cli-env.ts";
 import { REPO_ROOT } from "./helpers/test-paths.ts";
 
 const s3 = inject("s3");
-const remote = inject("sparkRemote");
-const sidecar = inject("sidecar");
 
 /** Runs the real CLI; resolves with its exit code, output and wall time (never rejects). */
 function orchard(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
@@ -21,14 +20,7 @@ function orchard(args: string[]): Promise<{ code: number; stdout: string; stderr
       {
         cwd: REPO_ROOT,
         timeout: 300_000,
-        env: {
-          ...process.env,
-          SPARK_REMOTE: remote,
-          ORCHARD_SIDECAR: sidecar,
-          AWS_ACCESS_KEY_ID: s3.accessKey,
-          AWS_SECRET_ACCESS_KEY: s3.secretKey,
-          ORCHARD_S3_ENDPOINT: s3.endpoint,
-        },
+        env: cliEnv(),
       },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;

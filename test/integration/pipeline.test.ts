@@ -9,6 +9,7 @@ import sharp from "sharp";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { listObjects, s3Client, uploadFolder } from "../../src/cli/local/s3-objects.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
+import { cliEnv } from "./helpers/cli-env.ts";
 import { withPySpark } from "./helpers/pyspark-client.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
 
@@ -20,7 +21,6 @@ const run = promisify(execFile);
 
 const s3 = inject("s3");
 const remote = inject("sparkRemote");
-const sidecar = inject("sidecar");
 const prefix = `pipeline-${Date.now()}`;
 const base = `s3a://${s3.bucket}/${prefix}`;
 const client = s3Client(s3);
@@ -77,14 +77,7 @@ async function orchard(args: string[]): Promise<{ stdout: string; stderr: string
     cwd: REPO_ROOT,
     timeout: 1_200_000,
     maxBuffer: 16 * 1024 * 1024,
-    env: {
-      ...process.env,
-      SPARK_REMOTE: remote,
-      ORCHARD_SIDECAR: sidecar,
-      AWS_ACCESS_KEY_ID: s3.accessKey,
-      AWS_SECRET_ACCESS_KEY: s3.secretKey,
-      ORCHARD_S3_ENDPOINT: s3.endpoint,
-    },
+    env: cliEnv(),
   });
 }
 
