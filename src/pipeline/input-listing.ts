@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { extensionMatcher } from "./ingest.ts";
-import { type S3Access, s3ClientFor } from "./output-store.ts";
+import { type S3Access, s3ClientFor, s3Location } from "./output-store.ts";
 
 /** What the driver's own listing of the input found. */
 export interface InputListing {
@@ -30,8 +30,8 @@ export async function listInput(
 ): Promise<InputListing | undefined> {
   const isImage = extensionMatcher(extensions);
   const matches = (name: string) => !isHiddenName(name) && isImage(name);
-  const s3Uri = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(input);
-  if (s3Uri) return listS3(s3Uri[1] as string, s3Uri[2] as string, matches, s3);
+  const location = s3Location(input);
+  if (location) return listS3(location.bucket, location.prefix, matches, s3);
   if (input.startsWith("file:")) return listLocal(fileURLToPath(input), matches);
   return undefined;
 }

@@ -1,7 +1,7 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PipelineError } from "./pipeline-error.ts";
 
 /**
@@ -22,16 +22,30 @@ export interface S3Access {
 export interface OutputStore {
   put(relative: string, body: string | Uint8Array, contentType: string): Promise<void>;
   get(relative: string): Promise<Uint8Array>;
+  /** Whether the folder holds anything (an empty or missing folder, or a missing bucket, holds nothing). */
+  holdsAnything(): Promise<boolean>;
 }
 
-const S3_URI = /^s3a?:\/\/([^/]+)\/?(.*)$/;
+/** Bucket and prefix (no trailing slash) of an `s3a://` / `s3://` URI; undefined for other URIs. */
+export function s3Location(uri: string): { bucket: string; prefix: string } | undefined {
+  const m = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  return m ? { bucket: m[1] as string, prefix: (m[2] as string).replace(/\/+$/, "") } : undefined;
+}
 
 /** The store for the output folder `uri`. */
 export function outputStore(uri: string, s3?: S3Access): OutputStore {
-  const m = S3_URI.exec(uri);
-  if (m) return s3Store(m[1] as string, (m[2] as string).replace(/\/+$/, ""), s3);
+  const location = s3Location(uri);
+  if (location) return s3Store(location.bucket, location.prefix, s3);
   const root = uri.startsWith("file:") ? fileURLToPath(uri) : uri;
   return {
+    async holdsAnything() {
+      try {
+        return !(await stat(root)).isDirectory() || (await readdir(root)).length > 0;
+      } catch (cause) {
+        if ((cause as NodeJS.ErrnoException).code === "ENOENT") return false;
+        throw cause;
+      }
+    },
     async put(relative, body) {
       const path = `${root.replace(/\/+$/, "")}/${relative}`;
       await mkdir(dirname(path), { recursive: true });
@@ -66,6 +80,18 @@ function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore
   const key = (relative: string) => (prefix ? `${prefix}/${relative}` : relative);
   const where = (relative: string) => `s3://${bucket}/${key(relative)}`;
   return {
+    async holdsAnything() {
+      try {
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix ? `${prefix}/` : "", MaxKeys: 1 }),
+        );
+        return (page.KeyCount ?? 0) > 0;
+      } catch (cause) {
+        // A missing bucket holds nothing; Spark says so in its own words when it writes.
+        if ((cause as Error).name === "NoSuchBucket") return false;
+        throw cause;
+      }
+    },
     async put(relative, body, contentType) {
       try {
         await client.send(

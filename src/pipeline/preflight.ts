@@ -1,10 +1,7 @@
-import { readdir, stat } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { ConfigError, OrchardError } from "../errors.ts";
 import { type InputListing, listInput } from "./input-listing.ts";
 import { type ModelMetadata, OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
-import { outputStore, type S3Access, s3ClientFor } from "./output-store.ts";
+import { outputStore, type S3Access, s3Location } from "./output-store.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
 
 /** What the checks before any Spark work found. */
@@ -68,36 +65,14 @@ export async function checkOutputAbsent(output: string, s3?: S3Access): Promise<
 }
 
 async function outputExists(output: string, s3?: S3Access): Promise<boolean> {
-  const m = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(output);
-  if (m) {
-    const prefix = (m[2] as string).replace(/\/+$/, "");
-    const client = s3ClientFor(s3);
-    try {
-      const page = await client.send(
-        new ListObjectsV2Command({ Bucket: m[1] as string, Prefix: prefix ? `${prefix}/` : "", MaxKeys: 1 }),
-      );
-      return (page.KeyCount ?? 0) > 0;
-    } catch (cause) {
-      // A missing bucket holds no output; Spark says so when it writes, in its own words.
-      if ((cause as Error).name === "NoSuchBucket") return false;
-      throw new ConfigError({
-        field: "--output",
-        expected: "a reachable S3 folder",
-        message: `cannot check the output ${output}: ${describeFailure(cause)}`,
-        cause,
-      });
-    }
-  }
-  if (!output.startsWith("file:")) return false;
+  // Other file systems (hdfs://, ...) are left to Spark's own check.
+  if (!s3Location(output) && !output.startsWith("file:")) return false;
   try {
-    // An empty folder (made for the run, as by mktemp -d) holds no output to protect.
-    const path = fileURLToPath(output);
-    return !(await stat(path)).isDirectory() || (await readdir(path)).length > 0;
+    return await outputStore(output, s3).holdsAnything();
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw new ConfigError({
       field: "--output",
-      expected: "a folder orchard can write",
+      expected: "a folder orchard can check and write",
       message: `cannot check the output ${output}: ${describeFailure(cause)}`,
       cause,
     });
@@ -117,8 +92,13 @@ export async function readModelMetadata(modelUri: string, s3?: S3Access): Promis
       cause,
     });
   }
-  const parsed = JSON.parse(text) as Partial<ModelMetadata>;
-  if (typeof parsed.k !== "number" || typeof parsed.featureDimension !== "number") {
+  let parsed: Partial<ModelMetadata> = {};
+  try {
+    parsed = JSON.parse(text) as Partial<ModelMetadata>;
+  } catch {
+    // Not JSON: reported below as a file without k and featureDimension.
+  }
+  if (typeof parsed?.k !== "number" || typeof parsed.featureDimension !== "number") {
     throw new ConfigError({
       field: "--pca-model",
       expected: "a pca-model/ folder saved by orchard run or fit",
