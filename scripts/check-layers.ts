@@ -31,10 +31,14 @@ export const RULES: readonly LayerRule[] = [
   { name: "generated protobuf code is imported only by src/connect/", from: "udf-server/", forbidden: GEN },
   { name: "generated protobuf code is imported only by src/connect/", from: "examples/", forbidden: GEN },
   {
-    name: "udf-server/ imports nothing from src/ but src/errors.ts",
+    name: "udf-server/ is a package of its own: it imports nothing from orchard's src/",
     from: "udf-server/",
-    forbidden: ["src/"],
-    exceptTo: ["src/errors.ts"],
+    forbidden: ["src/", "orchard"],
+  },
+  {
+    name: "src/ uses udf-server/ only through its package exports (@orchard/udf-server)",
+    from: "src/",
+    forbidden: ["udf-server/"],
   },
   {
     name: "src/connect/ imports nothing from src/pipeline, src/cli, src/ml",

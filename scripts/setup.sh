@@ -4,11 +4,12 @@
 # takes seconds. With no argument it installs everything; otherwise only the parts named:
 #   spark (Spark + S3A jars + Python tools), s3 (MinIO), model (the CNN), data (sample images),
 #   proto (generated Spark Connect code), browser (Debian's chromium, for the report test),
-#   blas (Debian's OpenBLAS for Spark ML's PCA fit when possible; optional, never fails).
+#   blas (Debian's OpenBLAS for Spark ML's PCA fit when possible; optional, never fails),
+#   node22 (a second Node.js, 22, for the package test).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto browser blas)
+[ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto browser blas node22)
 for part in "${parts[@]}"; do
   case "$part" in
     spark) bash "$here/setup-spark.sh" ;;
@@ -18,6 +19,7 @@ for part in "${parts[@]}"; do
     proto) (cd "$here/.." && npx tsx scripts/gen-connect-proto.ts) ;;
     browser) bash "$here/setup-browser.sh" ;;
     blas) bash "$here/setup-blas.sh" ;;
-    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser or blas)" >&2; exit 2 ;;
+    node22) bash "$here/setup-node22.sh" ;;
+    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser, blas or node22)" >&2; exit 2 ;;
   esac
 done

@@ -18,10 +18,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { bridgeCommand } from "@orchard/udf-server";
 import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
-import { defaultBridgeCommand } from "../../src/cli/pipeline-config.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 import { runPipeline } from "../../src/pipeline/run-pipeline.ts";
 import { loadFeaturizer } from "../../udf-server/src/featurizer.ts";
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
         extensions: ["jpg"],
         mode: "overwrite",
         partitions,
-        bridgeCommand: defaultBridgeCommand(sidecar),
+        bridgeCommand: bridgeCommand({ sidecar }),
       });
       const n = s.counts.filesIn;
       const features = (s.timingsMs.features ?? 0) / 1000;

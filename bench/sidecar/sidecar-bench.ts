@@ -17,8 +17,8 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cacheRoot } from "../../scripts/lib/paths.ts";
-import { FlightClient } from "../../udf-server/flight/client.ts";
 import { loadFeaturizer } from "../../udf-server/src/featurizer.ts";
+import { FlightClient } from "../../udf-server/src/flight/client.ts";
 import { sidecarStatus } from "../../udf-server/src/manage/sidecar-status.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 

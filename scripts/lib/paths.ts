@@ -1,6 +1,7 @@
 /** Where the project keeps what it installs: outside git, shared by scripts, tests and benches. */
 import { homedir } from "node:os";
-import { cacheRootFromEnv, type InstallLayout, installLayout } from "../../src/cli/local/install-layout.ts";
+import { cacheRootFromEnv } from "@orchard/udf-server/cache-root";
+import { type InstallLayout, installLayout } from "../../src/cli/local/install-layout.ts";
 
 export { SPARK_VERSION } from "../../src/cli/local/install-layout.ts";
 

@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
-import { cacheRootFromEnv, type InstallLayout, installLayout } from "./local/install-layout.ts";
+import { cacheRootFromEnv } from "@orchard/udf-server/cache-root";
+import { type InstallLayout, installLayout } from "./local/install-layout.ts";
 
 /** What every command gets from the edge: the environment (read once, here) and where things live. */
 export interface CliContext {

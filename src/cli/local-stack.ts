@@ -1,5 +1,4 @@
-import { sidecarStatus } from "../../udf-server/src/manage/sidecar-status.ts";
-import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { sidecarStatus, startSidecar } from "@orchard/udf-server";
 import { isLoopbackHost, parseConnectionUrl, redactUrl } from "../connect/connection-url.ts";
 import { SparkConnectionError } from "../connect/errors.ts";
 import { SetupError } from "../errors.ts";

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { bridgeCommand } from "@orchard/udf-server";
 import { z } from "zod";
 import { redactUrl } from "../connect/connection-url.ts";
 import { ConfigError } from "../errors.ts";
@@ -148,12 +149,6 @@ export function parsePipelineConfig(sources: {
   return result.data;
 }
 
-/** The default bridge command: this checkout's bridge, talking to the sidecar at `sidecar`. */
-export function defaultBridgeCommand(sidecar: string): string {
-  const bin = new URL("../../udf-server/bin/orchard-bridge", import.meta.url).pathname;
-  return `${bin} --sidecar ${sidecar}`;
-}
-
 /** The typed options the pipeline takes. */
 export function pipelineOptions(config: PipelineConfig, extra: Pick<PipelineOptions, "fitOnly"> = {}): PipelineOptions {
   return {
@@ -164,7 +159,7 @@ export function pipelineOptions(config: PipelineConfig, extra: Pick<PipelineOpti
     extensions: config.extensions,
     mode: config.mode,
     model: config.model,
-    bridgeCommand: config.bridge ?? defaultBridgeCommand(config.sidecar),
+    bridgeCommand: config.bridge ?? bridgeCommand({ sidecar: config.sidecar }),
     ...(config.sample !== undefined ? { samplePerClass: config.sample } : {}),
     ...(config.partitions !== undefined ? { partitions: config.partitions } : {}),
     ...(config.pcaModel !== undefined ? { pcaModel: config.pcaModel } : {}),

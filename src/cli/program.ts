@@ -6,6 +6,7 @@ import { registerDemoCommand } from "./commands/demo.ts";
 import { registerPipelineCommands } from "./commands/pipeline.ts";
 import { registerReportCommand } from "./commands/report.ts";
 import { registerS3Command } from "./commands/s3.ts";
+import { registerSetupCommand } from "./commands/setup.ts";
 import { registerShellCommand } from "./commands/shell.ts";
 import { registerSidecarCommand } from "./commands/sidecar.ts";
 import { registerSparkCommand } from "./commands/spark.ts";
@@ -23,6 +24,7 @@ const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerSparkCommand,
   registerSidecarCommand,
   registerS3Command,
+  registerSetupCommand,
 ];
 
 /** Builds the `orchard` program: global settings, then each registered command. */

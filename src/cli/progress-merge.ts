@@ -1,4 +1,4 @@
-import type { RowCounts } from "../../udf-server/src/manage/sidecar-status.ts";
+import type { RowCounts } from "@orchard/udf-server";
 
 /** Images done in the features step, as counted by the sidecar (not by Spark's finished tasks). */
 export interface ImageProgress {

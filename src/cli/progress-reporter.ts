@@ -1,5 +1,5 @@
+import type { RowCounts } from "@orchard/udf-server";
 import { MultiBar, type SingleBar } from "cli-progress";
-import type { RowCounts } from "../../udf-server/src/manage/sidecar-status.ts";
 import type { ExecutionProgress } from "../connect/progress.ts";
 import type { PipelineEvents } from "../pipeline/run-pipeline.ts";
 import { STEPS, type Step } from "../pipeline/run-summary.ts";

@@ -11,8 +11,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { type Featurizer, loadFeaturizer } from "../../udf-server/src/featurizer.ts";
-import { processExists, readPidRecord, sidecarRunFiles } from "../../udf-server/src/manage/run-files.ts";
-import { type SidecarHandle, stopSidecarProcess } from "../../udf-server/src/manage/start-sidecar.ts";
+import { readPidRecord, sidecarRunFiles } from "../../udf-server/src/manage/run-files.ts";
+import type { SidecarHandle } from "../../udf-server/src/manage/start-sidecar.ts";
+import { isAlive, stopProcessGroup } from "../../udf-server/src/process/managed-process.ts";
 import { REPO_ROOT } from "./helpers/test-paths.ts";
 import { fruitImages, maxAbsDiff, startTestSidecar } from "./sidecar-support.ts";
 
@@ -156,11 +157,11 @@ describe("orchard-bridge with a real sidecar", () => {
     const answered = Date.now() + 30_000;
     while (!readFileSync(outFile, "utf8").includes("\n") && Date.now() < answered) await sleep(100);
     expect(readFileSync(outFile, "utf8").startsWith(`${image}\t[`)).toBe(true);
-    expect(processExists(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     parent.kill("SIGKILL");
     const deadline = Date.now() + 10_000;
-    while (processExists(pid) && Date.now() < deadline) await sleep(100);
-    const gone = !processExists(pid);
+    while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+    const gone = !isAlive(pid);
     if (!gone) process.kill(pid, "SIGKILL");
     expect(gone).toBe(true);
     expect(readFileSync(errFile, "utf8")).toMatch(/parent process went away/);
@@ -196,10 +197,10 @@ describe("orchard-bridge when no sidecar answers (auto-start)", () => {
       expect(log.match(/listening on/g)).toHaveLength(1);
       const record = readPidRecord(files.pidFile);
       expect(record?.address).toBe(`127.0.0.1:${port}`);
-      expect(processExists(record?.pid ?? -1)).toBe(true);
+      expect(isAlive(record?.pid ?? -1)).toBe(true);
     } finally {
       const record = readPidRecord(files.pidFile);
-      if (record) await stopSidecarProcess(record.pid);
+      if (record) await stopProcessGroup(record.pid);
       rmSync(runDir, { recursive: true, force: true });
     }
   });

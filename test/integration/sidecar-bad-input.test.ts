@@ -4,8 +4,8 @@
  * sidecar still answers afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FlightClient } from "../../udf-server/flight/client.ts";
-import type { FeatureRow } from "../../udf-server/flight/feature-schema.ts";
+import { FlightClient } from "../../udf-server/src/flight/client.ts";
+import type { FeatureRow } from "../../udf-server/src/flight/feature-schema.ts";
 import { sidecarStatus } from "../../udf-server/src/manage/sidecar-status.ts";
 import type { SidecarHandle } from "../../udf-server/src/manage/start-sidecar.ts";
 import { type CorpusCase, imageCorpus } from "../support/image-corpus.ts";
@@ -112,7 +112,7 @@ describe("sidecar on the bad/odd input corpus over Flight", () => {
       })(),
     ).rejects.toThrow(/Cancelled/i);
 
-    const { FlightBatchEncoder } = await import("../../udf-server/flight/ipc.ts");
+    const { FlightBatchEncoder } = await import("../../udf-server/src/flight/ipc.ts");
     const { Field, Int32, Schema } = await import("apache-arrow");
     const raw = client.rawExchange();
     const failed = new Promise<{ details?: string } | null>((resolve) => {

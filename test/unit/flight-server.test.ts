@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FlightClient } from "../../udf-server/flight/client.ts";
+import { FlightClient } from "../../udf-server/src/flight/client.ts";
 import { rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
 import { expectedResult, type TestFeaturizer, testFeaturizer } from "./flight-test-featurizer.ts";
@@ -174,7 +174,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
     const f = testFeaturizer();
     server = await start(f);
     client = new FlightClient(server.address);
-    const { FlightBatchEncoder } = await import("../../udf-server/flight/ipc.ts");
+    const { FlightBatchEncoder } = await import("../../udf-server/src/flight/ipc.ts");
     const { Schema, Field, Int32 } = await import("apache-arrow");
     const raw = client.rawExchange();
     const done = new Promise<unknown>((resolve) => {

@@ -46,6 +46,7 @@ export async function bundled(entry, name, { packagesExternal = false } = {}) {
     platform: "node",
     format: "esm",
     target: "node20",
+    conditions: ["@orchard/source"],
     metafile: true,
     minify: true,
     legalComments: "none",

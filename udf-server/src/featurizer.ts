@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { ConfigError, SetupError } from "../../src/errors.ts";
+import { ConfigError, SetupError } from "./errors.ts";
 import { DEFAULT_MODEL, defaultCacheDir, installCatalogModel, locateModel } from "./model/catalog.ts";
 import { type ModelManifest, preprocessSpec, readManifest } from "./model/manifest.ts";
 import { type BatchInput, SessionPool } from "./model/onnx-session.ts";

@@ -1,5 +1,5 @@
+import { rowCounter } from "@orchard/udf-server";
 import type { Command } from "commander";
-import { rowCounter } from "../../../udf-server/src/manage/sidecar-status.ts";
 import { SparkSession } from "../../connect/spark-session.ts";
 import { preflight } from "../../pipeline/preflight.ts";
 import { reportUri } from "../../pipeline/report.ts";

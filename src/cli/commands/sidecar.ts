@@ -1,11 +1,15 @@
 import { readFileSync } from "node:fs";
+import {
+  DEFAULT_SIDECAR_PORT,
+  ensureLocalSidecar,
+  readPidRecord,
+  SIDECAR_GRACE_MS,
+  sidecarRunFiles,
+  sidecarStatus,
+} from "@orchard/udf-server";
+import { isAlive, stopProcessGroup } from "@orchard/udf-server/process";
 import type { Command } from "commander";
 import { z } from "zod";
-import { ensureLocalSidecar } from "../../../udf-server/src/manage/ensure-local-sidecar.ts";
-import { processExists, readPidRecord, sidecarRunFiles } from "../../../udf-server/src/manage/run-files.ts";
-import { sidecarStatus } from "../../../udf-server/src/manage/sidecar-status.ts";
-import { stopSidecarProcess } from "../../../udf-server/src/manage/start-sidecar.ts";
-import { DEFAULT_SIDECAR_PORT } from "../../../udf-server/src/server/defaults.ts";
 import { SetupError } from "../../errors.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
@@ -86,11 +90,11 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
       const opts = parseConfig(sidecarPortOptions, raw);
       const { pidFile } = sidecarRunFiles(ctx.runDir, opts.port);
       const record = readPidRecord(pidFile);
-      if (!record || !processExists(record.pid) || !isSidecarProcess(record.pid)) {
+      if (!record || !isAlive(record.pid) || !isSidecarProcess(record.pid)) {
         ctx.out(`no local sidecar started by orchard on port ${opts.port}`);
         return;
       }
-      const { forced } = await stopSidecarProcess(record.pid);
+      const { forced } = await stopProcessGroup(record.pid, SIDECAR_GRACE_MS);
       ctx.out(
         `stopped the sidecar on port ${opts.port} (pid ${record.pid}${forced ? ", forced after the grace period" : ""})`,
       );

@@ -41,11 +41,10 @@ export function installLayout(cacheRoot: string, sparkHomeOverride?: string): In
   };
 }
 
-/**
- * The cache root from an environment (`ORCHARD_CACHE`, else `$XDG_CACHE_HOME/orchard`, else
- * `~/.cache/orchard`). Called at the edges (CLI, scripts, test set-up) with their environment.
- */
-export function cacheRootFromEnv(env: Readonly<Record<string, string | undefined>>, home: string): string {
-  if (env.ORCHARD_CACHE) return env.ORCHARD_CACHE;
-  return join(env.XDG_CACHE_HOME || join(home, ".cache"), "orchard");
+/** What `orchard setup` can install into the cache. */
+export const SETUP_PARTS = ["spark", "s3", "model", "blas"] as const;
+
+/** The one line that tells a user how to install a missing part. */
+export function setupHint(part: (typeof SETUP_PARTS)[number]): string {
+  return `run \`npx orchard setup ${part}\``;
 }

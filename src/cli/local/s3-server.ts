@@ -4,9 +4,10 @@ import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { cacheRootFromEnv } from "@orchard/udf-server/cache-root";
+import { commandLine, isAlive, stopProcessGroup, tailFile } from "@orchard/udf-server/process";
 import { SetupError } from "../../errors.ts";
-import { cacheRootFromEnv, type InstallLayout, installLayout } from "./install-layout.ts";
-import { commandLine, isAlive, stopProcessGroup, tailFile } from "./managed-process.ts";
+import { type InstallLayout, installLayout, setupHint } from "./install-layout.ts";
 import { dialHost, freePort, isPortFree, urlHost } from "./ports.ts";
 import { redact } from "./redact.ts";
 import { readState, removeState, type ServerState, writeState } from "./server-state.ts";
@@ -71,7 +72,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   if (!existsSync(binary)) {
     throw new SetupError({
       component: "s3",
-      message: `the S3 server is not installed at ${binary}; run \`bash scripts/setup-s3.sh\``,
+      message: `the S3 server is not installed (looked for ${binary}): ${setupHint("s3")}`,
     });
   }
   if (options.secretKey.length < 8 || options.accessKey.length < 3) {

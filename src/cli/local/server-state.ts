@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { readJsonFile, writeFileAtomic } from "@orchard/udf-server/process";
 
 /** What the CLI records about a local server it started, so a later `stop`/`status` finds it. */
 export interface ServerState {
@@ -19,22 +20,19 @@ export function stateFile(runDir: string, component: string, port: number): stri
   return join(runDir, `${component}-${port}.json`);
 }
 
+/** Records `state` (atomically, readable by the owner only); returns the file's path. */
 export function writeState(runDir: string, state: ServerState): string {
-  mkdirSync(runDir, { recursive: true });
   const file = stateFile(runDir, state.component, state.port);
-  writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  writeFileAtomic(file, `${JSON.stringify(state, null, 2)}\n`, 0o600);
   return file;
 }
 
 /** The recorded state, or undefined when there is none (or it is unreadable). */
 export function readState(runDir: string, component: string, port: number): ServerState | undefined {
-  try {
-    return JSON.parse(readFileSync(stateFile(runDir, component, port), "utf8")) as ServerState;
-  } catch {
-    return undefined;
-  }
+  return readJsonFile(stateFile(runDir, component, port)) as ServerState | undefined;
 }
 
+/** Forgets the recorded state of `component` on `port`. */
 export function removeState(runDir: string, component: string, port: number): void {
   rmSync(stateFile(runDir, component, port), { force: true });
 }

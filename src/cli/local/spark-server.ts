@@ -3,11 +3,12 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { cacheRootFromEnv } from "@orchard/udf-server/cache-root";
+import { commandLine, isAlive, stopProcessGroup, tailFile } from "@orchard/udf-server/process";
 import { SparkSession } from "../../connect/spark-session.ts";
 import { SetupError } from "../../errors.ts";
-import { cacheRootFromEnv, type InstallLayout, installLayout } from "./install-layout.ts";
+import { type InstallLayout, installLayout, SPARK_VERSION, setupHint } from "./install-layout.ts";
 import { checkJava } from "./java-runtime.ts";
-import { commandLine, isAlive, stopProcessGroup, tailFile } from "./managed-process.ts";
 import { canConnect, dialHost, isPortFree, urlHost } from "./ports.ts";
 import { redact } from "./redact.ts";
 import { readState, removeState, type ServerState, writeState } from "./server-state.ts";
@@ -71,14 +72,14 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
   if (!existsSync(join(layout.sparkHome, "bin", "spark-submit"))) {
     throw new SetupError({
       component: "spark",
-      message: `Spark is not installed at ${layout.sparkHome}; run \`bash scripts/setup-spark.sh\` (or \`npm run setup\`)`,
+      message: `Spark ${SPARK_VERSION} is not installed (looked in ${layout.sparkHome}): ${setupHint("spark")}`,
     });
   }
   const missingJar = layout.s3aJars.find((jar) => !existsSync(jar));
   if (missingJar) {
     throw new SetupError({
       component: "spark",
-      message: `S3A jar ${missingJar} is missing; run \`bash scripts/setup-spark.sh\``,
+      message: `the S3A jar ${missingJar} is missing: ${setupHint("spark")}`,
     });
   }
   checkJava(env);

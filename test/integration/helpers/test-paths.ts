@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { cacheRootFromEnv, type InstallLayout, installLayout } from "../../../src/cli/local/install-layout.ts";
+import { cacheRootFromEnv } from "@orchard/udf-server/cache-root";
+import { type InstallLayout, installLayout } from "../../../src/cli/local/install-layout.ts";
 
 /** Repository root (tests run from anywhere). */
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..", "..");

@@ -6,7 +6,8 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../../../src/errors.ts";
+import { ConfigError } from "../errors.ts";
+import { cacheRootFromEnv } from "../process/cache-root.ts";
 import { DEFAULT_SIDECAR_ADDRESS } from "../server/defaults.ts";
 
 /** What the bridge does. */
@@ -100,7 +101,7 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
   const sidecar = str("sidecar") ?? env.ORCHARD_SIDECAR ?? DEFAULT_SIDECAR_ADDRESS;
   parseAddress(sidecar, str("sidecar") === undefined && env.ORCHARD_SIDECAR ? "ORCHARD_SIDECAR" : "--sidecar");
   const batchSize = intFlag("batch-size", str("batch-size"), 32, 1, 4096);
-  const cacheDir = env.ORCHARD_CACHE || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "orchard");
+  const cacheDir = cacheRootFromEnv(env, homedir());
   const autoStartEnv = (env.ORCHARD_SIDECAR_AUTOSTART ?? "1").toLowerCase();
   const threadsRaw = str("threads") ?? env.ORCHARD_SIDECAR_THREADS;
   return {

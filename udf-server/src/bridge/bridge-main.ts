@@ -3,7 +3,7 @@
  * be reached or failed mid-stream (Spark retries the task); 2 bad arguments; 3 the parent
  * process went away. Every failure is one line on stderr.
  */
-import { OrchardError } from "../../../src/errors.ts";
+import { OrchardError } from "../errors.ts";
 import { bridgeConfig } from "./bridge-config.ts";
 import { ensureSidecar } from "./ensure-sidecar.ts";
 import { runBridge } from "./run-bridge.ts";

@@ -6,7 +6,7 @@
  * a tab or a newline: features are JSON (none), errors have them replaced by spaces, and ids
  * (paths) that contain them get them written as the two-character escapes `\t`, `\n`, `\r`.
  */
-import type { FeatureRow } from "../../flight/feature-schema.ts";
+import type { FeatureRow } from "../flight/feature-schema.ts";
 
 const NULL_MARKER = "\\N";
 

@@ -3,7 +3,7 @@
  * default) and a loopback address, the first bridge on a node starts it, once (see
  * `ensureLocalSidecar`); otherwise the bridge fails with one clear line so Spark retries the task.
  */
-import { OrchardError } from "../../../src/errors.ts";
+import { OrchardError } from "../errors.ts";
 import { ensureLocalSidecar } from "../manage/ensure-local-sidecar.ts";
 import { isSidecarHealthy } from "../manage/sidecar-status.ts";
 import { type BridgeConfig, parseAddress } from "./bridge-config.ts";

@@ -6,8 +6,8 @@
  * exits when stdin ends, or on its own when its parent process goes away.
  */
 import type { Readable, Writable } from "node:stream";
-import { OrchardError } from "../../../src/errors.ts";
-import { FlightClient } from "../../flight/client.ts";
+import { OrchardError } from "../errors.ts";
+import { FlightClient } from "../flight/client.ts";
 import type { BridgeConfig } from "./bridge-config.ts";
 import { DelimitedRowParser, type InputRow } from "./delimited-input.ts";
 import { formatOutputRow } from "./delimited-output.ts";

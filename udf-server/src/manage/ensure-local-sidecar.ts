@@ -5,8 +5,9 @@
  * it to answer. The port is the last line of defence: a second sidecar cannot bind it and exits.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { SetupError } from "../../../src/errors.ts";
-import { sidecarRunFiles, tryLock } from "./run-files.ts";
+import { SetupError } from "../errors.ts";
+import { tryLock } from "../process/managed-process.ts";
+import { sidecarRunFiles } from "./run-files.ts";
 import { isSidecarHealthy } from "./sidecar-status.ts";
 import type { StartSidecarOptions } from "./start-sidecar.ts";
 

@@ -2,7 +2,7 @@
  * Is a sidecar answering at an address, what is it serving, and how many rows has it answered?
  * Asks `DoAction("health")` and `DoAction("info")` over Flight.
  */
-import { FlightCallError, FlightClient } from "../../flight/client.ts";
+import { FlightCallError, FlightClient } from "../flight/client.ts";
 import type { HealthReport, InfoReport } from "../server/flight-server.ts";
 
 /** What `sidecarStatus` found. */

@@ -5,14 +5,15 @@
  * bridge when no sidecar answers.
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { SetupError } from "../../../src/errors.ts";
+import { SetupError } from "../errors.ts";
+import { stopProcessGroup, tailFile } from "../process/managed-process.ts";
 import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "../server/defaults.ts";
-import { processExists, readPidRecord } from "./run-files.ts";
+import { readPidRecord } from "./run-files.ts";
 import { isSidecarHealthy } from "./sidecar-status.ts";
 
 /** The `orchard-sidecar` executable. */
@@ -42,6 +43,9 @@ export interface StartSidecarOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** How long a stopping sidecar may drain in-flight work before it is killed (its own grace is 30 s). */
+export const SIDECAR_GRACE_MS = 35_000;
+
 /** A sidecar started by `startSidecar`. */
 export interface SidecarHandle {
   pid: number;
@@ -51,41 +55,6 @@ export interface SidecarHandle {
   pidFile: string;
   /** SIGTERM (drains in-flight work), SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
-}
-
-function tail(path: string, lines = 15): string {
-  try {
-    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
-  }
-}
-
-/** Sends `signal` to the process group led by `pid` (falls back to the pid alone). */
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** Stops the sidecar with process id `pid` (SIGTERM, then SIGKILL after `graceMs`). */
-export async function stopSidecarProcess(pid: number, graceMs = 35_000): Promise<{ forced: boolean }> {
-  if (!processExists(pid)) return { forced: false };
-  signalGroup(pid, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!processExists(pid)) return { forced: false };
-    await sleep(100);
-  }
-  signalGroup(pid, "SIGKILL");
-  while (processExists(pid)) await sleep(50);
-  return { forced: true };
 }
 
 /** Starts a sidecar and waits until it is healthy; throws `SetupError` (with the log's tail) if it exits or never answers. */
@@ -120,14 +89,14 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   child.unref();
 
   const stop = async (graceMs?: number) => {
-    await stopSidecarProcess(pid, graceMs);
+    await stopProcessGroup(pid, graceMs ?? SIDECAR_GRACE_MS);
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 300_000);
   while (Date.now() < deadline) {
     if (exitCode !== null) {
       throw new SetupError({
         component: "sidecar",
-        message: `the sidecar exited with code ${exitCode} before answering; last lines of ${logFile}:\n${tail(logFile)}`,
+        message: `the sidecar exited with code ${exitCode} before answering; last lines of ${logFile}:\n${tailFile(logFile, 15) || "(no log)"}`,
       });
     }
     const record = readPidRecord(pidFile);
@@ -139,6 +108,6 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   await stop(5000);
   throw new SetupError({
     component: "sidecar",
-    message: `the sidecar did not answer on ${host}:${port} within ${Math.round((options.readyTimeoutMs ?? 300_000) / 1000)} s; last lines of ${logFile}:\n${tail(logFile)}`,
+    message: `the sidecar did not answer on ${host}:${port} within ${Math.round((options.readyTimeoutMs ?? 300_000) / 1000)} s; last lines of ${logFile}:\n${tailFile(logFile, 15) || "(no log)"}`,
   });
 }

@@ -10,7 +10,8 @@ import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { ConfigError, SetupError } from "../../../src/errors.ts";
+import { ConfigError, SetupError } from "../errors.ts";
+import { cacheRootFromEnv } from "../process/cache-root.ts";
 
 /** One catalog entry. */
 export interface CatalogEntry {
@@ -54,11 +55,25 @@ export interface ModelLocation {
   onnxPath: string | null;
 }
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-
-/** The default cache root when the caller passes none: `~/.cache/orchard`. */
+/** The default cache root when the caller passes none (the rule without an environment: `~/.cache/orchard`). */
 export function defaultCacheDir(): string {
-  return join(homedir(), ".cache", "orchard");
+  return cacheRootFromEnv({}, homedir());
+}
+
+/**
+ * The folder holding orchard's set-up scripts (`scripts/setup-model.sh`, ...): the repository in
+ * a checkout, the `orchard` package when installed (this package ships inside it). Found by
+ * walking up from this module, which sits at a different depth in each.
+ */
+function setupRoot(script: string): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, script))) return dir;
+    if (dirname(dir) === dir)
+      throw new SetupError({
+        component: "model",
+        message: `${script} was not found above ${fileURLToPath(import.meta.url)}: this install of orchard cannot set up catalog models; give --model a path to an .onnx file instead`,
+      });
+  }
 }
 
 /** Resolves `model` (catalog name or path) to its files, without installing anything. */
@@ -107,7 +122,7 @@ export async function installCatalogModel(name: string, cacheDir: string): Promi
       message: `not a catalog model: ${name}`,
     });
   try {
-    await promisify(execFile)("bash", [join(repoRoot, entry.setupScript), ...entry.setupArgs], {
+    await promisify(execFile)("bash", [join(setupRoot(entry.setupScript), entry.setupScript), ...entry.setupArgs], {
       env: { ...process.env, ORCHARD_CACHE: cacheDir },
       maxBuffer: 16 * 1024 * 1024,
     });

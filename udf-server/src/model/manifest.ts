@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { ConfigError } from "../../../src/errors.ts";
+import { ConfigError } from "../errors.ts";
 import type { PreprocessSpec } from "../preprocess/spec.ts";
 
 const rgb = z.tuple([z.number(), z.number(), z.number()]);

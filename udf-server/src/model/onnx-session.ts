@@ -4,9 +4,11 @@
  * `sessions: 1` runs each batch on one session with all intra-op threads; `sessions: N` splits a
  * batch into N slices run in parallel on N sessions.
  */
+
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type * as ort from "onnxruntime-node";
-import { SetupError } from "../../../src/errors.ts";
+import { SetupError } from "../errors.ts";
 import type { RunRequest, WorkerInit, WorkerReply } from "./onnx-worker.ts";
 
 /** How to open the model. */
@@ -33,10 +35,12 @@ export interface BatchInput {
   dims: number[];
 }
 
-// The worker is TypeScript. It runs from a one-file bundle with npm packages left as imports (built
+// Compiled (the installed package), the worker is the JavaScript beside this module. From a
+// checkout it is TypeScript, run from a one-file bundle with npm packages left as imports (built
 // on first use, like the bridge's): a tsx loader per worker would cost each one ~40 MB of RSS. If
-// the bundle cannot be written (a read-only install), the worker loads the source through tsx.
-const workerSource = new URL("./onnx-worker.ts", import.meta.url).href;
+// the bundle cannot be written (a read-only checkout), the worker loads the source through tsx.
+const compiled = import.meta.url.endsWith(".js");
+const workerSource = new URL(compiled ? "./onnx-worker.js" : "./onnx-worker.ts", import.meta.url).href;
 const bundleModule = new URL("../../bin/bundle.mjs", import.meta.url).href;
 
 /** What a worker thread runs: the bundle's path, or (`eval`) a bootstrap that loads the source. */
@@ -54,6 +58,7 @@ const workerScript = () => {
 };
 
 async function findWorkerScript(): Promise<WorkerScript> {
+  if (compiled) return { script: fileURLToPath(workerSource), eval: false };
   try {
     const { bundled } = (await import(bundleModule)) as {
       bundled: (entry: string, name: string, options: { packagesExternal: boolean }) => Promise<string>;

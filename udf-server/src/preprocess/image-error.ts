@@ -1,4 +1,4 @@
-import { OrchardError } from "../../../src/errors.ts";
+import { OrchardError } from "../errors.ts";
 
 /** One image could not be used (bad bytes, unsupported format, over a limit). Its message becomes that row's `error`. */
 export class ImageError extends OrchardError {

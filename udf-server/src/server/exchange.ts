@@ -11,9 +11,9 @@ import {
   outputSchema,
   readInputTable,
   resolveInputColumns,
-} from "../../flight/feature-schema.ts";
-import { FlightBatchEncoder, FlightStreamDecoder } from "../../flight/ipc.ts";
-import type { FlightData } from "../../flight/messages.ts";
+} from "../flight/feature-schema.ts";
+import { FlightBatchEncoder, FlightStreamDecoder } from "../flight/ipc.ts";
+import type { FlightData } from "../flight/messages.ts";
 import type { DynamicBatcher, Submission } from "./batcher.ts";
 
 /** Flow-control limits of one exchange. */

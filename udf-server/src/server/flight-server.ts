@@ -4,10 +4,10 @@
  * every exchange through the dynamic batcher.
  */
 import { Server, ServerCredentials, type ServerDuplexStream, type ServerWritableStream, status } from "@grpc/grpc-js";
-import { SetupError } from "../../../src/errors.ts";
-import type { Action, ActionType, FlightData, Result } from "../../flight/messages.ts";
-import { flightServiceDefinition } from "../../flight/service.ts";
+import { SetupError } from "../errors.ts";
 import type { Featurizer } from "../featurizer.ts";
+import type { Action, ActionType, FlightData, Result } from "../flight/messages.ts";
+import { flightServiceDefinition } from "../flight/service.ts";
 import { type BatchingOptions, DynamicBatcher } from "./batcher.ts";
 import { type ExchangeLimits, handleExchange } from "./exchange.ts";
 

@@ -5,9 +5,9 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { OrchardError } from "../../../src/errors.ts";
+import { OrchardError } from "../errors.ts";
 import { loadFeaturizer } from "../featurizer.ts";
-import { writeFileAtomic } from "../manage/run-files.ts";
+import { writeFileAtomic } from "../process/managed-process.ts";
 import { startFlightServer } from "./flight-server.ts";
 import { parseSidecarConfig, SIDECAR_FLAGS, type SidecarConfig } from "./sidecar-config.ts";
 

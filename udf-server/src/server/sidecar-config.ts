@@ -4,7 +4,7 @@
  * the setting and its expected form.
  */
 import { z } from "zod";
-import { ConfigError } from "../../../src/errors.ts";
+import { ConfigError } from "../errors.ts";
 
 import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "./defaults.ts";
 

@@ -5,7 +5,7 @@
  * stream into messages (encode) and re-frames messages into a stream (decode).
  */
 import { Message, MessageHeader, type RecordBatch, type Schema, Table, tableFromIPC, tableToIPC } from "apache-arrow";
-import { OrchardError } from "../../src/errors.ts";
+import { OrchardError } from "../errors.ts";
 import type { FlightData } from "./messages.ts";
 
 /** One IPC message: its flatbuffer header and its body. */

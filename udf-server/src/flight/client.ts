@@ -4,7 +4,7 @@
  * Used by the bridge, the manager (health checks) and the tests.
  */
 import { Client, type ClientDuplexStream, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { OrchardError } from "../../src/errors.ts";
+import { OrchardError } from "../errors.ts";
 import { type FeatureRow, inputSchema, makeInputBatch, readOutputTable } from "./feature-schema.ts";
 import { FlightBatchEncoder, FlightStreamDecoder } from "./ipc.ts";
 import { DescriptorType, type FlightData } from "./messages.ts";

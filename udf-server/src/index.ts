@@ -1,0 +1,25 @@
+/**
+ * `@orchard/udf-server`: what the orchard CLI and library may use of the sidecar package —
+ * start, stop and status of a local sidecar, its live row counters, and the bridge command that
+ * Spark's executors run. Everything else (the Flight server, the model, preprocessing) stays
+ * inside the package and runs in its own processes.
+ */
+export { BRIDGE_BIN, type BridgeCommandOptions, bridgeCommand } from "./bridge/bridge-command.ts";
+export { type EnsureLocalSidecarOptions, ensureLocalSidecar } from "./manage/ensure-local-sidecar.ts";
+export { type PidRecord, readPidRecord, sidecarRunFiles } from "./manage/run-files.ts";
+export {
+  isSidecarHealthy,
+  type RowCounter,
+  type RowCounts,
+  rowCounter,
+  type SidecarStatus,
+  sidecarStatus,
+} from "./manage/sidecar-status.ts";
+export {
+  SIDECAR_BIN,
+  SIDECAR_GRACE_MS,
+  type SidecarHandle,
+  type StartSidecarOptions,
+  startSidecar,
+} from "./manage/start-sidecar.ts";
+export { DEFAULT_SIDECAR_ADDRESS, DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "./server/defaults.ts";
