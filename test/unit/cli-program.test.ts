@@ -72,7 +72,9 @@ describe("runCli", () => {
 
   it("reports a missing Spark installation as a set-up error (exit 3)", async () => {
     expect(await runCli(["spark", "start", "--port", "15999"], ctx())).toBe(EXIT.setup);
-    expect(err.at(-1)).toMatch(/^orchard: Spark 4\.1\.1 is not installed \(looked in .*\): run `npx orchard setup spark`$/);
+    expect(err.at(-1)).toMatch(
+      /^orchard: Spark 4\.1\.1 is not installed \(looked in .*\): run `npx orchard setup spark`$/,
+    );
   });
 });
 
