@@ -1,11 +1,27 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
-// The tests run orchard's sources: the "@orchard/source" export condition resolves `orchard`,
-// `@orchard/udf-server` and `#connect-proto` to src/ instead of a build in dist/ (see package.json).
-const conditions = ["@orchard/source", "node"];
+// The tests run orchard's sources: what the "@orchard/source" export condition names in the
+// package manifests (`orchard`, `#connect-proto`, each `@orchard/udf-server` export), as aliases,
+// so that every Vite environment (global set-up included) resolves them to src/, never to dist/.
+type Exports = Record<string, Record<string, string>>;
+function sourceAliases(dir: string, name: string, map: Exports): { find: RegExp; replacement: string }[] {
+  return Object.entries(map).map(([key, conditions]) => ({
+    find: new RegExp(`^${(key.startsWith("#") ? key : name + key.slice(1)).replace(/[/.]/g, "\\$&")}$`),
+    replacement: join(import.meta.dirname, dir, conditions["@orchard/source"] as string),
+  }));
+}
+const root = JSON.parse(readFileSync(join(import.meta.dirname, "package.json"), "utf8"));
+const udf = JSON.parse(readFileSync(join(import.meta.dirname, "udf-server/package.json"), "utf8"));
+const alias = [
+  ...sourceAliases(".", root.name, { ".": root.exports["."] }),
+  ...sourceAliases(".", root.name, root.imports),
+  ...sourceAliases("udf-server", udf.name, udf.exports),
+];
 
 export default defineConfig({
-  ssr: { resolve: { conditions, externalConditions: ["@orchard/source"] } },
+  resolve: { alias },
   test: {
     projects: [
       {

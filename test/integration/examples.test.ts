@@ -20,22 +20,18 @@ const work = mkdtempSync(join(tmpdir(), "orchard-examples-"));
 const pipelineOut = pathToFileURL(join(work, "pipeline")).href;
 
 async function example(name: string, env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run(
-    process.execPath,
-    ["--conditions=@orchard/source", "--import", "tsx", join(REPO_ROOT, "examples", name)],
-    {
-      cwd: REPO_ROOT,
-      timeout: 600_000,
-      maxBuffer: 16 * 1024 * 1024,
-      env: {
-        ...process.env,
-        SPARK_REMOTE: remote,
-        ORCHARD_SIDECAR: sidecar,
-        ORCHARD_EXAMPLE_OUTPUT: pipelineOut,
-        ...env,
-      },
+  const { stdout } = await run(process.execPath, ["--import", "tsx", join(REPO_ROOT, "examples", name)], {
+    cwd: REPO_ROOT,
+    timeout: 600_000,
+    maxBuffer: 16 * 1024 * 1024,
+    env: {
+      ...process.env,
+      SPARK_REMOTE: remote,
+      ORCHARD_SIDECAR: sidecar,
+      ORCHARD_EXAMPLE_OUTPUT: pipelineOut,
+      ...env,
     },
-  );
+  });
   return stdout;
 }
 

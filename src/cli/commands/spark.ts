@@ -5,7 +5,13 @@ import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 import { SPARK_VERSION } from "../local/install-layout.ts";
 import type { S3Access } from "../local/spark-launch.ts";
-import { DEFAULT_SPARK_PORT, localSparkStatus, startLocalSpark, stopLocalSpark } from "../local/spark-server.ts";
+import {
+  assertSparkInstalled,
+  DEFAULT_SPARK_PORT,
+  localSparkStatus,
+  startLocalSpark,
+  stopLocalSpark,
+} from "../local/spark-server.ts";
 import {
   collect,
   hostOption,
@@ -60,6 +66,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
         ctx.out(`a local Spark Connect server already runs at ${existing.state.url} (pid ${existing.state.pid})`);
         return;
       }
+      assertSparkInstalled(ctx.layout);
       ctx.err(`starting Spark Connect on ${opts.host}:${opts.port} (master ${opts.master}) ...`);
       const server = await startLocalSpark({
         port: opts.port,

@@ -56,19 +56,8 @@ export interface LocalSpark {
   stop(): Promise<void>;
 }
 
-/**
- * Starts Apache Spark's Connect server (spark-submit with `SparkConnectServer`, like Spark's
- * `sbin/start-connect-server.sh`) on loopback, detached in its own process group, and waits until
- * it listens and has logged that it started. Throws a {@link SetupError} when Java or Spark is
- * missing, when the port is taken, or when it does not come up in time (with the redacted log tail).
- */
-export async function startLocalSpark(options: LocalSparkOptions): Promise<LocalSpark> {
-  const env = options.env ?? process.env;
-  const host = options.host ?? "127.0.0.1";
-  const port = options.port ?? DEFAULT_SPARK_PORT;
-  const layout = options.layout ?? installLayout(cacheRootFromEnv(env, homedir()), env.ORCHARD_SPARK_HOME || undefined);
-  const secrets = [options.token, options.s3?.accessKey, options.s3?.secretKey];
-
+/** Throws a {@link SetupError} naming the command to run when Spark or its S3A jars are not installed in `layout`. */
+export function assertSparkInstalled(layout: InstallLayout): void {
   if (!existsSync(join(layout.sparkHome, "bin", "spark-submit"))) {
     throw new SetupError({
       component: "spark",
@@ -82,6 +71,22 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
       message: `the S3A jar ${missingJar} is missing: ${setupHint("spark")}`,
     });
   }
+}
+
+/**
+ * Starts Apache Spark's Connect server (spark-submit with `SparkConnectServer`, like Spark's
+ * `sbin/start-connect-server.sh`) on loopback, detached in its own process group, and waits until
+ * it listens and has logged that it started. Throws a {@link SetupError} when Java or Spark is
+ * missing, when the port is taken, or when it does not come up in time (with the redacted log tail).
+ */
+export async function startLocalSpark(options: LocalSparkOptions): Promise<LocalSpark> {
+  const env = options.env ?? process.env;
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? DEFAULT_SPARK_PORT;
+  const layout = options.layout ?? installLayout(cacheRootFromEnv(env, homedir()), env.ORCHARD_SPARK_HOME || undefined);
+  const secrets = [options.token, options.s3?.accessKey, options.s3?.secretKey];
+
+  assertSparkInstalled(layout);
   checkJava(env);
   if (!(await isPortFree(host, port))) throw portTaken(host, port);
 
