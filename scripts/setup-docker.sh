@@ -111,7 +111,10 @@ ensure_daemon() {
       || die "apt-get install docker.io failed"
     log "docker.io installed in $(( SECONDS - t0 )) s"
   fi
-  if ! our_dockerd_pid >/dev/null; then
+  if pid=$(our_dockerd_pid); then
+    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "-H unix://$sock\( \|$\)" \
+      || die "the dockerd setup started (pid $pid) listens elsewhere than $sock: use its DOCKER_HOST, or 'scripts/setup-docker.sh stop' first"
+  else
     mkdir -p "$docker_dir/data" "$docker_dir/run" "$(dirname "$sock")"
     log "starting dockerd (data under $docker_dir, socket $sock, log $daemon_log)"
     # Its own session, so a Ctrl-C in the shell that ran setup does not reach it; it outlives setup.
@@ -282,8 +285,10 @@ ensure_base_image() {
     log "base image ready: $BASE_IMAGE (pulled)"
     return 0
   fi
-  log "cannot pull $BASE_IMAGE; building the same base from Debian's packages"
-  if ! [ -f "$base_tar" ] || [ "$(cat "$base_tar.sha256" 2>/dev/null)" != "$(sha256sum "$base_tar" | cut -d' ' -f1)" ]; then
+  if [ -f "$base_tar" ] && [ "$(cat "$base_tar.sha256" 2>/dev/null)" = "$(sha256sum "$base_tar" | cut -d' ' -f1)" ]; then
+    log "cannot pull $BASE_IMAGE; importing the base built earlier from Debian's packages"
+  else
+    log "cannot pull $BASE_IMAGE; building the same base from Debian's packages"
     build_base_tarball
   fi
   local t0=$SECONDS
@@ -307,22 +312,24 @@ smoke() {
   tmp=$(mktemp -d)
   project="orchard-smoke-$$"
   # shellcheck disable=SC2064
-  trap "docker compose -p '$project' -f '$tmp/compose.yaml' down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true; docker image rm -f '$project-apt' >/dev/null 2>&1 || true; rm -rf '$tmp'" EXIT
+  trap "docker compose -p '$project' -f '$tmp/compose.yaml' down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true; docker image rm -f '$project-apt' '$project-client' >/dev/null 2>&1 || true; rm -rf '$tmp'" EXIT
 
   mkdir -p "$tmp/apt"
   cat > "$tmp/apt/Dockerfile" <<EOF
 FROM $BASE_IMAGE
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
 EOF
-  if docker build -q -t "$project-apt" "$tmp/apt" >"$tmp/build.log" 2>&1; then
+  # `docker build` is the classic builder here (no buildx); compose builds `client` below with BuildKit.
+  if DOCKER_BUILDKIT=0 docker build -q -t "$project-apt" "$tmp/apt" >"$tmp/build.log" 2>&1; then
     log "smoke: apt-get inside 'docker build' works (default bridge network)"
   else
     tail -n 5 "$tmp/build.log" >&2
     die "smoke: apt-get inside 'docker build' failed"
   fi
 
-  # web: a tiny TCP server (perl-base is in minbase), published on 127.0.0.1 only; client: reaches
-  # web by its service name on the project's user network. Both health-checked; --wait waits for both.
+  # web: a tiny TCP server (perl-base is in minbase), published on 127.0.0.1 only; client: built by
+  # compose (BuildKit, apt-get again), reaches web by its service name on the project's user network.
+  # Both health-checked; --wait waits for both.
   cat > "$tmp/compose.yaml" <<EOF
 services:
   web:
@@ -334,7 +341,8 @@ services:
       interval: 1s
       retries: 30
   client:
-    image: $BASE_IMAGE
+    build: ./apt
+    image: $project-client
     command: ["sleep", "infinity"]
     init: true
     depends_on:
@@ -355,6 +363,7 @@ EOF
   docker compose -p "$project" -f "$tmp/compose.yaml" down -v --remove-orphans --timeout 5 >/dev/null 2>&1 \
     || die "smoke: docker compose down failed"
   [ -z "$(docker ps -aq --filter "label=com.docker.compose.project=$project")" ] || die "smoke: containers left after down"
+  [ -z "$(docker network ls -q --filter "label=com.docker.compose.project=$project")" ] || die "smoke: network left after down"
   log "smoke: compose up -d --wait (healthchecks, service name 'web' on a user network, 127.0.0.1:$port) and down work ($(( SECONDS - t0 )) s)"
 }
 

@@ -5,6 +5,10 @@
 #   spark (Spark + S3A jars + Python tools), s3 (MinIO), model (the CNN), data (sample images),
 #   proto (generated Spark Connect code), browser (Debian's chromium, for the report test),
 #   blas (Debian's OpenBLAS for Spark ML's PCA fit when possible; optional, never fails).
+# Not in the default list, named only: docker (a Docker engine, compose v2 and the debian:bookworm-slim
+#   base for docker/; see scripts/setup-docker.sh: ~1.5 s when cached, minutes on a new machine, and as
+#   root it starts a dockerd that outlives setup, which plain `npm test` should not do until a test
+#   needs it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 parts=("$@")
@@ -18,6 +22,7 @@ for part in "${parts[@]}"; do
     proto) (cd "$here/.." && npx tsx scripts/gen-connect-proto.ts) ;;
     browser) bash "$here/setup-browser.sh" ;;
     blas) bash "$here/setup-blas.sh" ;;
-    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser or blas)" >&2; exit 2 ;;
+    docker) bash "$here/setup-docker.sh" ;;
+    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser, blas or docker)" >&2; exit 2 ;;
   esac
 done
