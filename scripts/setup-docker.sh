@@ -103,6 +103,13 @@ our_dockerd_pid() {
   echo "$pid"
 }
 
+# apt_install PKG: apt-get update + install, its output in $docker_dir/apt.log (shown on failure).
+apt_install() {
+  mkdir -p "$docker_dir"
+  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$1"; } \
+    > "$docker_dir/apt.log" 2>&1 || { tail -n 5 "$docker_dir/apt.log" >&2; die "apt-get install $1 failed (log: $docker_dir/apt.log)"; }
+}
+
 ensure_daemon() {
   if daemon_answers; then
     if pid=$(our_dockerd_pid); then
@@ -125,10 +132,14 @@ ensure_daemon() {
     command -v apt-get >/dev/null 2>&1 || die "no Docker daemon answers and apt-get is missing to install Debian's docker.io"
     log "installing Debian's docker.io with apt-get"
     local t0=$SECONDS
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null \
-      || die "apt-get install docker.io failed"
+    apt_install docker.io
     log "docker.io installed in $(( SECONDS - t0 )) s"
+    # Where an init system runs, the package starts its own docker.service; then use that one.
+    sleep 1
+    if daemon_answers; then
+      log "docker daemon ready (started by the docker.io package's service, not by setup)"
+      return 0
+    fi
   fi
   if pid=$(our_dockerd_pid); then
     tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "-H unix://$sock\( \|$\)" \
@@ -230,9 +241,7 @@ build_base_tarball() {
   if ! command -v debootstrap >/dev/null 2>&1; then
     [ "$(id -u)" = 0 ] || die "building $BASE_IMAGE needs debootstrap and root"
     log "installing debootstrap with apt-get"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null \
-      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; } \
-      || die "apt-get install debootstrap failed"
+    apt_install debootstrap
   fi
   [ "$(id -u)" = 0 ] || die "debootstrap needs root to build $BASE_IMAGE"
   log "building $BASE_IMAGE with debootstrap (minbase, $BASE_SUITE, $mirror; ~1.5 minutes)"
