@@ -45,8 +45,9 @@
 #     ~2 min of wall time on 2 idle cores; measured 5 min 50 s (modules cached) and 7 min 24 s
 #     (modules downloaded too) while other builds loaded the machine (load average 8-12). With Go's
 #     build cache warm: 11 s. The binary (~77 MB) is reproducible: two builds, same sha256.
-#   - debootstrap minbase bookworm: 73 s; tar (81 MB) + `docker import`: 6 s (4 s from the cached
-#     tarball into a daemon without the image); the image is 74 MB, as the official slim one.
+#   - debootstrap minbase bookworm: 73 s (96 s at load average 10); tar (81 MB) + `docker import`:
+#     3-6 s, also from the cached tarball into a daemon without the image; the image is 74 MB, as
+#     the official slim one.
 #   - a run with everything cached and dockerd up: ~1.5 s; with dockerd to start: ~2.5 s.
 #   - apt-get inside a build needs nothing passed in: containers on the default bridge reach the
 #     host's Debian mirror through dockerd's NAT, and Docker copies the host's resolv.conf (a
