@@ -6,6 +6,10 @@
 #   proto (generated Spark Connect code), browser (Debian's chromium, for the report test),
 #   blas (Debian's OpenBLAS for Spark ML's PCA fit when possible; optional, never fails),
 #   node22 (a second Node.js, 22, for the package test).
+# Not in the default list, named only: docker (a Docker engine, compose v2 and the debian:bookworm-slim
+#   base for docker/; see scripts/setup-docker.sh: ~1.5 s when cached, minutes on a new machine, and as
+#   root it starts a dockerd that outlives setup, which plain `npm test` should not do until a test
+#   needs it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 parts=("$@")
@@ -20,6 +24,7 @@ for part in "${parts[@]}"; do
     browser) bash "$here/setup-browser.sh" ;;
     blas) bash "$here/setup-blas.sh" ;;
     node22) bash "$here/setup-node22.sh" ;;
-    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser, blas or node22)" >&2; exit 2 ;;
+    docker) bash "$here/setup-docker.sh" ;;
+    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser, blas, node22 or docker)" >&2; exit 2 ;;
   esac
 done
