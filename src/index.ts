@@ -8,7 +8,6 @@
  * ```
  */
 
-export type { ExecuteOptions } from "./connect/client.ts";
 export type { CastType, ColumnOrName, ColumnOrValue } from "./connect/column.ts";
 export { Column } from "./connect/column.ts";
 export type { ActionOptions, ExplainMode, JoinHow, ShowOptions, SortOptions } from "./connect/data-frame.ts";
@@ -54,6 +53,7 @@ export {
   SparkConnectionError,
   SparkServerError,
 } from "./connect/errors.ts";
+export type { ExecuteOptions } from "./connect/execute-options.ts";
 /** Spark SQL functions (PySpark `pyspark.sql.functions`), usually imported as `functions as F`. */
 export * as functions from "./connect/functions.ts";
 export { col, column, expr, lit, when } from "./connect/functions.ts";

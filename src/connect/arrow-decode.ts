@@ -376,7 +376,7 @@ export class RowDecoder {
  */
 export function decodeRows(
   batches: Iterable<arrow.RecordBatch> | arrow.Table,
-  sparkSchema?: pb.DataType | StructType,
+  sparkSchema?: pb.DataType | DataType,
 ): Row[] {
   const decoder = new RowDecoder(sparkSchema);
   const list = batches instanceof arrow.Table ? batches.batches : batches;

@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as arrow from "apache-arrow";
 import * as pb from "#connect-proto";
 import { type ConnectionUrl, renderConnectionUrl } from "./connection-url.ts";
+import { fromProtoDataType } from "./data-types.ts";
 import {
   InterruptedError,
   PlanError,
@@ -14,26 +15,11 @@ import {
   SparkConnectionError,
   SparkServerError,
 } from "./errors.ts";
-import { type ExecuteRpc, ReattachableExecution, type ReattachEvent, type RetryPolicy } from "./execution.ts";
+import type { ExecuteOptions } from "./execute-options.ts";
+import { type ExecuteRpc, ReattachableExecution, type RetryPolicy } from "./execution.ts";
 import type { LocalArtifact } from "./local-relation.ts";
-import { type ExecutionProgress, toExecutionProgress } from "./progress.ts";
+import { toExecutionProgress } from "./progress.ts";
 import { decodeRpcStatus, findErrorInfo } from "./status-details.ts";
-
-/** Options every action accepts. */
-export interface ExecuteOptions {
-  /** Aborting interrupts the server-side operation; the action rejects with InterruptedError. */
-  signal?: AbortSignal;
-  /** Called for every `execution_progress` update the server sends. */
-  onProgress?: (p: ExecutionProgress) => void;
-  /** Operation tags (PySpark: `spark.addTag`), usable with `interruptTag`. */
-  tags?: string[];
-  /** Called once with the result schema when the server sends it (before the first batch). */
-  onSchema?: (schema: pb.DataType) => void;
-  /** Called with the operation id as soon as the operation is started. */
-  onOperationId?: (operationId: string) => void;
-  /** Called whenever the result stream is resumed with ReattachExecute. */
-  onReattach?: (e: ReattachEvent) => void;
-}
 
 /** What a command produced: non-Arrow results, any Arrow batches, and the result schema if sent. */
 export interface CommandOutcome {
@@ -393,7 +379,7 @@ export class SparkConnectClient {
     opts.onOperationId?.(operationId);
     const execution = new ReattachableExecution(rpc, request, this.retry, opts.signal, opts.onReattach);
     for await (const resp of execution) {
-      if (resp.schema !== undefined) opts.onSchema?.(resp.schema);
+      if (resp.schema !== undefined && opts.onSchema !== undefined) opts.onSchema(fromProtoDataType(resp.schema));
       if (resp.responseType.case === "executionProgress") {
         opts.onProgress?.(toExecutionProgress(operationId, resp.responseType.value));
         continue;

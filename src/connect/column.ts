@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
 import { DataType, toProtoDataType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
+import { expressionOf, registerColumnAccess, windowExpressionOf } from "./internal.ts";
 import { isLiteralValue, type LiteralValue, literalExpression } from "./literal.ts";
 import type { WindowSpec } from "./window.ts";
 
@@ -56,7 +57,7 @@ export function sqlExpression(sql: string): pb.Expression {
 
 /** The expression of a column given by name or as a Column. */
 export function columnExpression(c: ColumnOrName): pb.Expression {
-  if (c instanceof Column) return c.expr;
+  if (c instanceof Column) return expressionOf(c);
   if (typeof c === "string") return attributeExpression(c);
   throw new PlanError({ message: `expected a Column or a column name, got ${typeof c}` });
 }
@@ -79,7 +80,7 @@ export function sortOrderExpression(c: ColumnOrName, ascending: boolean): pb.Exp
 
 /** The expression of a Column, or of a plain value as a literal. */
 export function valueExpression(v: ColumnOrValue): pb.Expression {
-  if (v instanceof Column) return v.expr;
+  if (v instanceof Column) return expressionOf(v);
   if (isLiteralValue(v)) return literalExpression(v);
   throw new PlanError({ message: `expected a Column or a literal value, got ${typeof v}` });
 }
@@ -95,19 +96,22 @@ function castTypeProto(t: CastType): pb.Expression_Cast["castToType"] {
  * Column. Plain values on the right side of an operator become literals (`col("a").plus(1)`).
  */
 export class Column {
-  /** The protocol expression this column stands for. */
-  readonly expr: pb.Expression;
+  readonly #expr: pb.Expression;
 
-  constructor(expr: pb.Expression) {
-    this.expr = expr;
+  static {
+    registerColumnAccess({ expressionOf: (c) => c.#expr, create: (e) => new Column(e) });
+  }
+
+  private constructor(expr: pb.Expression) {
+    this.#expr = expr;
   }
 
   private bin(name: string, other: ColumnOrValue): Column {
-    return new Column(functionExpression(name, [this.expr, valueExpression(other)]));
+    return new Column(functionExpression(name, [this.#expr, valueExpression(other)]));
   }
 
   private unary(name: string): Column {
-    return new Column(functionExpression(name, [this.expr]));
+    return new Column(functionExpression(name, [this.#expr]));
   }
 
   /** `this + other` (PySpark `a + b`). */
@@ -145,7 +149,7 @@ export class Column {
   }
   /** `this != other` (PySpark `a != b`). */
   ne(other: ColumnOrValue): Column {
-    return new Column(functionExpression("not", [this.bin("==", other).expr]));
+    return new Column(functionExpression("not", [this.bin("==", other).#expr]));
   }
   /** Alias of {@link ne} (Spark's `notEqual`). */
   notEqual(other: ColumnOrValue): Column {
@@ -202,7 +206,7 @@ export class Column {
   alias(...names: string[]): Column {
     if (names.length === 0) throw new PlanError({ message: "alias: give at least one name" });
     return new Column(
-      expression({ case: "alias", value: create(pb.Expression_AliasSchema, { expr: this.expr, name: names }) }),
+      expression({ case: "alias", value: create(pb.Expression_AliasSchema, { expr: this.#expr, name: names }) }),
     );
   }
   /** Alias of {@link alias} (PySpark `name`). */
@@ -215,7 +219,7 @@ export class Column {
     return new Column(
       expression({
         case: "cast",
-        value: create(pb.Expression_CastSchema, { expr: this.expr, castToType: castTypeProto(dataType) }),
+        value: create(pb.Expression_CastSchema, { expr: this.#expr, castToType: castTypeProto(dataType) }),
       }),
     );
   }
@@ -229,7 +233,7 @@ export class Column {
       expression({
         case: "cast",
         value: create(pb.Expression_CastSchema, {
-          expr: this.expr,
+          expr: this.#expr,
           castToType: castTypeProto(dataType),
           evalMode: pb.Expression_Cast_EvalMode.TRY,
         }),
@@ -255,7 +259,7 @@ export class Column {
       values.length === 1 && Array.isArray(values[0])
         ? [...(values[0] as LiteralValue[])]
         : (values as ColumnOrValue[]);
-    return new Column(functionExpression("in", [this.expr, ...list.map(valueExpression)]));
+    return new Column(functionExpression("in", [this.#expr, ...list.map(valueExpression)]));
   }
   /** `lower <= this AND this <= upper` (PySpark `between`). */
   between(lower: ColumnOrValue, upper: ColumnOrValue): Column {
@@ -291,7 +295,7 @@ export class Column {
     if (typeof start !== typeof length) {
       throw new PlanError({ message: "substr: start and length must both be numbers or both be Columns" });
     }
-    return new Column(functionExpression("substr", [this.expr, valueExpression(start), valueExpression(length)]));
+    return new Column(functionExpression("substr", [this.#expr, valueExpression(start), valueExpression(length)]));
   }
 
   /** An array element by 0-based index or a map value by key (PySpark `getItem`, `col[key]`). */
@@ -300,7 +304,7 @@ export class Column {
       expression({
         case: "unresolvedExtractValue",
         value: create(pb.Expression_UnresolvedExtractValueSchema, {
-          child: this.expr,
+          child: this.#expr,
           extraction: valueExpression(key),
         }),
       }),
@@ -317,7 +321,7 @@ export class Column {
    */
   when(condition: Column, value: ColumnOrValue): Column {
     const args = this.openWhenArgs("when");
-    return new Column(functionExpression("when", [...args, condition.expr, valueExpression(value)]));
+    return new Column(functionExpression("when", [...args, condition.#expr, valueExpression(value)]));
   }
   /** Closes a `when` chain with the value for rows no branch matched (PySpark `otherwise`). */
   otherwise(value: ColumnOrValue): Column {
@@ -326,7 +330,7 @@ export class Column {
   }
 
   private openWhenArgs(method: string): pb.Expression[] {
-    const e = this.expr.exprType;
+    const e = this.#expr.exprType;
     if (e.case !== "unresolvedFunction" || e.value.functionName !== "when") {
       throw new PlanError({ message: `${method}() can only be applied on a Column made by functions.when()` });
     }
@@ -338,19 +342,19 @@ export class Column {
 
   /** This window function or aggregate evaluated over a window (PySpark `over`). */
   over(window: WindowSpec): Column {
-    return new Column(window.windowExpression(this.expr));
+    return new Column(windowExpressionOf(window, this.#expr));
   }
 
   /** A readable SQL-like form, as PySpark's repr: `Column<'(a + 1) AS b'>`. */
   toString(): string {
-    return `Column<'${describeExpression(this.expr)}'>`;
+    return `Column<'${describeExpression(this.#expr)}'>`;
   }
 
   private sortOrder(direction: pb.Expression_SortOrder_SortDirection, nulls: pb.Expression_SortOrder_NullOrdering) {
     return new Column(
       expression({
         case: "sortOrder",
-        value: create(pb.Expression_SortOrderSchema, { child: this.expr, direction, nullOrdering: nulls }),
+        value: create(pb.Expression_SortOrderSchema, { child: this.#expr, direction, nullOrdering: nulls }),
       }),
     );
   }
