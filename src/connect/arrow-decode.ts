@@ -1,11 +1,11 @@
 import * as arrow from "apache-arrow";
 import type * as pb from "#connect-proto";
+import { toDataType } from "./data-type-proto.ts";
 import {
   type DataType,
   MATRIX_UDT_CLASS,
   StructType,
   TimestampNTZType,
-  toDataType,
   UserDefinedType,
   VECTOR_UDT_CLASS,
 } from "./data-types.ts";

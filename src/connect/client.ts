@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as arrow from "apache-arrow";
 import * as pb from "#connect-proto";
 import { type ConnectionUrl, renderConnectionUrl } from "./connection-url.ts";
-import { fromProtoDataType } from "./data-types.ts";
+import { fromProtoDataType } from "./data-type-proto.ts";
 import {
   InterruptedError,
   PlanError,

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
-import { DataType, toProtoDataType } from "./data-types.ts";
+import { toProtoDataType } from "./data-type-proto.ts";
+import { DataType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import { expressionOf, registerColumnAccess, windowExpressionOf } from "./internal.ts";
 import { isLiteralValue, type LiteralValue, literalExpression } from "./literal.ts";

@@ -13,7 +13,8 @@ import {
   valueExpression,
 } from "./column.ts";
 import { DataFrameWriter } from "./data-frame-writer.ts";
-import { type DataType, fromProtoDataType, StructType } from "./data-types.ts";
+import { fromProtoDataType } from "./data-type-proto.ts";
+import { type DataType, StructType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import type { ExecuteOptions } from "./execute-options.ts";
 import type { GroupedData } from "./grouped-data.ts";

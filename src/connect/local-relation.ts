@@ -19,7 +19,6 @@ import {
   MATRIX_UDT_CLASS,
   MapType,
   NullType,
-  parseSchemaDDL,
   ShortType,
   StringType,
   StructField,
@@ -34,6 +33,7 @@ import {
 } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import { Row } from "./row.ts";
+import { parseSchemaDDL } from "./schema-ddl.ts";
 import { Decimal, DenseMatrix, Timestamp } from "./spark-values.ts";
 
 const INT32_MIN = -(2 ** 31);

@@ -1,6 +1,7 @@
 import * as arrow from "apache-arrow";
 import { describe, expect, it } from "vitest";
 import { decodeRows } from "../../src/connect/arrow-decode.ts";
+import { toProtoDataType } from "../../src/connect/data-type-proto.ts";
 import {
   ArrayType,
   DateType,
@@ -15,7 +16,6 @@ import {
   StructType,
   TimestampNTZType,
   TimestampType,
-  toProtoDataType,
   vectorUDT,
 } from "../../src/connect/data-types.ts";
 import { encodeLocalRows } from "../../src/connect/local-relation.ts";
