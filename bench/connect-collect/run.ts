@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { pythonVenv } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { type LocalSpark, startLocalSpark } from "../../src/cli/local/spark-server.ts";
-import { RowDecoder } from "../../src/connect/arrow-decode.ts";
+import { RowDecoder } from "../../src/connect/arrow/arrow-decode.ts";
 import { decodeArrowBatch } from "../../src/connect/client.ts";
 import type { DataType } from "../../src/connect/data-types.ts";
 import { clientOf, planOf } from "../../src/connect/internal.ts";

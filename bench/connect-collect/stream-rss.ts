@@ -3,7 +3,7 @@
  * batch to Rows and drops them, then prints peak RSS (MiB) and throughput as one JSON line.
  * Usage: tsx stream-rss.ts <remote> <rows>
  */
-import { RowDecoder } from "../../src/connect/arrow-decode.ts";
+import { RowDecoder } from "../../src/connect/arrow/arrow-decode.ts";
 import type { DataType } from "../../src/connect/data-types.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type RecordBatch, Table } from "apache-arrow";
 import * as pb from "#connect-proto";
-import { decodeRows } from "./arrow-decode.ts";
+import { decodeRows } from "./arrow/arrow-decode.ts";
 import {
   attributeExpression,
   Column,

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as arrow from "apache-arrow";
 import { describe, expect, it } from "vitest";
+import { inferType, resolveLocalSchema } from "../../src/connect/arrow/type-inference.ts";
 import { fromProtoDataType, toProtoDataType } from "../../src/connect/data-type-proto.ts";
 import {
   ArrayType,
@@ -23,10 +24,8 @@ import {
 import { PlanError } from "../../src/connect/errors.ts";
 import {
   buildLocalRelation,
-  inferType,
   LOCAL_RELATION_INLINE_MAX_BYTES,
   planLocalRelation,
-  resolveLocalSchema,
 } from "../../src/connect/local-relation.ts";
 import { Row } from "../../src/connect/row.ts";
 import { parseSchemaDDL } from "../../src/connect/schema-ddl.ts";

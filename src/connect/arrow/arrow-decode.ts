@@ -1,6 +1,6 @@
 import * as arrow from "apache-arrow";
 import type * as pb from "#connect-proto";
-import { toDataType } from "./data-type-proto.ts";
+import { toDataType } from "../data-type-proto.ts";
 import {
   type DataType,
   MATRIX_UDT_CLASS,
@@ -8,14 +8,14 @@ import {
   TimestampNTZType,
   UserDefinedType,
   VECTOR_UDT_CLASS,
-} from "./data-types.ts";
-import { ProtocolError } from "./errors.ts";
-import { Row, RowLayout } from "./row.ts";
-import { type CalendarInterval, Decimal, DenseMatrix, Timestamp } from "./spark-values.ts";
+} from "../data-types.ts";
+import { ProtocolError } from "../errors.ts";
+import { Row, RowLayout } from "../row.ts";
+import { type CalendarInterval, Decimal, DenseMatrix, Timestamp } from "../spark-values.ts";
 
 /**
  * Arrow -> JS values, following the type contract in
- * [docs/types.md](../../docs/types.md):
+ * [docs/types.md](../../../docs/types.md):
  *
  * | Spark type | JS value |
  * | --- | --- |
