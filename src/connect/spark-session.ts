@@ -4,16 +4,16 @@ import { create } from "@bufbuild/protobuf";
 import type * as arrow from "apache-arrow";
 import * as pb from "#connect-proto";
 import type { LocalSchema } from "./arrow/type-inference.ts";
-import { type ClientSettings, DEFAULT_RETRY, SparkConnectClient } from "./client.ts";
+import { type ClientSettings, SparkConnectClient } from "./client.ts";
 import type { ColumnOrValue } from "./column.ts";
 import { DEFAULT_REMOTE, parseConnectionUrl } from "./connection-url.ts";
 import { DataFrame } from "./data-frame.ts";
 import { DataFrameReader } from "./data-frame-reader.ts";
 import type { StructType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
-import type { RetryPolicy } from "./execution.ts";
 import { dataFrameFrom, registerSparkSessionAccess, runtimeConfigFrom } from "./internal.ts";
 import { type LocalData, planLocalRelation } from "./local-relation.ts";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.ts";
 import type { RuntimeConfig } from "./runtime-config.ts";
 // Evaluated for its registration with internal.ts: the constructor builds `conf` through it.
 import "./runtime-config.ts";

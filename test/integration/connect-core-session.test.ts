@@ -1,7 +1,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type * as pb from "#connect-proto";
-import { decodeArrowBatch } from "../../src/connect/client.ts";
+import { decodeArrowBatch } from "../../src/connect/arrow/arrow-batch.ts";
 import {
   ArrayType,
   BinaryType,
