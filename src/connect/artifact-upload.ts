@@ -6,13 +6,19 @@ import { ProtocolError } from "./errors.ts";
 
 /** Where and as whom artifacts are uploaded: the client's channel and request header fields. */
 export interface ArtifactTarget {
+  /** The open channel to the server. */
   readonly channel: grpc.Client;
   /** The full method path of `SparkConnectService/AddArtifacts`. */
   readonly path: string;
+  /** Headers of the call (bearer token, URL headers). */
   readonly metadata: grpc.Metadata;
+  /** The session the artifacts belong to. */
   readonly sessionId: string;
+  /** Who uploads them. */
   readonly userContext: pb.UserContext;
+  /** The client type reported to the server. */
   readonly clientType: string;
+  /** Maps a gRPC failure of the call to an orchard error. */
   convertError(e: unknown): Promise<Error>;
 }
 

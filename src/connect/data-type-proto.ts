@@ -40,7 +40,7 @@ import {
 } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 
-/** Converts the protocol's `spark.connect.DataType` to orchard's model. */
+/** Converts the protocol's `spark.connect.DataType` to orchard's model. PySpark: `proto_schema_to_pyspark_data_type`. */
 export function fromProtoDataType(t: pb.DataType): DataType {
   const k = t.kind;
   switch (k.case) {
@@ -128,7 +128,7 @@ function requireChild(t: pb.DataType | undefined, what: string): DataType {
   return fromProtoDataType(t);
 }
 
-/** Converts orchard's model to the protocol's `spark.connect.DataType`. */
+/** Converts orchard's model to the protocol's `spark.connect.DataType`. PySpark: `pyspark_types_to_proto_types`. */
 export function toProtoDataType(t: DataType): pb.DataType {
   const kind = ((): pb.DataType["kind"] => {
     if (t instanceof NullType) return { case: "null", value: create(pb.DataType_NULLSchema) };
@@ -213,7 +213,7 @@ export function toProtoDataType(t: DataType): pb.DataType {
   return create(pb.DataTypeSchema, { kind });
 }
 
-/** Accepts either form and returns orchard's model. */
+/** Accepts either form and returns orchard's model (PySpark has only its own model). */
 export function toDataType(t: pb.DataType | DataType): DataType {
   return t instanceof DataType ? t : fromProtoDataType(t);
 }

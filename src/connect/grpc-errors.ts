@@ -31,6 +31,7 @@ export function isServiceError(e: unknown): e is grpc.ServiceError {
  * Turns a gRPC failure into an orchard error: the structured `google.rpc.ErrorInfo` of the
  * `grpc-status-details-bin` trailer gives the error class, SQL state and message parameters;
  * when it carries an `errorId`, FetchErrorDetails supplies the full message and cause chain.
+ * PySpark: `SparkConnectClient._handle_rpc_error` with `convert_exception`.
  */
 export async function toOrchardError(e: unknown, context: ErrorContext): Promise<Error> {
   if (!isServiceError(e)) return e instanceof Error ? e : new ProtocolError({ message: String(e) });

@@ -22,7 +22,10 @@ export function backoffMs(policy: RetryPolicy, attempt: number): number {
   return cap / 2 + Math.random() * (cap / 2);
 }
 
-/** Waits the backoff for `attempt` (0-based) with full jitter; rejects with InterruptedError on abort. */
+/**
+ * Waits the backoff for `attempt` (0-based) with full jitter; rejects with InterruptedError on
+ * abort. PySpark: the wait of `pyspark.sql.connect.client.retries.Retrying`.
+ */
 export function backoff(policy: RetryPolicy, attempt: number, signal?: AbortSignal): Promise<void> {
   const ms = backoffMs(policy, attempt);
   return new Promise((resolve, reject) => {

@@ -219,7 +219,7 @@ class DdlParser {
 /**
  * Parses a DDL schema: a column list (`"a INT, b ARRAY<STRING> NOT NULL"`, the form
  * `createDataFrame(data, "a int, b string")` takes), `"struct<a:int>"`, or a single type
- * (`"bigint"` becomes `struct<value: bigint>` as in PySpark).
+ * (`"bigint"` becomes `struct<value: bigint>` as in PySpark). PySpark: `_parse_datatype_string`.
  */
 export function parseSchemaDDL(ddl: string): StructType {
   const asColumns = new DdlParser(ddl);

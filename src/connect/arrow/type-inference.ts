@@ -95,7 +95,8 @@ export function inferType(value: unknown): DataType {
 
 /**
  * Merges two inferred types of one column: void yields to anything, int widens to bigint, int
- * to double, decimals to the larger precision/scale; structs merge by field name.
+ * to double, decimals to the larger precision/scale; structs merge by field name. PySpark:
+ * `pyspark.sql.types._merge_type`.
  */
 export function mergeTypes(a: DataType, b: DataType, where: string): DataType {
   if (a instanceof NullType) return b;
@@ -128,7 +129,10 @@ export function mergeTypes(a: DataType, b: DataType, where: string): DataType {
   });
 }
 
-/** Resolves the schema of local rows: given, partly given (names), or inferred from every row. */
+/**
+ * Resolves the schema of local rows: given, partly given (names), or inferred from every row.
+ * PySpark: `SparkSession._inferSchemaFromList`.
+ */
 export function resolveLocalSchema(data: readonly unknown[], schema?: LocalSchema): StructType {
   if (schema instanceof StructType) return schema;
   if (typeof schema === "string") return parseSchemaDDL(schema);
