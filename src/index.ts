@@ -58,7 +58,7 @@ export type { ExecuteOptions } from "./connect/execute-options.ts";
 export * as functions from "./connect/functions.ts";
 export { col, column, expr, lit, when } from "./connect/functions.ts";
 export { GroupedData } from "./connect/grouped-data.ts";
-export type { LiteralValue } from "./connect/literal.ts";
+export type { LiteralValue } from "./connect/literal-input.ts";
 export { MEMORY_AND_DISK, type StorageLevel } from "./connect/persistence.ts";
 export type { ExecutionProgress, StageProgress } from "./connect/progress.ts";
 export { Row, RowLayout } from "./connect/row.ts";

@@ -12,7 +12,7 @@ import type { ExecuteOptions } from "./execute-options.ts";
 import { type ExecuteRpc, ReattachableExecution } from "./execution.ts";
 import { isServiceError, toOrchardError } from "./grpc-errors.ts";
 import type { LocalArtifact } from "./local-relation.ts";
-import { toExecutionProgress } from "./progress.ts";
+import { toExecutionProgress } from "./progress-proto.ts";
 import { backoff, type RetryPolicy } from "./retry-policy.ts";
 
 /** What a command produced: non-Arrow results, any Arrow batches, and the result schema if sent. */

@@ -4,7 +4,8 @@ import { toProtoDataType } from "./data-type-proto.ts";
 import { DataType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import { expressionOf, registerColumnAccess, windowExpressionOf } from "./internal.ts";
-import { isLiteralValue, type LiteralValue, literalExpression } from "./literal.ts";
+import { literalExpression } from "./literal.ts";
+import { isLiteralValue, type LiteralValue } from "./literal-input.ts";
 import type { WindowSpec } from "./window.ts";
 
 /** A column given by name (`"a"`, `"t.a"`, `"*"`) or as a {@link Column}: PySpark's `ColumnOrName`. */

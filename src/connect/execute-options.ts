@@ -1,5 +1,4 @@
 import type { DataType } from "./data-types.ts";
-import type { ReattachEvent } from "./execution.ts";
 import type { ExecutionProgress } from "./progress.ts";
 
 /**
@@ -19,4 +18,12 @@ export interface ExecuteOptions {
   onOperationId?: (operationId: string) => void;
   /** Called whenever the result stream is resumed with ReattachExecute. */
   onReattach?: (e: ReattachEvent) => void;
+}
+
+/** Why a stream was resumed; reported to `onReattach`. */
+export interface ReattachEvent {
+  operationId: string;
+  lastResponseId: string | undefined;
+  /** `stream-ended` (server closed without ResultComplete) or the gRPC code name of the failure. */
+  reason: string;
 }

@@ -2,6 +2,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type * as pb from "#connect-proto";
 import { InterruptedError } from "./errors.ts";
+import type { ReattachEvent } from "./execute-options.ts";
 import { backoffMs, type RetryPolicy } from "./retry-policy.ts";
 import { decodeRpcStatus, findErrorInfo } from "./status-details.ts";
 
@@ -13,14 +14,6 @@ export interface ExecuteRpc {
   release(operationId: string, until: string | undefined): Promise<void>;
   interrupt(operationId: string): Promise<void>;
   convertError(e: unknown): Promise<Error>;
-}
-
-/** Why a stream was resumed; reported to `onReattach`. */
-export interface ReattachEvent {
-  operationId: string;
-  lastResponseId: string | undefined;
-  /** `stream-ended` (server closed without ResultComplete) or the gRPC code name of the failure. */
-  reason: string;
 }
 
 /** The Spark error class in a gRPC error's status details, if any. */

@@ -4,7 +4,8 @@ import { Column, type ColumnOrName, columnExpression, functionExpression } from 
 import type { DataFrame } from "./data-frame.ts";
 import { PlanError } from "./errors.ts";
 import { columnFrom, dataFrameFrom, expressionOf, registerGroupedDataAccess, relationOf } from "./internal.ts";
-import { type LiteralValue, literalExpression, toLiteral } from "./literal.ts";
+import { literalExpression, toLiteral } from "./literal.ts";
+import type { LiteralValue } from "./literal-input.ts";
 
 /**
  * Rows grouped by `DataFrame.groupBy` (or `rollup`/`cube`), waiting for aggregates

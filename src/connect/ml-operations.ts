@@ -4,7 +4,8 @@ import type { DataFrame } from "./data-frame.ts";
 import { ProtocolError } from "./errors.ts";
 import type { ExecuteOptions } from "./execute-options.ts";
 import { clientOf, dataFrameFrom, relationOf } from "./internal.ts";
-import { type LiteralValue, toLiteral } from "./literal.ts";
+import { toLiteral } from "./literal.ts";
+import type { LiteralValue } from "./literal-input.ts";
 import { literalToValue } from "./literal-value.ts";
 import type { SparkSession } from "./spark-session.ts";
 

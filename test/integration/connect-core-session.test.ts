@@ -24,7 +24,8 @@ import {
   vectorUDT,
 } from "../../src/connect/data-types.ts";
 import { InterruptedError, SparkConnectionError, SparkServerError } from "../../src/connect/errors.ts";
-import type { ExecuteRpc, ReattachEvent } from "../../src/connect/execution.ts";
+import type { ReattachEvent } from "../../src/connect/execute-options.ts";
+import type { ExecuteRpc } from "../../src/connect/execution.ts";
 import { clientOf, planOf, relationOf } from "../../src/connect/internal.ts";
 import type { ExecutionProgress } from "../../src/connect/progress.ts";
 import type { Row } from "../../src/connect/row.ts";
