@@ -2,21 +2,19 @@ import { create } from "@bufbuild/protobuf";
 import { type RecordBatch, Table } from "apache-arrow";
 import * as pb from "#connect-proto";
 import { decodeRows } from "./arrow/arrow-decode.ts";
-import {
-  attributeExpression,
-  Column,
-  type ColumnOrName,
-  type ColumnOrValue,
-  columnExpression,
-  sortOrderExpression,
-  sqlExpression,
-  valueExpression,
-} from "./column.ts";
+import { Column, type ColumnOrName, type ColumnOrValue } from "./column.ts";
 import { DataFrameWriter } from "./data-frame-writer.ts";
 import { fromProtoDataType } from "./data-type-proto.ts";
 import { type DataType, StructType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import type { ExecuteOptions } from "./execute-options.ts";
+import {
+  attributeExpression,
+  columnExpression,
+  sortOrderExpression,
+  sqlExpression,
+  valueExpression,
+} from "./expressions.ts";
 import type { GroupedData } from "./grouped-data.ts";
 // Evaluated for its registration with internal.ts: groupBy() builds GroupedData through it.
 import "./grouped-data.ts";

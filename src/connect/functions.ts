@@ -7,16 +7,9 @@
  */
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
-import {
-  Column,
-  type ColumnOrName,
-  type ColumnOrValue,
-  columnExpression,
-  functionExpression,
-  sqlExpression,
-  valueExpression,
-} from "./column.ts";
+import { Column, type ColumnOrName, type ColumnOrValue } from "./column.ts";
 import { PlanError } from "./errors.ts";
+import { columnExpression, functionExpression, sqlExpression, valueExpression } from "./expressions.ts";
 import { columnFrom, expressionOf } from "./internal.ts";
 import { doubleLiteralExpression, literalExpression } from "./literal.ts";
 

@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
-import { Column, type ColumnOrName, columnExpression, functionExpression } from "./column.ts";
+import { Column, type ColumnOrName } from "./column.ts";
 import type { DataFrame } from "./data-frame.ts";
 import { PlanError } from "./errors.ts";
+import { columnExpression, functionExpression } from "./expressions.ts";
 import { columnFrom, dataFrameFrom, expressionOf, registerGroupedDataAccess, relationOf } from "./internal.ts";
 import { literalExpression, toLiteral } from "./literal.ts";
 import type { LiteralValue } from "./literal-input.ts";

@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
-import { type ColumnOrName, columnExpression, sortOrderExpression } from "./column.ts";
+import type { ColumnOrName } from "./column.ts";
 import { PlanError } from "./errors.ts";
+import { columnExpression, sortOrderExpression } from "./expressions.ts";
 import { registerWindowSpecAccess } from "./internal.ts";
 
 const INT32_MIN = -2147483648;
