@@ -32,8 +32,8 @@ const tls = process.env.SPARK_CONNECT_TLS === "true" ? ";use_ssl=true" : "";
 // store) and put the URL together here.
 const url = `sc://${host}:${port}/;token=${encodeURIComponent(token)}${tls};user_id=example`;
 const spark = SparkSession.builder.remote(url).getOrCreate();
-// `displayUrl` is safe to print: the token is redacted.
-console.log(`connecting to ${spark.client.displayUrl}`);
+// `remoteUrl` is safe to print: the token is redacted.
+console.log(`connecting to ${spark.remoteUrl}`);
 
 // ## 2. Use it like any session
 console.log(`Spark ${await spark.version()}, session ${spark.sessionId}`);

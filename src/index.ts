@@ -8,7 +8,6 @@
  * ```
  */
 
-export type { ExecuteOptions } from "./connect/client.ts";
 export type { CastType, ColumnOrName, ColumnOrValue } from "./connect/column.ts";
 export { Column } from "./connect/column.ts";
 export type { ActionOptions, ExplainMode, JoinHow, ShowOptions, SortOptions } from "./connect/data-frame.ts";
@@ -54,11 +53,12 @@ export {
   SparkConnectionError,
   SparkServerError,
 } from "./connect/errors.ts";
+export type { ExecuteOptions } from "./connect/execute-options.ts";
 /** Spark SQL functions (PySpark `pyspark.sql.functions`), usually imported as `functions as F`. */
 export * as functions from "./connect/functions.ts";
 export { col, column, expr, lit, when } from "./connect/functions.ts";
 export { GroupedData } from "./connect/grouped-data.ts";
-export type { LiteralValue } from "./connect/literal.ts";
+export type { LiteralValue } from "./connect/literal-input.ts";
 export { MEMORY_AND_DISK, type StorageLevel } from "./connect/persistence.ts";
 export type { ExecutionProgress, StageProgress } from "./connect/progress.ts";
 export { Row, RowLayout } from "./connect/row.ts";

@@ -16,13 +16,13 @@ import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type * as pb from "#connect-proto";
 import { pythonVenv } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { type LocalSpark, startLocalSpark } from "../../src/cli/local/spark-server.ts";
-import { RowDecoder } from "../../src/connect/arrow-decode.ts";
-import { decodeArrowBatch } from "../../src/connect/client.ts";
-import { planOf } from "../../src/connect/internal.ts";
+import { decodeArrowBatch } from "../../src/connect/arrow/arrow-batch.ts";
+import { RowDecoder } from "../../src/connect/arrow/arrow-decode.ts";
+import type { DataType } from "../../src/connect/data-types.ts";
+import { clientOf, planOf } from "../../src/connect/internal.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,7 +65,7 @@ try {
   // Arrow bytes on the wire for this result (one raw pass).
   let arrowBytes = 0;
   let rowsSoFar = 0n;
-  for await (const resp of spark.client.execute(planOf(df))) {
+  for await (const resp of clientOf(spark).execute(planOf(df))) {
     if (resp.responseType.case === "arrowBatch") {
       arrowBytes += resp.responseType.value.data.byteLength;
       decodeArrowBatch(resp.responseType.value, rowsSoFar);
@@ -80,7 +80,7 @@ try {
   }
 
   async function streamDecoded(): Promise<number> {
-    let schema: pb.DataType | undefined;
+    let schema: DataType | undefined;
     let decoder: RowDecoder | undefined;
     let count = 0;
     for await (const b of df.stream({ onSchema: (s) => (schema = s) })) {

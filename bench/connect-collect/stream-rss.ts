@@ -3,8 +3,8 @@
  * batch to Rows and drops them, then prints peak RSS (MiB) and throughput as one JSON line.
  * Usage: tsx stream-rss.ts <remote> <rows>
  */
-import type * as pb from "#connect-proto";
-import { RowDecoder } from "../../src/connect/arrow-decode.ts";
+import { RowDecoder } from "../../src/connect/arrow/arrow-decode.ts";
+import type { DataType } from "../../src/connect/data-types.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 
 const [remote, n] = [process.argv[2] ?? "sc://127.0.0.1:15002", Number(process.argv[3] ?? 1_000_000)];
@@ -14,7 +14,7 @@ const spark = SparkSession.builder.remote(remote).create();
 const df = spark
   .range(0, n, 1, Math.max(4, Math.ceil(n / 250_000)))
   .selectExpr("id", "cast(id * 2 AS double) AS twice", "cast(id AS string) AS s", "id % 7 = 0 AS b");
-let schema: pb.DataType | undefined;
+let schema: DataType | undefined;
 let decoder: RowDecoder | undefined;
 let rows = 0;
 let check = 0n;

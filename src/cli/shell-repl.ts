@@ -4,6 +4,7 @@ import repl, { type REPLEval, type REPLServer } from "node:repl";
 import { Column } from "../connect/column.ts";
 import { DataFrame } from "../connect/data-frame.ts";
 import * as functions from "../connect/functions.ts";
+import { clientOf } from "../connect/internal.ts";
 import { SparkSession } from "../connect/spark-session.ts";
 import { compactErrorsInShell, DataFrameEcho, shellWriter } from "./shell-echo.ts";
 import { showActionProgress } from "./shell-progress.ts";
@@ -50,7 +51,7 @@ export async function runShell(options: ShellOptions): Promise<void> {
     DataFrame,
     Column,
   });
-  const progress = options.progress ? showActionProgress(spark.client, output) : undefined;
+  const progress = options.progress ? showActionProgress(clientOf(spark), output) : undefined;
   const restoreErrors = compactErrorsInShell();
 
   let running = 0;

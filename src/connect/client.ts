@@ -1,39 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { crc32 } from "node:zlib";
 import { create, type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import * as arrow from "apache-arrow";
+import type * as arrow from "apache-arrow";
 import * as pb from "#connect-proto";
+import { decodeArrowBatch } from "./arrow/arrow-batch.ts";
+import { uploadArtifacts } from "./artifact-upload.ts";
 import { type ConnectionUrl, renderConnectionUrl } from "./connection-url.ts";
-import {
-  InterruptedError,
-  PlanError,
-  ProtocolError,
-  type ServerErrorCause,
-  SparkAuthenticationError,
-  SparkConnectionError,
-  SparkServerError,
-} from "./errors.ts";
-import { type ExecuteRpc, ReattachableExecution, type ReattachEvent, type RetryPolicy } from "./execution.ts";
+import { fromProtoDataType } from "./data-type-proto.ts";
+import { InterruptedError, PlanError, ProtocolError, SparkConnectionError } from "./errors.ts";
+import type { ExecuteOptions } from "./execute-options.ts";
+import { type ExecuteRpc, ReattachableExecution } from "./execution.ts";
+import { isServiceError, toOrchardError } from "./grpc-errors.ts";
 import type { LocalArtifact } from "./local-relation.ts";
-import { type ExecutionProgress, toExecutionProgress } from "./progress.ts";
-import { decodeRpcStatus, findErrorInfo } from "./status-details.ts";
-
-/** Options every action accepts. */
-export interface ExecuteOptions {
-  /** Aborting interrupts the server-side operation; the action rejects with InterruptedError. */
-  signal?: AbortSignal;
-  /** Called for every `execution_progress` update the server sends. */
-  onProgress?: (p: ExecutionProgress) => void;
-  /** Operation tags (PySpark: `spark.addTag`), usable with `interruptTag`. */
-  tags?: string[];
-  /** Called once with the result schema when the server sends it (before the first batch). */
-  onSchema?: (schema: pb.DataType) => void;
-  /** Called with the operation id as soon as the operation is started. */
-  onOperationId?: (operationId: string) => void;
-  /** Called whenever the result stream is resumed with ReattachExecute. */
-  onReattach?: (e: ReattachEvent) => void;
-}
+import { toExecutionProgress } from "./progress-proto.ts";
+import { backoff, type RetryPolicy } from "./retry-policy.ts";
 
 /** What a command produced: non-Arrow results, any Arrow batches, and the result schema if sent. */
 export interface CommandOutcome {
@@ -51,23 +31,11 @@ export interface ClientSettings {
   retry: RetryPolicy;
 }
 
-/** Default transient-failure policy: 6 retries, 100 ms doubling to at most 5 s, full jitter. */
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 6, initialBackoffMs: 100, maxBackoffMs: 5000 };
-
 const SERVICE = pb.SparkConnectService.typeName;
 const MAX_MESSAGE = 512 * 1024 * 1024;
 const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
 
 type Method = keyof typeof pb.SparkConnectService.method;
-
-function codeName(code: number): string {
-  return grpc.status[code] ?? `CODE_${code}`;
-}
-
-/** True for a gRPC error object. */
-export function isServiceError(e: unknown): e is grpc.ServiceError {
-  return typeof e === "object" && e !== null && "code" in e && "metadata" in e && e instanceof Error;
-}
 
 /**
  * The gRPC transport to one Spark Connect server for one session: every RPC of
@@ -197,53 +165,20 @@ export class SparkConnectClient {
     await this.initChain;
   }
 
-  /** AddArtifacts (client streaming): one request per artifact, each with its CRC32. */
+  /** AddArtifacts for the queued artifacts (see `uploadArtifacts`). */
   private uploadArtifacts(artifacts: ReadonlyMap<string, Uint8Array>): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const call = this.channel.makeClientStreamRequest(
-        this.path("addArtifacts"),
-        (m: pb.AddArtifactsRequest) => Buffer.from(toBinary(pb.AddArtifactsRequestSchema, m)),
-        (b: Buffer) => fromBinary(pb.AddArtifactsResponseSchema, b),
-        this.metadata(),
-        {},
-        (err, res) => {
-          if (err) {
-            this.convertError(err).then(reject, reject);
-            return;
-          }
-          const failed = (res?.artifacts ?? []).filter((a) => !a.isCrcSuccessful).map((a) => a.name);
-          const missing = [...artifacts.keys()].filter((n) => !res?.artifacts.some((a) => a.name === n));
-          if (failed.length > 0 || missing.length > 0) {
-            reject(
-              new ProtocolError({
-                message: `artifact upload failed (CRC mismatch: ${failed.join(", ") || "none"}; not acknowledged: ${missing.join(", ") || "none"})`,
-              }),
-            );
-          } else resolve();
-        },
-      );
-      for (const [name, data] of artifacts) {
-        call.write(
-          create(pb.AddArtifactsRequestSchema, {
-            sessionId: this.sessionId,
-            userContext: this.userContext(),
-            clientType: this.settings.clientType,
-            payload: {
-              case: "batch",
-              value: create(pb.AddArtifactsRequest_BatchSchema, {
-                artifacts: [
-                  create(pb.AddArtifactsRequest_SingleChunkArtifactSchema, {
-                    name,
-                    data: create(pb.AddArtifactsRequest_ArtifactChunkSchema, { data, crc: BigInt(crc32(data)) }),
-                  }),
-                ],
-              }),
-            },
-          }),
-        );
-      }
-      call.end();
-    });
+    return uploadArtifacts(
+      {
+        channel: this.channel,
+        path: this.path("addArtifacts"),
+        metadata: this.metadata(),
+        sessionId: this.sessionId,
+        userContext: this.userContext(),
+        clientType: this.settings.clientType,
+        convertError: (e) => this.convertError(e),
+      },
+      artifacts,
+    );
   }
 
   /** One unary call, no retry. */
@@ -393,7 +328,7 @@ export class SparkConnectClient {
     opts.onOperationId?.(operationId);
     const execution = new ReattachableExecution(rpc, request, this.retry, opts.signal, opts.onReattach);
     for await (const resp of execution) {
-      if (resp.schema !== undefined) opts.onSchema?.(resp.schema);
+      if (resp.schema !== undefined && opts.onSchema !== undefined) opts.onSchema(fromProtoDataType(resp.schema));
       if (resp.responseType.case === "executionProgress") {
         opts.onProgress?.(toExecutionProgress(operationId, resp.responseType.value));
         continue;
@@ -518,117 +453,8 @@ export class SparkConnectClient {
     }
   }
 
-  /**
-   * Turns a gRPC failure into an orchard error: the structured `google.rpc.ErrorInfo` of the
-   * `grpc-status-details-bin` trailer gives the error class, SQL state and message parameters;
-   * when it carries an `errorId`, FetchErrorDetails supplies the full message and cause chain.
-   */
-  async convertError(e: unknown): Promise<Error> {
-    if (!isServiceError(e)) return e instanceof Error ? e : new ProtocolError({ message: String(e) });
-    const code = codeName(e.code);
-    const raw = e.metadata?.get("grpc-status-details-bin")?.[0];
-    const info = raw instanceof Buffer ? findErrorInfo(decodeRpcStatus(raw)) : undefined;
-    if (info === undefined) {
-      if (e.code === grpc.status.UNAUTHENTICATED || e.code === grpc.status.PERMISSION_DENIED) {
-        return new SparkAuthenticationError({ url: this.displayUrl, grpcCode: code, detail: e.details, cause: e });
-      }
-      if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED) {
-        return new SparkConnectionError({ url: this.displayUrl, grpcCode: code, detail: e.details, cause: e });
-      }
-      return new SparkServerError({ grpcCode: code, serverMessage: e.details, cause: e });
-    }
-    const md = info.metadata;
-    let messageParameters: Record<string, string> = {};
-    if (md.messageParameters) {
-      try {
-        messageParameters = JSON.parse(md.messageParameters) as Record<string, string>;
-      } catch {
-        messageParameters = {};
-      }
-    }
-    const init = {
-      grpcCode: code,
-      errorClass: md.errorClass,
-      sqlState: md.sqlState,
-      messageParameters,
-      serverMessage: e.details,
-      errorId: md.errorId,
-      causes: [] as ServerErrorCause[],
-      serverStackTrace: md.stackTrace,
-      cause: e,
-    };
-    if (md.errorId) {
-      try {
-        const details = await this.fetchErrorDetails(md.errorId);
-        const chain: ServerErrorCause[] = [];
-        let idx = details.rootErrorIdx;
-        const seen = new Set<number>();
-        while (idx !== undefined && !seen.has(idx) && details.errors[idx] !== undefined) {
-          seen.add(idx);
-          const err = details.errors[idx] as pb.FetchErrorDetailsResponse_Error;
-          chain.push({
-            errorTypeHierarchy: err.errorTypeHierarchy,
-            message: err.message,
-            errorClass: err.sparkThrowable?.errorClass,
-            sqlState: err.sparkThrowable?.sqlState,
-            messageParameters: err.sparkThrowable?.messageParameters ?? {},
-          });
-          if (idx === details.rootErrorIdx && err.stackTrace.length > 0) {
-            init.serverStackTrace = err.stackTrace
-              .map((s) => `  at ${s.declaringClass}.${s.methodName}(${s.fileName ?? "Unknown Source"}:${s.lineNumber})`)
-              .join("\n");
-          }
-          idx = err.causeIdx;
-        }
-        const root = chain[0];
-        if (root !== undefined) {
-          init.causes = chain;
-          init.serverMessage = root.message;
-          init.errorClass = root.errorClass ?? init.errorClass;
-          init.sqlState = root.sqlState ?? init.sqlState;
-          if (Object.keys(root.messageParameters).length > 0) init.messageParameters = { ...root.messageParameters };
-        }
-      } catch {
-        // The details cache may have expired; the ErrorInfo alone is still a complete error.
-      }
-    }
-    return new SparkServerError(init);
+  /** Turns a gRPC failure into an orchard error (see `toOrchardError`). */
+  convertError(e: unknown): Promise<Error> {
+    return toOrchardError(e, this);
   }
-}
-
-/** Waits the backoff for `attempt` (0-based) with full jitter; rejects with InterruptedError on abort. */
-export function backoff(policy: RetryPolicy, attempt: number, signal?: AbortSignal): Promise<void> {
-  const cap = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** attempt);
-  const ms = cap / 2 + Math.random() * (cap / 2);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError({ message: "cancelled while waiting to retry" }));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Decodes one `ArrowBatch` (an Arrow IPC stream) and checks its row count and start offset. */
-export function decodeArrowBatch(batch: pb.ExecutePlanResponse_ArrowBatch, rowsSoFar: bigint): arrow.RecordBatch[] {
-  if (batch.startOffset !== undefined && batch.startOffset !== rowsSoFar) {
-    throw new ProtocolError({
-      message: `Arrow batch starts at row ${batch.startOffset} but ${rowsSoFar} rows were received before it`,
-    });
-  }
-  const reader = arrow.RecordBatchReader.from(batch.data);
-  const out: arrow.RecordBatch[] = [];
-  let n = 0;
-  for (const b of reader) {
-    out.push(b);
-    n += b.numRows;
-  }
-  if (BigInt(n) !== batch.rowCount) {
-    throw new ProtocolError({ message: `Arrow batch announced ${batch.rowCount} rows but contained ${n}` });
-  }
-  return out;
 }

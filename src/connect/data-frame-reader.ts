@@ -55,8 +55,8 @@ export class DataFrameReader {
     return this.with({ options: merged });
   }
 
-  /** The `Read` relation `load(paths)` builds (for inspection and tests). */
-  loadRelation(paths: readonly string[]): pb.Relation {
+  /** The `Read` relation `load(paths)` builds. */
+  #loadRelation(paths: readonly string[]): pb.Relation {
     return create(pb.RelationSchema, {
       common: create(pb.RelationCommonSchema, { planId: this.session.nextPlanId() }),
       relType: {
@@ -79,7 +79,7 @@ export class DataFrameReader {
   /** Loads one path, several paths, or (none) what the `path` option names (PySpark `load`). */
   load(path?: string | readonly string[]): DataFrame {
     const paths = path === undefined ? [] : typeof path === "string" ? [path] : [...path];
-    return dataFrameFrom(this.session, this.loadRelation(paths));
+    return dataFrameFrom(this.session, this.#loadRelation(paths));
   }
 
   private shortcut(format: string, path: string | readonly string[], options?: Record<string, OptionValue>) {

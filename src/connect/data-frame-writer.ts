@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
 import type { ActionOptions, DataFrame } from "./data-frame.ts";
 import { PlanError } from "./errors.ts";
-import { relationOf } from "./internal.ts";
+import { clientOf, registerDataFrameWriterAccess, relationOf } from "./internal.ts";
 
 /** Save modes, PySpark's spellings: `"error"`/`"errorifexists"` (the default), `"overwrite"`, `"append"`, `"ignore"`. */
 export type SaveMode = "error" | "errorifexists" | "overwrite" | "append" | "ignore";
@@ -21,7 +21,7 @@ export type OptionValue = string | number | boolean;
 
 interface WriterState {
   source?: string;
-  mode?: pb.WriteOperation_SaveMode;
+  mode?: SaveMode;
   options: Record<string, string>;
   partitionBy: string[];
   sortBy: string[];
@@ -41,16 +41,23 @@ export interface WriteShortcutOptions {
  * writer; `save`, `parquet`, `csv`, `json`, `text`, `orc`, `saveAsTable`, `insertInto` run it.
  */
 export class DataFrameWriter {
-  private readonly df: DataFrame;
-  private readonly state: WriterState;
+  readonly #df: DataFrame;
+  readonly #state: WriterState;
+
+  static {
+    registerDataFrameWriterAccess({
+      saveCommand: (w, path) => w.#saveCommand(path),
+      tableCommand: (w, name, method) => w.#tableCommand(name, method),
+    });
+  }
 
   constructor(df: DataFrame, state: WriterState = { options: {}, partitionBy: [], sortBy: [] }) {
-    this.df = df;
-    this.state = state;
+    this.#df = df;
+    this.#state = state;
   }
 
   private with(change: Partial<WriterState>): DataFrameWriter {
-    return new DataFrameWriter(this.df, { ...this.state, ...change });
+    return new DataFrameWriter(this.#df, { ...this.#state, ...change });
   }
 
   /** The data source (`"parquet"`, `"csv"`, `"json"`, ...). */
@@ -58,10 +65,10 @@ export class DataFrameWriter {
     return this.with({ source });
   }
 
-  /** What to do when the target exists. */
+  /** What to do when the target exists (PySpark `mode`). */
   mode(saveMode: SaveMode): DataFrameWriter {
-    const mode = SAVE_MODES[saveMode.toLowerCase() as SaveMode];
-    if (mode === undefined) {
+    const mode = saveMode.toLowerCase() as SaveMode;
+    if (SAVE_MODES[mode] === undefined) {
       throw new PlanError({
         message: `mode: unknown save mode ${JSON.stringify(saveMode)}; one of ${Object.keys(SAVE_MODES).join(", ")}`,
       });
@@ -71,12 +78,12 @@ export class DataFrameWriter {
 
   /** One data-source option. */
   option(key: string, value: OptionValue): DataFrameWriter {
-    return this.with({ options: { ...this.state.options, [key]: String(value) } });
+    return this.with({ options: { ...this.#state.options, [key]: String(value) } });
   }
 
   /** Several data-source options. */
   options(options: Record<string, OptionValue>): DataFrameWriter {
-    const merged = { ...this.state.options };
+    const merged = { ...this.#state.options };
     for (const [k, v] of Object.entries(options)) merged[k] = String(v);
     return this.with({ options: merged });
   }
@@ -96,16 +103,16 @@ export class DataFrameWriter {
     return this.with({ sortBy: cols });
   }
 
-  private operation(target: pb.WriteOperation["saveType"]): pb.Command {
-    const s = this.state;
+  #operation(target: pb.WriteOperation["saveType"]): pb.Command {
+    const s = this.#state;
     return create(pb.CommandSchema, {
       commandType: {
         case: "writeOperation",
         value: create(pb.WriteOperationSchema, {
-          input: relationOf(this.df),
+          input: relationOf(this.#df),
           source: s.source,
           saveType: target,
-          mode: s.mode,
+          mode: s.mode === undefined ? undefined : SAVE_MODES[s.mode],
           options: s.options,
           partitioningColumns: s.partitionBy,
           sortColumnNames: s.sortBy,
@@ -121,14 +128,14 @@ export class DataFrameWriter {
     });
   }
 
-  /** The command `save(path)` sends (for inspection and tests). */
-  saveCommand(path?: string): pb.Command {
-    return this.operation(path === undefined ? { case: undefined } : { case: "path", value: path });
+  /** The command `save(path)` sends. */
+  #saveCommand(path?: string): pb.Command {
+    return this.#operation(path === undefined ? { case: undefined } : { case: "path", value: path });
   }
 
   /** Writes to `path` (or to the `path` option) with the configured source (PySpark `save`). */
   async save(path?: string, options?: ActionOptions): Promise<void> {
-    await this.df.sparkSession.client.executeCommand(this.saveCommand(path), options);
+    await clientOf(this.#df.sparkSession).executeCommand(this.#saveCommand(path), options);
   }
 
   private shortcut(source: string, path: string, o: WriteShortcutOptions | undefined, actionOptions?: ActionOptions) {
@@ -160,10 +167,10 @@ export class DataFrameWriter {
     return this.shortcut("orc", path, o, actionOptions);
   }
 
-  /** The command `saveAsTable(name)` sends. */
-  tableCommand(name: string, method: "saveAsTable" | "insertInto"): pb.Command {
+  /** The command `saveAsTable(name)` or `insertInto(name)` sends. */
+  #tableCommand(name: string, method: "saveAsTable" | "insertInto"): pb.Command {
     const Method = pb.WriteOperation_SaveTable_TableSaveMethod;
-    return this.operation({
+    return this.#operation({
       case: "table",
       value: create(pb.WriteOperation_SaveTableSchema, {
         tableName: name,
@@ -174,11 +181,11 @@ export class DataFrameWriter {
 
   /** Saves as a catalog table (PySpark `saveAsTable`). */
   async saveAsTable(name: string, options?: ActionOptions): Promise<void> {
-    await this.df.sparkSession.client.executeCommand(this.tableCommand(name, "saveAsTable"), options);
+    await clientOf(this.#df.sparkSession).executeCommand(this.#tableCommand(name, "saveAsTable"), options);
   }
 
   /** Inserts into an existing table, by position (PySpark `insertInto`). */
   async insertInto(name: string, options?: ActionOptions): Promise<void> {
-    await this.df.sparkSession.client.executeCommand(this.tableCommand(name, "insertInto"), options);
+    await clientOf(this.#df.sparkSession).executeCommand(this.#tableCommand(name, "insertInto"), options);
   }
 }

@@ -1,23 +1,24 @@
 import { create } from "@bufbuild/protobuf";
 import { type RecordBatch, Table } from "apache-arrow";
 import * as pb from "#connect-proto";
-import { decodeRows } from "./arrow-decode.ts";
-import type { ExecuteOptions } from "./client.ts";
+import { decodeRows } from "./arrow/arrow-decode.ts";
+import { Column, type ColumnOrName, type ColumnOrValue } from "./column.ts";
+import { DataFrameWriter } from "./data-frame-writer.ts";
+import { fromProtoDataType } from "./data-type-proto.ts";
+import { type DataType, StructType } from "./data-types.ts";
+import { PlanError } from "./errors.ts";
+import type { ExecuteOptions } from "./execute-options.ts";
 import {
   attributeExpression,
-  Column,
-  type ColumnOrName,
-  type ColumnOrValue,
   columnExpression,
   sortOrderExpression,
   sqlExpression,
   valueExpression,
-} from "./column.ts";
-import { DataFrameWriter } from "./data-frame-writer.ts";
-import { fromProtoDataType, StructType } from "./data-types.ts";
-import { PlanError } from "./errors.ts";
-import { GroupedData } from "./grouped-data.ts";
-import { planOf, registerDataFrameAccess } from "./internal.ts";
+} from "./expressions.ts";
+import type { GroupedData } from "./grouped-data.ts";
+// Evaluated for its registration with internal.ts: groupBy() builds GroupedData through it.
+import "./grouped-data.ts";
+import { clientOf, columnFrom, expressionOf, groupedDataFrom, planOf, registerDataFrameAccess } from "./internal.ts";
 import { literalExpression, toLiteral } from "./literal.ts";
 import { MEMORY_AND_DISK, persist, type StorageLevel, unpersist } from "./persistence.ts";
 import type { Row } from "./row.ts";
@@ -219,7 +220,7 @@ export class DataFrame {
    * DataFrame's plan id, so it stays unambiguous in self-joins. `"*"` is all its columns.
    */
   col(name: string): Column {
-    return new Column(attributeExpression(name, this.planId));
+    return columnFrom(attributeExpression(name, this.planId));
   }
 
   // ---- transformations ----------------------------------------------------------------------
@@ -244,7 +245,7 @@ export class DataFrame {
 
   /** Keeps rows where `condition` holds: a boolean Column or a SQL string (PySpark `filter`). */
   filter(condition: Column | string): DataFrame {
-    const expr = typeof condition === "string" ? sqlExpression(condition) : condition.expr;
+    const expr = typeof condition === "string" ? sqlExpression(condition) : expressionOf(condition);
     return this.derive({ case: "filter", value: create(pb.FilterSchema, { input: this.#relation, condition: expr }) });
   }
 
@@ -264,7 +265,7 @@ export class DataFrame {
     if (entries.length === 0) throw new PlanError({ message: "withColumns: give at least one column" });
     const aliases = entries.map(([name, c]) => {
       if (!(c instanceof Column)) throw new PlanError({ message: `withColumns: value for ${name} is not a Column` });
-      return create(pb.Expression_AliasSchema, { expr: c.expr, name: [name] });
+      return create(pb.Expression_AliasSchema, { expr: expressionOf(c), name: [name] });
     });
     return this.derive({
       case: "withColumns",
@@ -301,7 +302,7 @@ export class DataFrame {
     const columnNames: string[] = [];
     for (const c of cols) {
       if (typeof c === "string") columnNames.push(c);
-      else if (c instanceof Column) columns.push(c.expr);
+      else if (c instanceof Column) columns.push(expressionOf(c));
       else throw new PlanError({ message: "drop: expected column names or Columns" });
     }
     return this.derive({ case: "drop", value: create(pb.DropSchema, { input: this.#relation, columns, columnNames }) });
@@ -420,7 +421,7 @@ export class DataFrame {
 
   /** Groups for aggregation (PySpark `groupBy`); see {@link GroupedData}. */
   groupBy(...cols: ColumnArgs): GroupedData {
-    return new GroupedData(this, flatten(cols).map(columnExpression), pb.Aggregate_GroupType.GROUPBY);
+    return groupedDataFrom(this, flatten(cols).map(columnExpression), pb.Aggregate_GroupType.GROUPBY);
   }
 
   /** Alias of {@link groupBy} (PySpark `groupby`). */
@@ -430,12 +431,12 @@ export class DataFrame {
 
   /** Multi-level aggregation over the rollup of the columns (PySpark `rollup`). */
   rollup(...cols: ColumnArgs): GroupedData {
-    return new GroupedData(this, flatten(cols).map(columnExpression), pb.Aggregate_GroupType.ROLLUP);
+    return groupedDataFrom(this, flatten(cols).map(columnExpression), pb.Aggregate_GroupType.ROLLUP);
   }
 
   /** Multi-level aggregation over the cube of the columns (PySpark `cube`). */
   cube(...cols: ColumnArgs): GroupedData {
-    return new GroupedData(this, flatten(cols).map(columnExpression), pb.Aggregate_GroupType.CUBE);
+    return groupedDataFrom(this, flatten(cols).map(columnExpression), pb.Aggregate_GroupType.CUBE);
   }
 
   /** Aggregates over the whole DataFrame (PySpark `agg`, i.e. `groupBy().agg(...)`). */
@@ -462,11 +463,11 @@ export class DataFrame {
     let joinCondition: pb.Expression | undefined;
     let usingColumns: string[] = [];
     if (typeof on === "string") usingColumns = [on];
-    else if (on instanceof Column) joinCondition = on.expr;
+    else if (on instanceof Column) joinCondition = expressionOf(on);
     else if (Array.isArray(on) && on.length > 0) {
       if (on.every((c) => typeof c === "string")) usingColumns = [...(on as string[])];
       else if (on.every((c) => c instanceof Column)) {
-        joinCondition = (on as Column[]).reduce((a, b) => a.and(b)).expr;
+        joinCondition = expressionOf((on as Column[]).reduce((a, b) => a.and(b)));
       } else throw new PlanError({ message: "join: `on` mixes names and Columns" });
     }
     return this.derive({
@@ -708,7 +709,7 @@ export class DataFrame {
   // ---- actions ------------------------------------------------------------------------------
 
   private get client() {
-    return this.sparkSession.client;
+    return clientOf(this.sparkSession);
   }
 
   /**
@@ -724,7 +725,7 @@ export class DataFrame {
    * the client stays at one batch. Break out of the loop to stop early.
    */
   async *toLocalIterator(options?: ActionOptions): AsyncGenerator<Row> {
-    let schema: pb.DataType | undefined;
+    let schema: DataType | undefined;
     const opts: ActionOptions = {
       ...options,
       onSchema: (s) => {
@@ -747,7 +748,7 @@ export class DataFrame {
   /** All rows (PySpark `collect`). */
   async collect(options?: ActionOptions): Promise<Row[]> {
     const batches: RecordBatch[] = [];
-    let schema: pb.DataType | undefined;
+    let schema: DataType | undefined;
     const opts: ActionOptions = {
       ...options,
       onSchema: (s) => {

@@ -2,15 +2,9 @@ import type * as grpc from "@grpc/grpc-js";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type * as pb from "#connect-proto";
 import { InterruptedError } from "./errors.ts";
+import type { ReattachEvent } from "./execute-options.ts";
+import { backoffMs, type RetryPolicy } from "./retry-policy.ts";
 import { decodeRpcStatus, findErrorInfo } from "./status-details.ts";
-
-/** Bounded exponential backoff with jitter for transient failures. */
-export interface RetryPolicy {
-  /** Consecutive retries without progress before giving up. */
-  maxRetries: number;
-  initialBackoffMs: number;
-  maxBackoffMs: number;
-}
 
 /** The RPCs a reattachable execution needs (provided by SparkConnectClient). */
 export interface ExecuteRpc {
@@ -20,14 +14,6 @@ export interface ExecuteRpc {
   release(operationId: string, until: string | undefined): Promise<void>;
   interrupt(operationId: string): Promise<void>;
   convertError(e: unknown): Promise<Error>;
-}
-
-/** Why a stream was resumed; reported to `onReattach`. */
-export interface ReattachEvent {
-  operationId: string;
-  lastResponseId: string | undefined;
-  /** `stream-ended` (server closed without ResultComplete) or the gRPC code name of the failure. */
-  reason: string;
 }
 
 /** The Spark error class in a gRPC error's status details, if any. */
@@ -163,8 +149,7 @@ export class ReattachableExecution implements AsyncIterable<pb.ExecutePlanRespon
           if (classifyStreamError(e) === "fatal" || failures >= this.retry.maxRetries)
             throw await this.rpc.convertError(e);
           failures++;
-          const cap = Math.min(this.retry.maxBackoffMs, this.retry.initialBackoffMs * 2 ** (failures - 1));
-          await sleep(cap / 2 + Math.random() * (cap / 2), signal);
+          await sleep(backoffMs(this.retry, failures - 1), signal);
           if (signal?.aborted) throw await interrupted(e);
           if (started || lastResponseId !== undefined) {
             this.reattaches++;

@@ -7,20 +7,14 @@
  */
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
-import {
-  Column,
-  type ColumnOrName,
-  type ColumnOrValue,
-  columnExpression,
-  functionExpression,
-  sqlExpression,
-  valueExpression,
-} from "./column.ts";
+import { Column, type ColumnOrName, type ColumnOrValue } from "./column.ts";
 import { PlanError } from "./errors.ts";
+import { columnExpression, functionExpression, sqlExpression, valueExpression } from "./expressions.ts";
+import { columnFrom, expressionOf } from "./internal.ts";
 import { doubleLiteralExpression, literalExpression } from "./literal.ts";
 
 function call(name: string, ...args: pb.Expression[]): Column {
-  return new Column(functionExpression(name, args));
+  return columnFrom(functionExpression(name, args));
 }
 
 function overColumns(name: string, ...cols: ColumnOrName[]): Column {
@@ -40,7 +34,7 @@ export type SchemaLike = string | Column | { json(): string };
 
 function schemaExpression(schema: SchemaLike): pb.Expression {
   if (typeof schema === "string") return literalExpression(schema);
-  if (schema instanceof Column) return schema.expr;
+  if (schema instanceof Column) return expressionOf(schema);
   if (typeof schema.json === "function") return literalExpression(schema.json());
   throw new PlanError({ message: "from_json: schema must be a DDL string, a Column or a StructType" });
 }
@@ -57,7 +51,7 @@ function optionsMap(options: Record<string, string | number | boolean>): pb.Expr
 
 /** A column by name (PySpark `col`); `"*"` is every column, `"t.*"` every column of `t`. */
 export function col(name: string): Column {
-  return new Column(columnExpression(name));
+  return columnFrom(columnExpression(name));
 }
 /** Alias of {@link col} (PySpark `column`). */
 export function column(name: string): Column {
@@ -65,15 +59,15 @@ export function column(name: string): Column {
 }
 /** A literal column (PySpark `lit`); a Column is returned as is. See `LiteralValue` for the types. */
 export function lit(value: ColumnOrValue): Column {
-  return value instanceof Column ? value : new Column(literalExpression(value));
+  return value instanceof Column ? value : columnFrom(literalExpression(value));
 }
 /** A column from a SQL expression string (PySpark `expr`). */
 export function expr(sql: string): Column {
-  return new Column(sqlExpression(sql));
+  return columnFrom(sqlExpression(sql));
 }
 /** Calls any function by name, e.g. a SQL built-in without a wrapper here or a registered UDF (PySpark `call_function`). */
 export function callFunction(name: string, ...cols: ColumnOrName[]): Column {
-  return new Column(
+  return columnFrom(
     create(pb.ExpressionSchema, {
       exprType: {
         case: "callFunction",
@@ -87,7 +81,7 @@ export const call_function = callFunction;
 
 /** Starts a conditional expression; chain `.when(...)` and close with `.otherwise(...)` (PySpark `when`). */
 export function when(condition: Column, value: ColumnOrValue): Column {
-  return call("when", condition.expr, litOrCol(value));
+  return call("when", expressionOf(condition), litOrCol(value));
 }
 /** The first non-null argument. */
 export function coalesce(...cols: ColumnOrName[]): Column {
@@ -155,7 +149,7 @@ export function count(c: ColumnOrName): Column {
 }
 /** Number of distinct non-null combinations (PySpark `count_distinct`). */
 export function count_distinct(c: ColumnOrName, ...more: ColumnOrName[]): Column {
-  return new Column(functionExpression("count", [c, ...more].map(columnExpression), true));
+  return columnFrom(functionExpression("count", [c, ...more].map(columnExpression), true));
 }
 /** Alias of {@link count_distinct} (PySpark `countDistinct`). */
 export const countDistinct = count_distinct;
@@ -173,7 +167,7 @@ export function sum(c: ColumnOrName): Column {
 }
 /** Sum of distinct values. */
 export function sum_distinct(c: ColumnOrName): Column {
-  return new Column(functionExpression("sum", [columnExpression(c)], true));
+  return columnFrom(functionExpression("sum", [columnExpression(c)], true));
 }
 /** Average. */
 export function avg(c: ColumnOrName): Column {
@@ -507,8 +501,8 @@ function lambda(f: (...args: Column[]) => Column): pb.Expression {
       create(pb.Expression_UnresolvedNamedLambdaVariableSchema, { nameParts: [`${n}_${lambdaVariableId++}`] }),
     );
   const body = f(
-    ...variables.map(
-      (v) => new Column(create(pb.ExpressionSchema, { exprType: { case: "unresolvedNamedLambdaVariable", value: v } })),
+    ...variables.map((v) =>
+      columnFrom(create(pb.ExpressionSchema, { exprType: { case: "unresolvedNamedLambdaVariable", value: v } })),
     ),
   );
   if (!(body instanceof Column))
@@ -516,7 +510,7 @@ function lambda(f: (...args: Column[]) => Column): pb.Expression {
   return create(pb.ExpressionSchema, {
     exprType: {
       case: "lambdaFunction",
-      value: create(pb.Expression_LambdaFunctionSchema, { function: body.expr, arguments: variables }),
+      value: create(pb.Expression_LambdaFunctionSchema, { function: expressionOf(body), arguments: variables }),
     },
   });
 }

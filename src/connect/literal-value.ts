@@ -1,5 +1,5 @@
 import type * as pb from "#connect-proto";
-import { matrixFromFields, vectorFromFields } from "./arrow-decode.ts";
+import { matrixFromFields, vectorFromFields } from "./arrow/arrow-decode.ts";
 import { MATRIX_UDT_CLASS, VECTOR_UDT_CLASS } from "./data-types.ts";
 import { ProtocolError } from "./errors.ts";
 

@@ -1,10 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
-import type { ExecuteOptions } from "./client.ts";
 import type { DataFrame } from "./data-frame.ts";
 import { ProtocolError } from "./errors.ts";
-import { dataFrameFrom, relationOf } from "./internal.ts";
-import { type LiteralValue, toLiteral } from "./literal.ts";
+import type { ExecuteOptions } from "./execute-options.ts";
+import { clientOf, dataFrameFrom, relationOf } from "./internal.ts";
+import { toLiteral } from "./literal.ts";
+import type { LiteralValue } from "./literal-input.ts";
 import { literalToValue } from "./literal-value.ts";
 import type { SparkSession } from "./spark-session.ts";
 
@@ -40,7 +41,7 @@ async function runMl(
   const cmd = create(pb.CommandSchema, {
     commandType: { case: "mlCommand", value: create(pb.MlCommandSchema, { command }) },
   });
-  const outcome = await session.client.executeCommand(cmd, options);
+  const outcome = await clientOf(session).executeCommand(cmd, options);
   for (const r of outcome.responses) {
     if (r.responseType.case === "mlCommandResult") return r.responseType.value;
   }

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
 import type { DataFrame } from "./data-frame.ts";
-import { relationOf } from "./internal.ts";
+import { clientOf, relationOf } from "./internal.ts";
 
 /** Where cached partitions live. PySpark: `pyspark.StorageLevel`. */
 export interface StorageLevel {
@@ -27,7 +27,7 @@ export const MEMORY_AND_DISK: StorageLevel = {
  * from `df` reuse the cached partitions.
  */
 export async function persist(df: DataFrame, level: StorageLevel = MEMORY_AND_DISK): Promise<DataFrame> {
-  await df.sparkSession.client.analyze({
+  await clientOf(df.sparkSession).analyze({
     case: "persist",
     value: create(pb.AnalyzePlanRequest_PersistSchema, {
       relation: relationOf(df),
@@ -39,7 +39,7 @@ export async function persist(df: DataFrame, level: StorageLevel = MEMORY_AND_DI
 
 /** Drops `df`'s cached partitions (PySpark: `df.unpersist(blocking)`). */
 export async function unpersist(df: DataFrame, blocking = false): Promise<void> {
-  await df.sparkSession.client.analyze({
+  await clientOf(df.sparkSession).analyze({
     case: "unpersist",
     value: create(pb.AnalyzePlanRequest_UnpersistSchema, { relation: relationOf(df), blocking }),
   });

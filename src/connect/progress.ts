@@ -1,5 +1,3 @@
-import type * as pb from "#connect-proto";
-
 /** Progress of one Spark stage of a running operation. */
 export interface StageProgress {
   readonly stageId: number;
@@ -21,28 +19,6 @@ export interface ExecutionProgress {
   readonly tasksDone: number;
   readonly tasksTotal: number;
   readonly inputBytesRead: bigint;
-}
-
-/** Converts the protocol message (counts as numbers; bytes stay bigint). */
-export function toExecutionProgress(
-  operationId: string,
-  p: pb.ExecutePlanResponse_ExecutionProgress,
-): ExecutionProgress {
-  const stages = p.stages.map((s) => ({
-    stageId: Number(s.stageId),
-    numTasks: Number(s.numTasks),
-    numCompletedTasks: Number(s.numCompletedTasks),
-    inputBytesRead: s.inputBytesRead,
-    done: s.done,
-  }));
-  return {
-    operationId,
-    stages,
-    inflightTasks: Number(p.numInflightTasks),
-    tasksDone: stages.reduce((a, s) => a + s.numCompletedTasks, 0),
-    tasksTotal: stages.reduce((a, s) => a + s.numTasks, 0),
-    inputBytesRead: stages.reduce((a, s) => a + s.inputBytesRead, 0n),
-  };
 }
 
 /** One line for a terminal, e.g. `[stage 3/4] tasks 17/24, 12.5 MiB read`. */

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
 import type { SparkConnectClient } from "./client.ts";
 import { PlanError } from "./errors.ts";
+import { registerRuntimeConfigAccess } from "./internal.ts";
 
 function op(opType: pb.ConfigRequest_Operation["opType"]): pb.ConfigRequest_Operation {
   return create(pb.ConfigRequest_OperationSchema, { opType });
@@ -12,10 +13,14 @@ function op(opType: pb.ConfigRequest_Operation["opType"]): pb.ConfigRequest_Oper
  * PySpark equivalent: `spark.conf` (`RuntimeConfig`); here every method is async.
  */
 export class RuntimeConfig {
-  private readonly client: SparkConnectClient;
+  readonly #client: SparkConnectClient;
 
-  constructor(client: SparkConnectClient) {
-    this.client = client;
+  static {
+    registerRuntimeConfigAccess({ create: (client) => new RuntimeConfig(client) });
+  }
+
+  private constructor(client: SparkConnectClient) {
+    this.#client = client;
   }
 
   /**
@@ -28,18 +33,18 @@ export class RuntimeConfig {
   async get(key: string, defaultValue: null): Promise<string | null>;
   async get(key: string, defaultValue?: string | null): Promise<string | null> {
     if (defaultValue === undefined) {
-      const res = await this.client.config(
+      const res = await this.#client.config(
         op({ case: "get", value: create(pb.ConfigRequest_GetSchema, { keys: [key] }) }),
       );
       return res.pairs[0]?.value ?? "";
     }
     if (defaultValue === null) {
-      const res = await this.client.config(
+      const res = await this.#client.config(
         op({ case: "getOption", value: create(pb.ConfigRequest_GetOptionSchema, { keys: [key] }) }),
       );
       return res.pairs[0]?.value ?? null;
     }
-    const res = await this.client.config(
+    const res = await this.#client.config(
       op({
         case: "getWithDefault",
         value: create(pb.ConfigRequest_GetWithDefaultSchema, {
@@ -55,7 +60,7 @@ export class RuntimeConfig {
     if (typeof value === "number" && !Number.isFinite(value)) {
       throw new PlanError({ message: `spark.conf.set(${key}) needs a finite number, got ${value}` });
     }
-    await this.client.config(
+    await this.#client.config(
       op({
         case: "set",
         value: create(pb.ConfigRequest_SetSchema, {
@@ -67,7 +72,7 @@ export class RuntimeConfig {
 
   /** Resets `key` to its default. PySpark: `spark.conf.unset`. */
   async unset(key: string): Promise<void> {
-    await this.client.config(op({ case: "unset", value: create(pb.ConfigRequest_UnsetSchema, { keys: [key] }) }));
+    await this.#client.config(op({ case: "unset", value: create(pb.ConfigRequest_UnsetSchema, { keys: [key] }) }));
   }
 
   /**
@@ -76,7 +81,7 @@ export class RuntimeConfig {
    * back here). PySpark: `spark.conf.getAll`.
    */
   async getAll(prefix?: string): Promise<Record<string, string>> {
-    const res = await this.client.config(
+    const res = await this.#client.config(
       op({ case: "getAll", value: create(pb.ConfigRequest_GetAllSchema, prefix === undefined ? {} : { prefix }) }),
     );
     const out: Record<string, string> = {};
@@ -86,7 +91,7 @@ export class RuntimeConfig {
 
   /** Whether `key` can be changed at runtime. PySpark: `spark.conf.isModifiable`. */
   async isModifiable(key: string): Promise<boolean> {
-    const res = await this.client.config(
+    const res = await this.#client.config(
       op({ case: "isModifiable", value: create(pb.ConfigRequest_IsModifiableSchema, { keys: [key] }) }),
     );
     return res.pairs[0]?.value === "true";

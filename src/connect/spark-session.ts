@@ -3,17 +3,20 @@ import { userInfo } from "node:os";
 import { create } from "@bufbuild/protobuf";
 import type * as arrow from "apache-arrow";
 import * as pb from "#connect-proto";
-import { type ClientSettings, DEFAULT_RETRY, SparkConnectClient } from "./client.ts";
+import type { LocalSchema } from "./arrow/type-inference.ts";
+import { type ClientSettings, SparkConnectClient } from "./client.ts";
 import type { ColumnOrValue } from "./column.ts";
 import { DEFAULT_REMOTE, parseConnectionUrl } from "./connection-url.ts";
 import { DataFrame } from "./data-frame.ts";
 import { DataFrameReader } from "./data-frame-reader.ts";
 import type { StructType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
-import type { RetryPolicy } from "./execution.ts";
-import { dataFrameFrom } from "./internal.ts";
-import { type LocalData, type LocalSchema, planLocalRelation } from "./local-relation.ts";
-import { RuntimeConfig } from "./runtime-config.ts";
+import { dataFrameFrom, registerSparkSessionAccess, runtimeConfigFrom } from "./internal.ts";
+import { type LocalData, planLocalRelation } from "./local-relation.ts";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.ts";
+import type { RuntimeConfig } from "./runtime-config.ts";
+// Evaluated for its registration with internal.ts: the constructor builds `conf` through it.
+import "./runtime-config.ts";
 
 const CLIENT_VERSION = "0.1.0";
 
@@ -98,12 +101,15 @@ export class SparkSessionBuilder {
         `orchard/${CLIENT_VERSION} spark-connect-ts node/${process.versions.node} os/${process.platform}`,
       retry: this.retry,
     };
-    const session = new SparkSession(new SparkConnectClient(settings), url);
+    const session = openSession(new SparkConnectClient(settings), url);
     session.applyBuilderConf(this.confs);
     SparkSession.active = session;
     return session;
   }
 }
+
+/** A session over `client`; set by SparkSession's static block (its constructor is private). */
+let openSession: (client: SparkConnectClient, remoteUrl: string) => SparkSession;
 
 /**
  * The entry point: a Spark Connect session on a remote Spark server. PySpark equivalent:
@@ -119,7 +125,7 @@ export class SparkSession {
     return new SparkSessionBuilder();
   }
 
-  readonly client: SparkConnectClient;
+  readonly #client: SparkConnectClient;
   /** The session's runtime configuration. PySpark: `spark.conf`. */
   readonly conf: RuntimeConfig;
   /** The URL the session was built from, with any token redacted. */
@@ -129,11 +135,16 @@ export class SparkSession {
   private planIds = 0n;
   private stopped = false;
 
-  constructor(client: SparkConnectClient, remoteUrl: string) {
-    this.client = client;
+  static {
+    openSession = (client, remoteUrl) => new SparkSession(client, remoteUrl);
+    registerSparkSessionAccess({ clientOf: (session) => session.#client });
+  }
+
+  private constructor(client: SparkConnectClient, remoteUrl: string) {
+    this.#client = client;
     this.#remote = remoteUrl;
     this.remoteUrl = client.displayUrl;
-    this.conf = new RuntimeConfig(client);
+    this.conf = runtimeConfigFrom(client);
   }
 
   /** @internal True when this session was built from exactly this URL. */
@@ -141,21 +152,24 @@ export class SparkSession {
     return this.#remote === url;
   }
 
+  /** The client-side session id (a UUID unless the URL names one). PySpark: `spark.session_id`. */
   get sessionId(): string {
-    return this.client.sessionId;
+    return this.#client.sessionId;
   }
 
+  /** The user id sent with every request (the URL's `user_id`, else the OS user). PySpark: `spark.client._user_id`. */
   get userId(): string {
-    return this.client.userId;
+    return this.#client.userId;
   }
 
+  /** True once `stop()` was called. */
   get isStopped(): boolean {
     return this.stopped;
   }
 
   /** @internal Builder configs, sent before the first RPC. */
   applyBuilderConf(confs: ReadonlyMap<string, string>): void {
-    if (confs.size > 0) this.client.queueConfig(confs);
+    if (confs.size > 0) this.#client.queueConfig(confs);
   }
 
   /** The next plan id of this session (ids tag plan nodes so column references can name them). */
@@ -167,7 +181,7 @@ export class SparkSession {
 
   /** The server's Spark version, e.g. `4.1.1`. PySpark: `spark.version`. */
   async version(): Promise<string> {
-    const res = await this.client.analyze({
+    const res = await this.#client.analyze({
       case: "sparkVersion",
       value: create(pb.AnalyzePlanRequest_SparkVersionSchema),
     });
@@ -221,23 +235,23 @@ export class SparkSession {
     schema?: StructType | string | string[],
   ): DataFrame {
     const local = planLocalRelation(data as LocalData, schema as LocalSchema | undefined);
-    if (local.artifacts.length > 0) this.client.queueArtifacts(local.artifacts);
+    if (local.artifacts.length > 0) this.#client.queueArtifacts(local.artifacts);
     return dataFrameFrom(this, create(pb.RelationSchema, { relType: local.relType }));
   }
 
   /** Interrupts every running operation of the session. PySpark: `spark.interruptAll()`. */
   interruptAll(): Promise<string[]> {
-    return this.client.interruptAll();
+    return this.#client.interruptAll();
   }
 
   /** Interrupts the operations tagged `tag` (see ExecuteOptions.tags). PySpark: `spark.interruptTag`. */
   interruptTag(tag: string): Promise<string[]> {
-    return this.client.interruptTag(tag);
+    return this.#client.interruptTag(tag);
   }
 
   /** Interrupts one operation. PySpark: `spark.interruptOperation`. */
   interruptOperation(operationId: string): Promise<string[]> {
-    return this.client.interruptOperation(operationId);
+    return this.#client.interruptOperation(operationId);
   }
 
   /** Releases the server session (ReleaseSession) and closes the channel. Idempotent. PySpark: `spark.stop()`. */
@@ -245,6 +259,6 @@ export class SparkSession {
     if (this.stopped) return;
     this.stopped = true;
     if (SparkSession.active === this) SparkSession.active = undefined;
-    await this.client.close();
+    await this.#client.close();
   }
 }

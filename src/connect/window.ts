@@ -1,7 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import * as pb from "#connect-proto";
-import { type ColumnOrName, columnExpression, sortOrderExpression } from "./column.ts";
+import type { ColumnOrName } from "./column.ts";
 import { PlanError } from "./errors.ts";
+import { columnExpression, sortOrderExpression } from "./expressions.ts";
+import { registerWindowSpecAccess } from "./internal.ts";
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -47,53 +49,61 @@ function boundary(b: FrameBound, unbounded: boolean, rows: boolean): pb.Expressi
   });
 }
 
+/** The spec without partitioning, ordering or frame, where every `Window.*` builder starts. */
+let unspecified: WindowSpec;
+
 /**
  * A window: partitioning, ordering and frame for window functions and aggregates used with
  * `column.over(window)` (PySpark: `pyspark.sql.WindowSpec`). Immutable: every method returns a new spec.
  */
 export class WindowSpec {
-  private readonly partitionSpec: readonly pb.Expression[];
-  private readonly orderSpec: readonly pb.Expression_SortOrder[];
-  private readonly frame: Frame | undefined;
+  readonly #partitionSpec: readonly pb.Expression[];
+  readonly #orderSpec: readonly pb.Expression_SortOrder[];
+  readonly #frame: Frame | undefined;
 
-  constructor(
-    partitionSpec: readonly pb.Expression[] = [],
-    orderSpec: readonly pb.Expression_SortOrder[] = [],
-    frame?: Frame,
+  static {
+    unspecified = new WindowSpec([], [], undefined);
+    registerWindowSpecAccess({ windowExpression: (spec, fn) => spec.#windowExpression(fn) });
+  }
+
+  private constructor(
+    partitionSpec: readonly pb.Expression[],
+    orderSpec: readonly pb.Expression_SortOrder[],
+    frame: Frame | undefined,
   ) {
-    this.partitionSpec = partitionSpec;
-    this.orderSpec = orderSpec;
-    this.frame = frame;
+    this.#partitionSpec = partitionSpec;
+    this.#orderSpec = orderSpec;
+    this.#frame = frame;
   }
 
   /** Partitions by these columns (PySpark `partitionBy`). */
   partitionBy(...cols: Array<ColumnOrName | readonly ColumnOrName[]>): WindowSpec {
     const list = cols.flat() as ColumnOrName[];
-    return new WindowSpec(list.map(columnExpression), this.orderSpec, this.frame);
+    return new WindowSpec(list.map(columnExpression), this.#orderSpec, this.#frame);
   }
 
   /** Orders each partition; names sort ascending with nulls first, or pass `col.desc()` etc. (PySpark `orderBy`). */
   orderBy(...cols: Array<ColumnOrName | readonly ColumnOrName[]>): WindowSpec {
     const list = cols.flat() as ColumnOrName[];
     const order = list.map((c) => sortOrderExpression(c, true).exprType.value as pb.Expression_SortOrder);
-    return new WindowSpec(this.partitionSpec, order, this.frame);
+    return new WindowSpec(this.#partitionSpec, order, this.#frame);
   }
 
   /** A frame counted in rows from the current row, e.g. `rowsBetween(Window.unboundedPreceding, Window.currentRow)`. */
   rowsBetween(start: FrameBound, end: FrameBound): WindowSpec {
     const type = pb.Expression_Window_WindowFrame_FrameType.ROW;
-    return new WindowSpec(this.partitionSpec, this.orderSpec, { type, start, end });
+    return new WindowSpec(this.#partitionSpec, this.#orderSpec, { type, start, end });
   }
 
   /** A frame over values of the (single) order column relative to the current row's (PySpark `rangeBetween`). */
   rangeBetween(start: FrameBound, end: FrameBound): WindowSpec {
     const type = pb.Expression_Window_WindowFrame_FrameType.RANGE;
-    return new WindowSpec(this.partitionSpec, this.orderSpec, { type, start, end });
+    return new WindowSpec(this.#partitionSpec, this.#orderSpec, { type, start, end });
   }
 
-  /** The window expression applying `fn` over this spec (used by `Column.over`). */
-  windowExpression(fn: pb.Expression): pb.Expression {
-    const f = this.frame;
+  /** The window expression applying `fn` over this spec (what `Column.over` sends). */
+  #windowExpression(fn: pb.Expression): pb.Expression {
+    const f = this.#frame;
     const rows = f?.type === pb.Expression_Window_WindowFrame_FrameType.ROW;
     const frameSpec =
       f === undefined
@@ -108,8 +118,8 @@ export class WindowSpec {
         case: "window",
         value: create(pb.Expression_WindowSchema, {
           windowFunction: fn,
-          partitionSpec: [...this.partitionSpec],
-          orderSpec: [...this.orderSpec],
+          partitionSpec: [...this.#partitionSpec],
+          orderSpec: [...this.#orderSpec],
           frameSpec,
         }),
       },
@@ -130,18 +140,18 @@ export const Window = {
   currentRow: 0,
   /** A spec partitioned by these columns. */
   partitionBy(...cols: Array<ColumnOrName | readonly ColumnOrName[]>): WindowSpec {
-    return new WindowSpec().partitionBy(...cols);
+    return unspecified.partitionBy(...cols);
   },
   /** A spec ordered by these columns. */
   orderBy(...cols: Array<ColumnOrName | readonly ColumnOrName[]>): WindowSpec {
-    return new WindowSpec().orderBy(...cols);
+    return unspecified.orderBy(...cols);
   },
   /** A spec with a row frame. */
   rowsBetween(start: FrameBound, end: FrameBound): WindowSpec {
-    return new WindowSpec().rowsBetween(start, end);
+    return unspecified.rowsBetween(start, end);
   },
   /** A spec with a range frame. */
   rangeBetween(start: FrameBound, end: FrameBound): WindowSpec {
-    return new WindowSpec().rangeBetween(start, end);
+    return unspecified.rangeBetween(start, end);
   },
 } as const;

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalSpark } from "../../src/cli/local/spark-server.ts";
 import { SparkAuthenticationError } from "../../src/connect/errors.ts";
-import type { ReattachEvent } from "../../src/connect/execution.ts";
+import type { ReattachEvent } from "../../src/connect/execute-options.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 import { startExtraSpark } from "./helpers/extra-spark.ts";
 

@@ -1,7 +1,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type * as pb from "#connect-proto";
-import { decodeArrowBatch } from "../../src/connect/client.ts";
+import { decodeArrowBatch } from "../../src/connect/arrow/arrow-batch.ts";
 import {
   ArrayType,
   BinaryType,
@@ -24,8 +24,9 @@ import {
   vectorUDT,
 } from "../../src/connect/data-types.ts";
 import { InterruptedError, SparkConnectionError, SparkServerError } from "../../src/connect/errors.ts";
-import type { ExecuteRpc, ReattachEvent } from "../../src/connect/execution.ts";
-import { planOf, relationOf } from "../../src/connect/internal.ts";
+import type { ReattachEvent } from "../../src/connect/execute-options.ts";
+import type { ExecuteRpc } from "../../src/connect/execution.ts";
+import { clientOf, planOf, relationOf } from "../../src/connect/internal.ts";
 import type { ExecutionProgress } from "../../src/connect/progress.ts";
 import type { Row } from "../../src/connect/row.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
@@ -316,13 +317,13 @@ describe("execution", () => {
     expect(latency).toBeLessThan(3000);
     expect(await spark.interruptTag(tag)).toEqual([]);
     // The operation was released: reattaching to it is refused by the server.
-    const reattach = spark.client.rpc.reattach(operationId as string, undefined);
+    const reattach = clientOf(spark).rpc.reattach(operationId as string, undefined);
     const reattachErr = await new Promise<unknown>((resolve) => {
       reattach.on("error", resolve);
       reattach.on("end", () => resolve(undefined));
       reattach.on("data", () => undefined);
     });
-    const converted = await spark.client.convertError(reattachErr);
+    const converted = await clientOf(spark).convertError(reattachErr);
     expect((converted as SparkServerError).errorClass).toMatch(/^INVALID_HANDLE\.OPERATION_(NOT_FOUND|ABANDONED)$/);
     // The session still works afterwards.
     expect((await spark.range(3).collect()).length).toBe(3);
@@ -360,7 +361,7 @@ describe("execution", () => {
   });
 
   it("a stream dropped mid-result (gRPC call cancelled under the client) resumes with no row lost or duplicated", async () => {
-    const real = spark.client.rpc;
+    const real = clientOf(spark).rpc;
     let drops = 0;
     // Cancels the real gRPC call after 3 responses, until 4 streams were cut: the client sees a
     // CANCELLED transport error mid-stream, not a server error, and must ReattachExecute. A cancel
@@ -398,7 +399,7 @@ describe("execution", () => {
     let rows = 0n;
     let next = 0n;
     let bad = 0;
-    for await (const resp of spark.client.execute(plan, { onReattach: (e) => events.push(e) }, dropping)) {
+    for await (const resp of clientOf(spark).execute(plan, { onReattach: (e) => events.push(e) }, dropping)) {
       if (resp.responseType.case !== "arrowBatch") continue;
       // decodeArrowBatch also checks the batch's start offset against the rows seen so far.
       for (const b of decodeArrowBatch(resp.responseType.value, rows)) {

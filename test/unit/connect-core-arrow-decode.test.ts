@@ -1,6 +1,8 @@
 import * as arrow from "apache-arrow";
 import { describe, expect, it } from "vitest";
-import { decodeRows } from "../../src/connect/arrow-decode.ts";
+import { decodeRows } from "../../src/connect/arrow/arrow-decode.ts";
+import { encodeLocalRows } from "../../src/connect/arrow/arrow-encode.ts";
+import { toProtoDataType } from "../../src/connect/data-type-proto.ts";
 import {
   ArrayType,
   DateType,
@@ -15,10 +17,8 @@ import {
   StructType,
   TimestampNTZType,
   TimestampType,
-  toProtoDataType,
   vectorUDT,
 } from "../../src/connect/data-types.ts";
-import { encodeLocalRows } from "../../src/connect/local-relation.ts";
 import { Row } from "../../src/connect/row.ts";
 import { Decimal, DenseMatrix, Timestamp } from "../../src/connect/spark-values.ts";
 

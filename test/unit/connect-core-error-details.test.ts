@@ -1,10 +1,11 @@
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY, SparkConnectClient } from "../../src/connect/client.ts";
+import { SparkConnectClient } from "../../src/connect/client.ts";
 import { parseConnectionUrl } from "../../src/connect/connection-url.ts";
 import { SparkAuthenticationError, SparkConnectionError, SparkServerError } from "../../src/connect/errors.ts";
 import { classifyStreamError } from "../../src/connect/execution.ts";
+import { DEFAULT_RETRY } from "../../src/connect/retry-policy.ts";
 import { decodeErrorInfo, decodeRpcStatus, findErrorInfo } from "../../src/connect/status-details.ts";
 
 function errorInfoBytes(reason: string, domain: string, metadata: Record<string, string>): Uint8Array {

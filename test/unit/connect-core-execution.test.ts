@@ -3,7 +3,8 @@ import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import * as pb from "#connect-proto";
 import { InterruptedError } from "../../src/connect/errors.ts";
-import { type ExecuteRpc, ReattachableExecution, type RetryPolicy } from "../../src/connect/execution.ts";
+import { type ExecuteRpc, ReattachableExecution } from "../../src/connect/execution.ts";
+import type { RetryPolicy } from "../../src/connect/retry-policy.ts";
 
 /** The state machine of ReattachableExecution, driven by scripted streams (no network). */
 type Step = { responses: string[]; complete?: boolean; error?: grpc.status };

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import * as arrow from "apache-arrow";
 import { describe, expect, it } from "vitest";
+import { inferType, resolveLocalSchema } from "../../src/connect/arrow/type-inference.ts";
+import { fromProtoDataType, toProtoDataType } from "../../src/connect/data-type-proto.ts";
 import {
   ArrayType,
   BinaryType,
@@ -8,29 +10,25 @@ import {
   type DataType,
   DecimalType,
   DoubleType,
-  fromProtoDataType,
   IntegerType,
   LongType,
   MapType,
   NullType,
-  parseSchemaDDL,
   StringType,
   StructField,
   StructType,
   TimestampNTZType,
   TimestampType,
-  toProtoDataType,
   vectorUDT,
 } from "../../src/connect/data-types.ts";
 import { PlanError } from "../../src/connect/errors.ts";
 import {
   buildLocalRelation,
-  inferType,
   LOCAL_RELATION_INLINE_MAX_BYTES,
   planLocalRelation,
-  resolveLocalSchema,
 } from "../../src/connect/local-relation.ts";
 import { Row } from "../../src/connect/row.ts";
+import { parseSchemaDDL } from "../../src/connect/schema-ddl.ts";
 import { Decimal, Timestamp } from "../../src/connect/spark-values.ts";
 
 describe("inferType: narrowest exact Spark type", () => {

@@ -5,8 +5,9 @@ import type { Column } from "../../src/connect/column.ts";
 import { ArrayType, FloatType } from "../../src/connect/data-types.ts";
 import { PlanError } from "../../src/connect/errors.ts";
 import * as F from "../../src/connect/functions.ts";
+import { expressionOf } from "../../src/connect/internal.ts";
 
-const json = (c: Column) => toJson(pb.ExpressionSchema, c.expr);
+const json = (c: Column) => toJson(pb.ExpressionSchema, expressionOf(c));
 const attr = (name: string) => ({ unresolvedAttribute: { unparsedIdentifier: name } });
 const fn = (functionName: string, ...args: unknown[]) => ({
   unresolvedFunction: args.length === 0 ? { functionName } : { functionName, arguments: args },
@@ -209,7 +210,7 @@ describe("functions build unresolved functions with Spark's names", () => {
   });
 
   it("rand without a seed picks one (a long literal), as PySpark does", () => {
-    const e = F.rand().expr.exprType;
+    const e = expressionOf(F.rand()).exprType;
     expect(e.case).toBe("unresolvedFunction");
     const arg = (e.value as pb.Expression_UnresolvedFunction).arguments[0]?.exprType;
     expect(arg?.case).toBe("literal");
@@ -240,7 +241,7 @@ describe("Column.toString", () => {
 
 describe("higher-order functions build lambdas with fresh variables", () => {
   it("transform(x => x + 1)", () => {
-    const e = toJson(pb.ExpressionSchema, F.transform("arr", (x) => x.plus(1)).expr) as {
+    const e = toJson(pb.ExpressionSchema, expressionOf(F.transform("arr", (x) => x.plus(1)))) as {
       unresolvedFunction: {
         functionName: string;
         arguments: [unknown, { lambdaFunction: { function: unknown; arguments: Array<{ nameParts: string[] }> } }];
@@ -257,7 +258,7 @@ describe("higher-order functions build lambdas with fresh variables", () => {
   it("two-argument lambdas get x and y, and names never repeat", () => {
     const names = (c: Column) =>
       (
-        toJson(pb.ExpressionSchema, c.expr) as {
+        toJson(pb.ExpressionSchema, expressionOf(c)) as {
           unresolvedFunction: { arguments: Array<{ lambdaFunction?: { arguments: Array<{ nameParts: string[] }> } }> };
         }
       ).unresolvedFunction.arguments.flatMap((a) => a.lambdaFunction?.arguments.map((v) => v.nameParts[0]) ?? []);

@@ -4,7 +4,7 @@ import * as pb from "#connect-proto";
 import { DataFrame } from "../../src/connect/data-frame.ts";
 import { PlanError } from "../../src/connect/errors.ts";
 import * as F from "../../src/connect/functions.ts";
-import { relationOf } from "../../src/connect/internal.ts";
+import { expressionOf, relationOf } from "../../src/connect/internal.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 
 /** A real session (fresh plan-id counter); no RPC happens while plans are only built. */
@@ -519,8 +519,8 @@ describe("toString", () => {
 describe("column references from a DataFrame carry its plan id", () => {
   it("df.col(name) and df.col('*')", () => {
     const df = base();
-    expect(toJson(pb.ExpressionSchema, df.col("id").expr)).toEqual(attr("id", 0));
-    expect(toJson(pb.ExpressionSchema, df.col("*").expr)).toEqual({ unresolvedStar: { planId: "0" } });
+    expect(toJson(pb.ExpressionSchema, expressionOf(df.col("id")))).toEqual(attr("id", 0));
+    expect(toJson(pb.ExpressionSchema, expressionOf(df.col("*")))).toEqual({ unresolvedStar: { planId: "0" } });
   });
 });
 

@@ -2,7 +2,8 @@ import { toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import * as pb from "#connect-proto";
 import { PlanError } from "../../src/connect/errors.ts";
-import { type LiteralValue, toLiteral } from "../../src/connect/literal.ts";
+import { toLiteral } from "../../src/connect/literal.ts";
+import type { LiteralValue } from "../../src/connect/literal-input.ts";
 import { Decimal, Timestamp } from "../../src/connect/spark-values.ts";
 
 const json = (v: LiteralValue) => toJson(pb.Expression_LiteralSchema, toLiteral(v));

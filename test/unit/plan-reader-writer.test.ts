@@ -5,7 +5,7 @@ import type { DataFrame } from "../../src/connect/data-frame.ts";
 import type { DataFrameWriter } from "../../src/connect/data-frame-writer.ts";
 import { LongType, StringType, StructField, StructType } from "../../src/connect/data-types.ts";
 import { PlanError } from "../../src/connect/errors.ts";
-import { relationOf } from "../../src/connect/internal.ts";
+import { relationOf, saveCommandOf, tableCommandOf } from "../../src/connect/internal.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 
 function session(): SparkSession {
@@ -106,7 +106,7 @@ describe("DataFrameReader builds Read.DataSource relations", () => {
 
 describe("DataFrameWriter builds WriteOperation commands", () => {
   const input = { common: { planId: "0" }, range: { start: "0", end: "3", step: "1" } };
-  const cmd = (w: DataFrameWriter, path?: string) => toJson(pb.CommandSchema, w.saveCommand(path));
+  const cmd = (w: DataFrameWriter, path?: string) => toJson(pb.CommandSchema, saveCommandOf(w, path));
   const cases: Array<[string, (df: DataFrame) => unknown, unknown]> = [
     [
       "format/mode overwrite/option/partitionBy/save",
@@ -154,7 +154,7 @@ describe("DataFrameWriter builds WriteOperation commands", () => {
     ],
     [
       "saveAsTable",
-      (df) => toJson(pb.CommandSchema, df.write.mode("overwrite").tableCommand("t", "saveAsTable")),
+      (df) => toJson(pb.CommandSchema, tableCommandOf(df.write.mode("overwrite"), "t", "saveAsTable")),
       {
         writeOperation: {
           input,

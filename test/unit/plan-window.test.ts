@@ -4,9 +4,10 @@ import * as pb from "#connect-proto";
 import type { Column } from "../../src/connect/column.ts";
 import { PlanError } from "../../src/connect/errors.ts";
 import * as F from "../../src/connect/functions.ts";
+import { expressionOf } from "../../src/connect/internal.ts";
 import { Window } from "../../src/connect/window.ts";
 
-const json = (c: Column) => toJson(pb.ExpressionSchema, c.expr);
+const json = (c: Column) => toJson(pb.ExpressionSchema, expressionOf(c));
 const attr = (name: string) => ({ unresolvedAttribute: { unparsedIdentifier: name } });
 const asc = (name: string) => ({
   child: attr(name),

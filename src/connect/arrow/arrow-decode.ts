@@ -1,21 +1,21 @@
 import * as arrow from "apache-arrow";
 import type * as pb from "#connect-proto";
+import { toDataType } from "../data-type-proto.ts";
 import {
   type DataType,
   MATRIX_UDT_CLASS,
   StructType,
   TimestampNTZType,
-  toDataType,
   UserDefinedType,
   VECTOR_UDT_CLASS,
-} from "./data-types.ts";
-import { ProtocolError } from "./errors.ts";
-import { Row, RowLayout } from "./row.ts";
-import { type CalendarInterval, Decimal, DenseMatrix, Timestamp } from "./spark-values.ts";
+} from "../data-types.ts";
+import { ProtocolError } from "../errors.ts";
+import { Row, RowLayout } from "../row.ts";
+import { type CalendarInterval, Decimal, DenseMatrix, Timestamp } from "../spark-values.ts";
 
 /**
  * Arrow -> JS values, following the type contract in
- * [docs/types.md](../../docs/types.md):
+ * [docs/types.md](../../../docs/types.md):
  *
  * | Spark type | JS value |
  * | --- | --- |
@@ -376,7 +376,7 @@ export class RowDecoder {
  */
 export function decodeRows(
   batches: Iterable<arrow.RecordBatch> | arrow.Table,
-  sparkSchema?: pb.DataType | StructType,
+  sparkSchema?: pb.DataType | DataType,
 ): Row[] {
   const decoder = new RowDecoder(sparkSchema);
   const list = batches instanceof arrow.Table ? batches.batches : batches;
