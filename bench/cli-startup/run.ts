@@ -55,11 +55,14 @@ function once(argv: readonly string[]): number {
 }
 
 for (const argv of Object.values(commands)) once(argv); // warm the file cache and tsx's cache
-for (let i = 0; i < runs; i++) for (const [name, argv] of Object.entries(commands)) times.get(name as Name)?.push(once(argv));
+for (let i = 0; i < runs; i++)
+  for (const [name, argv] of Object.entries(commands)) times.get(name as Name)?.push(once(argv));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const base = median(times.get("node -e 0") ?? []);
-console.log(`\n${runs} runs each, ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, node ${process.versions.node}`);
+console.log(
+  `\n${runs} runs each, ${cpus().length} cores, load ${loadavg()[0]?.toFixed(1)}, node ${process.versions.node}`,
+);
 for (const [name, xs] of times) {
   const m = median(xs);
   console.log(`${name.padEnd(32)} median ${m.toFixed(0).padStart(5)} ms   ${(m / base).toFixed(2)}x node -e 0`);
