@@ -139,7 +139,7 @@ describe("buildLocalRelation", () => {
     expect(next).toBe(150_000);
     const schemaText = new TextDecoder().decode(byName.get(`cache/${rel.schemaHash}`));
     expect(JSON.parse(schemaText).fields.map((f: { name: string }) => f.name)).toEqual(["id", "s"]);
-  }, 60_000); // builds and hashes ~100 MB of Arrow: seconds, more on a loaded 2-core machine
+  }, 60_000); // encodes and hashes 150,000 rows (~45 MB): seconds, more on a loaded 2-core machine
 
   it("passes an Arrow table through", () => {
     const t = arrow.tableFromArrays({ x: Int32Array.from([1, 2, 3]) });
