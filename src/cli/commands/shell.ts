@@ -2,11 +2,8 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { redactUrl } from "../../connect/connection-url.ts";
-import { SparkSession } from "../../connect/spark-session.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
-import { ensureLocalStack } from "../local-stack.ts";
-import { runShell } from "../shell-repl.ts";
 
 const shellOptions = z.object({
   remote: z
@@ -41,6 +38,12 @@ export function registerShellCommand(program: Command, ctx: CliContext): void {
         start: raw.start,
         progress: raw.progress,
       });
+      // Loaded when the shell starts, not when the program is built: `orchard --help` stays fast.
+      const [{ SparkSession }, { ensureLocalStack }, { runShell }] = await Promise.all([
+        import("../../connect/spark-session.ts"),
+        import("../local-stack.ts"),
+        import("../shell-repl.ts"),
+      ]);
       const stack = opts.start
         ? await ensureLocalStack(
             { remote: opts.remote, sidecar: opts.sidecar, model: opts.model, startSpark: true },

@@ -1,13 +1,5 @@
 import { readFileSync } from "node:fs";
-import {
-  DEFAULT_SIDECAR_PORT,
-  ensureLocalSidecar,
-  readPidRecord,
-  SIDECAR_GRACE_MS,
-  sidecarRunFiles,
-  sidecarStatus,
-} from "@orchard/udf-server";
-import { isAlive, stopProcessGroup } from "@orchard/udf-server/process";
+import { DEFAULT_SIDECAR_PORT } from "@orchard/udf-server/defaults";
 import type { Command } from "commander";
 import { z } from "zod";
 import { SetupError } from "../../errors.ts";
@@ -37,6 +29,10 @@ export const sidecarPortOptions = z.object({
   json: z.boolean().default(false),
 });
 
+// Loaded when a command runs, not when the program is built: `orchard --help` stays fast.
+const udfServer = () => import("@orchard/udf-server");
+const processes = () => import("@orchard/udf-server/process");
+
 /** `orchard sidecar start|stop|status`: the local featurizing sidecar (Arrow Flight, one per node). */
 export function registerSidecarCommand(program: Command, ctx: CliContext): void {
   const sidecar = program
@@ -56,6 +52,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
     .option("--timeout <seconds>", "how long to wait for start-up (default 300)")
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig(sidecarStartOptions, raw);
+      const { ensureLocalSidecar, readPidRecord, sidecarRunFiles } = await udfServer();
       const files = sidecarRunFiles(ctx.runDir, opts.port);
       const { started, address } = await ensureLocalSidecar({
         host: opts.host,
@@ -88,6 +85,8 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
     .option("--port <n>", `Flight port (default ${DEFAULT_SIDECAR_PORT})`)
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig(sidecarPortOptions, raw);
+      const { readPidRecord, SIDECAR_GRACE_MS, sidecarRunFiles } = await udfServer();
+      const { isAlive, stopProcessGroup } = await processes();
       const { pidFile } = sidecarRunFiles(ctx.runDir, opts.port);
       const record = readPidRecord(pidFile);
       if (!record || !isAlive(record.pid) || !isSidecarProcess(record.pid)) {
@@ -107,6 +106,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
     .option("--json", "print the status as JSON")
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig(sidecarPortOptions, raw);
+      const { readPidRecord, sidecarRunFiles, sidecarStatus } = await udfServer();
       const files = sidecarRunFiles(ctx.runDir, opts.port);
       const record = readPidRecord(files.pidFile);
       const status = await sidecarStatus(record?.address ?? `127.0.0.1:${opts.port}`);

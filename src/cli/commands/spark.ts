@@ -4,14 +4,7 @@ import { ConfigError, SetupError } from "../../errors.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 import { SPARK_VERSION } from "../local/install-layout.ts";
-import type { S3Access } from "../local/spark-launch.ts";
-import {
-  assertSparkInstalled,
-  DEFAULT_SPARK_PORT,
-  localSparkStatus,
-  startLocalSpark,
-  stopLocalSpark,
-} from "../local/spark-server.ts";
+import { DEFAULT_SPARK_PORT, type S3Access } from "../local/spark-launch.ts";
 import {
   collect,
   hostOption,
@@ -39,6 +32,9 @@ export const sparkPortOptions = z.object({
   json: z.boolean().default(false),
 });
 
+// Loaded when a command runs, not when the program is built: `orchard --help` stays fast.
+const sparkServer = () => import("../local/spark-server.ts");
+
 /** `orchard spark start|stop|status`: the local Spark Connect server. */
 export function registerSparkCommand(program: Command, ctx: CliContext): void {
   const spark = program.command("spark").description("start, stop or inspect a local Spark Connect server");
@@ -60,6 +56,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
     .option("--timeout <seconds>", "how long to wait for start-up (default 180)")
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig(sparkStartOptions, raw);
+      const { assertSparkInstalled, localSparkStatus, startLocalSpark } = await sparkServer();
       const token = ctx.env[SPARK_TOKEN_ENV] || undefined;
       const existing = await localSparkStatus({ runDir: ctx.runDir, port: opts.port });
       if (existing.running && existing.state) {
@@ -94,6 +91,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
     .option("--port <n>", `gRPC port (default ${DEFAULT_SPARK_PORT})`)
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig(sparkPortOptions, raw);
+      const { stopLocalSpark } = await sparkServer();
       const stopped = await stopLocalSpark({ runDir: ctx.runDir, port: opts.port });
       ctx.out(
         stopped
@@ -109,6 +107,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
     .option("--json", "print the status as JSON")
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig(sparkPortOptions, raw);
+      const { localSparkStatus } = await sparkServer();
       const status = await localSparkStatus({ runDir: ctx.runDir, port: opts.port });
       if (opts.json) ctx.out(JSON.stringify({ port: opts.port, ...status }));
       if (!status.running || !status.state) {

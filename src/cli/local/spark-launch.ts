@@ -1,5 +1,8 @@
 import { join } from "node:path";
 
+/** Default Spark Connect port (the same as PySpark's `sc://localhost`). */
+export const DEFAULT_SPARK_PORT = 15002;
+
 /** Credentials and address of the S3-compatible store Spark's `s3a://` file system should use. */
 export interface S3Access {
   /** e.g. `http://127.0.0.1:9000` */

@@ -12,10 +12,7 @@ import { checkJava } from "./java-runtime.ts";
 import { canConnect, dialHost, isPortFree, urlHost } from "./ports.ts";
 import { redact } from "./redact.ts";
 import { readState, removeState, type ServerState, writeState } from "./server-state.ts";
-import { CONNECT_SERVER_CLASS, type S3Access, sparkLaunchCommand } from "./spark-launch.ts";
-
-/** Default Spark Connect port (the same as PySpark's `sc://localhost`). */
-export const DEFAULT_SPARK_PORT = 15002;
+import { CONNECT_SERVER_CLASS, DEFAULT_SPARK_PORT, type S3Access, sparkLaunchCommand } from "./spark-launch.ts";
 
 /** Log line the Connect server prints once its gRPC service listens (`... started at: 127.0.0.1:15002`). */
 const STARTED_LINE = /Spark Connect server started at: \S*:(\d+)/;
