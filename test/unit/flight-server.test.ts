@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { FlightClient } from "../../udf-server/src/flight/client.ts";
-import { rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
+import { isSidecarHealthy, rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
 import { expectedResult, type TestFeaturizer, testFeaturizer } from "./flight-test-featurizer.ts";
 
@@ -53,6 +53,20 @@ describe("sidecar Flight server (featurizer test double)", () => {
     const actions = await client.listActions();
     expect(actions.map((a) => a.type).sort()).toEqual(["health", "info"]);
     await expect(client.doAction("nope")).rejects.toThrow(/unknown action "nope"/);
+  });
+
+  it("reports the model's sessions in health, and `failing` once none is alive", async () => {
+    const sessions = { alive: 2, total: 2, restarts: 0 };
+    server = await start(Object.assign(testFeaturizer(), { sessions }));
+    client = new FlightClient(server.address);
+    expect(await client.actionJson("health")).toMatchObject({ status: "ok", sessions });
+    expect(await isSidecarHealthy(server.address)).toBe(true);
+    Object.assign(sessions, { alive: 0, restarts: 5 });
+    expect(await client.actionJson("health")).toMatchObject({
+      status: "failing",
+      sessions: { alive: 0, total: 2, restarts: 5 },
+    });
+    expect(await isSidecarHealthy(server.address)).toBe(false);
   });
 
   it("returns one row per input row, in order, with per-row errors", async () => {

@@ -39,6 +39,8 @@ export interface FeatureResult {
 /** A loaded model with its preprocessing. */
 export interface Featurizer {
   readonly info: ModelInfo;
+  /** The model's sessions: how many are alive out of how many, and worker threads replaced so far. */
+  readonly sessions?: { readonly alive: number; readonly total: number; readonly restarts: number };
   /** Decodes + preprocesses each image and runs the model on the whole batch. Never throws for a bad image: that image gets `error`. Order preserved. */
   featurize(images: ReadonlyArray<Uint8Array | null>): Promise<FeatureResult[]>;
   close(): Promise<void>;
@@ -188,6 +190,10 @@ class OnnxFeaturizer implements Featurizer {
       threads,
       version: manifest.version,
     };
+  }
+
+  get sessions(): { alive: number; total: number; restarts: number } {
+    return { alive: this.pool.alive, total: this.pool.size, restarts: this.pool.restarts };
   }
 
   async featurize(images: ReadonlyArray<Uint8Array | null>): Promise<FeatureResult[]> {

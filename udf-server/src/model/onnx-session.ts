@@ -24,7 +24,12 @@ export interface SessionPoolOptions {
    * co-located Spark executors need, and stalls when cores are oversubscribed; default false.
    */
   spinning?: boolean;
+  /** The worker thread's script (default: orchard's ONNX worker); tests give a stand-in. */
+  workerScript?: string;
 }
+
+/** At most this many worker replacements per minute: a model that kills every worker is not retried forever. */
+const MAX_RESTARTS_PER_MINUTE = 5;
 
 /** One output tensor's data for the whole batch, row-major [batch, dim]. */
 export type BatchOutputs = Record<string, { data: Float32Array; dim: number }>;
@@ -77,22 +82,36 @@ async function findWorkerScript(): Promise<WorkerScript> {
 class SessionWorker {
   private next = 1;
   private readonly pending = new Map<number, (r: WorkerReply) => void>();
+  private closing = false;
+  private exited = false;
+  private loadFailed = false;
   readonly ready: Promise<WorkerReply>;
 
-  constructor(init: WorkerInit, from: WorkerScript) {
+  /** `onDeath` runs when the thread exits without having been asked to close. */
+  constructor(init: WorkerInit, from: WorkerScript, onDeath: (dead: SessionWorker) => void) {
     const worker = new Worker(from.script, { eval: from.eval, workerData: init });
     this.worker = worker;
     this.ready = new Promise((resolve) => this.pending.set(0, resolve));
     worker.on("message", (r: WorkerReply) => {
       const done = this.pending.get(r.id);
       this.pending.delete(r.id);
+      if (r.id === 0 && !r.ok) this.loadFailed = true;
       done?.(r);
     });
     worker.on("error", (err) => this.failAll(err.message));
-    worker.on("exit", (code) => this.failAll(`ONNX worker exited (code ${code})`));
+    worker.on("exit", (code) => {
+      this.exited = true;
+      this.failAll(`ONNX worker exited (code ${code})`);
+      if (!this.closing) onDeath(this);
+    });
   }
 
   private readonly worker: Worker;
+
+  /** False once the thread has exited or its model failed to load. */
+  get alive(): boolean {
+    return !this.exited && !this.loadFailed;
+  }
 
   private failAll(error: string): void {
     for (const [id, done] of this.pending) done({ id, ok: false, error });
@@ -113,17 +132,55 @@ class SessionWorker {
   }
 
   async close(): Promise<void> {
+    if (this.exited) return;
+    this.closing = true;
+    const exited = new Promise((resolve) => this.worker.once("exit", resolve));
     this.worker.postMessage("close");
-    await new Promise((resolve) => this.worker.once("exit", resolve));
+    await exited;
   }
 }
 
 /** A set of ONNX Runtime sessions over one model, each in a worker thread. */
 export class SessionPool {
+  #restarts = 0;
+  #recentRestarts: number[] = [];
+  #closed = false;
+
   private constructor(
     private readonly workers: SessionWorker[],
     private readonly options: SessionPoolOptions,
+    private readonly start: (onDeath: (dead: SessionWorker) => void) => SessionWorker,
   ) {}
+
+  /** Worker threads replaced after they died, since the pool opened. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** Number of session slots. */
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Sessions whose thread is alive (replacements still loading the model count). */
+  get alive(): number {
+    return this.workers.filter((w) => w.alive).length;
+  }
+
+  /**
+   * A worker thread died (an uncaught error, out of memory): its in-flight runs have failed; a new
+   * thread takes its slot so later batches do not go to a dead one, within a restart budget.
+   */
+  private replace(dead: SessionWorker): void {
+    const slot = this.workers.indexOf(dead);
+    if (this.#closed || slot < 0) return;
+    const now = Date.now();
+    this.#recentRestarts = this.#recentRestarts.filter((t) => now - t < 60_000);
+    if (this.#recentRestarts.length >= MAX_RESTARTS_PER_MINUTE) return;
+    this.#recentRestarts.push(now);
+    this.#restarts++;
+    this.workers[slot] = this.start((w) => this.replace(w));
+  }
 
   /** Opens `options.sessions` sessions. Throws `SetupError` if the file is not a loadable ONNX model. */
   static async open(options: SessionPoolOptions): Promise<SessionPool> {
@@ -137,11 +194,12 @@ export class SessionPool {
       enableMemPattern: false,
       extra: { session: { intra_op: { allow_spinning: options.spinning ? "1" : "0" } } },
     };
-    const from = await workerScript();
-    const workers = Array.from(
-      { length: options.sessions },
-      () => new SessionWorker({ onnxPath: options.onnxPath, sessionOptions }, from),
-    );
+    const from = options.workerScript ? { script: options.workerScript, eval: false } : await workerScript();
+    const start = (onDeath: (dead: SessionWorker) => void) =>
+      new SessionWorker({ onnxPath: options.onnxPath, sessionOptions }, from, onDeath);
+    // Until the pool exists, a worker that dies fails the open below (its ready reply is an error).
+    let pool: SessionPool | undefined;
+    const workers = Array.from({ length: options.sessions }, () => start((dead) => pool?.replace(dead)));
     const replies = await Promise.all(workers.map((w) => w.ready));
     const failed = replies.find((r) => !r.ok);
     const first = replies[0];
@@ -160,7 +218,8 @@ export class SessionPool {
         );
       }
     }
-    return new SessionPool(workers, options);
+    pool = new SessionPool(workers, options, start);
+    return pool;
   }
 
   /**
@@ -168,10 +227,16 @@ export class SessionPool {
    * consumed). Slices go to the least busy sessions, so small batches run concurrently spread out.
    */
   async run(input: BatchInput, count: number): Promise<BatchOutputs> {
-    const n = Math.min(this.workers.length, count);
+    const live = this.workers.filter((w) => w.alive);
+    if (live.length === 0)
+      throw new SetupError({
+        component: "model",
+        message: `no ONNX session is alive (${this.#restarts} worker restarts; the last ones died within a minute)`,
+      });
+    const n = Math.min(live.length, count);
     const per = Math.ceil(count / n);
     const perImage = input.data.length / count;
-    const idle = this.workers
+    const idle = live
       .map((w, i) => ({ w, i }))
       .sort((a, b) => a.w.inFlight - b.w.inFlight || a.i - b.i)
       .map((x) => x.w);
@@ -206,6 +271,7 @@ export class SessionPool {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await Promise.all(this.workers.map((w) => w.close()));
   }
 }

@@ -24,7 +24,8 @@ export interface FlightServerOptions {
 
 /** The `health` action's JSON body. */
 export interface HealthReport {
-  status: "ok" | "draining";
+  /** `failing`: no model session is alive (worker threads died beyond the restart budget). */
+  status: "ok" | "draining" | "failing";
   pid: number;
   uptimeSeconds: number;
   activeExchanges: number;
@@ -32,6 +33,8 @@ export interface HealthReport {
   running: number;
   batches: number;
   images: number;
+  /** The model's sessions, when the featurizer reports them. */
+  sessions?: { alive: number; total: number; restarts: number };
 }
 
 /** The `info` action's JSON body. */
@@ -86,13 +89,17 @@ export async function startFlightServer(featurizer: Featurizer, options: FlightS
   let rowsServed = 0;
   let rowsFailed = 0;
 
-  const health = (): HealthReport => ({
-    status: draining ? "draining" : "ok",
-    pid: process.pid,
-    uptimeSeconds: Math.round((performance.now() - started) / 1000),
-    activeExchanges: active,
-    ...batcher.stats,
-  });
+  const health = (): HealthReport => {
+    const sessions = featurizer.sessions;
+    return {
+      status: draining ? "draining" : sessions?.alive === 0 ? "failing" : "ok",
+      pid: process.pid,
+      uptimeSeconds: Math.round((performance.now() - started) / 1000),
+      activeExchanges: active,
+      ...batcher.stats,
+      ...(sessions ? { sessions: { ...sessions } } : {}),
+    };
+  };
   const info = (): InfoReport => ({
     ...featurizer.info,
     model: featurizer.info.name,
