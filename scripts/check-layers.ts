@@ -47,6 +47,12 @@ export const RULES: readonly LayerRule[] = [
     forbidden: ["src/pipeline/", "src/cli/"],
   },
   { name: "src/pipeline/ imports nothing from src/cli", from: "src/pipeline/", forbidden: ["src/cli/"] },
+  {
+    name: "src/s3.ts imports nothing of ours but src/errors.ts",
+    from: "src/s3.ts",
+    forbidden: ["src/", "udf-server/"],
+    exceptTo: ["src/errors.ts"],
+  },
 ];
 
 /** A source file: repository-relative path and text. */

@@ -3,9 +3,9 @@ import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 import { isLoopbackHost, parseConnectionUrl, redactUrl } from "../connect/connection-url.ts";
 import { SparkConnectionError } from "../connect/errors.ts";
 import { SetupError } from "../errors.ts";
+import type { S3Access } from "../s3.ts";
 import type { CliContext } from "./cli-context.ts";
 import { canConnect } from "./local/ports.ts";
-import type { S3Access as SparkS3Access } from "./local/spark-launch.ts";
 import { startLocalSpark } from "./local/spark-server.ts";
 
 /**
@@ -27,7 +27,7 @@ export async function ensureLocalStack(
     model,
     startSpark,
     s3,
-  }: { remote: string; sidecar: string; model: string; startSpark: boolean; s3?: SparkS3Access },
+  }: { remote: string; sidecar: string; model: string; startSpark: boolean; s3?: S3Access },
   ctx: CliContext,
 ): Promise<LocalStack> {
   const say = ctx.err;

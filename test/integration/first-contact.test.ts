@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
-import { s3Client } from "../../src/cli/local/s3-objects.ts";
+import { s3Client } from "../../src/s3.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
 import { REPO_ROOT } from "./helpers/test-paths.ts";
 

@@ -8,10 +8,11 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { commandLine, isAlive } from "../../src/cli/local/managed-process.ts";
 import { canConnect, freePort } from "../../src/cli/local/ports.ts";
-import { listObjects, s3Client, uploadFolder } from "../../src/cli/local/s3-objects.ts";
+import { listObjects, uploadFolder } from "../../src/cli/local/s3-objects.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { SetupError } from "../../src/errors.ts";
 import { SparkSession } from "../../src/index.ts";
+import { s3Client } from "../../src/s3.ts";
 import { REPO_ROOT } from "./helpers/test-paths.ts";
 
 const execFileP = promisify(execFile);

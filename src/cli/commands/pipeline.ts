@@ -97,9 +97,8 @@ export async function runPipelineCommand(
             sidecar: config.sidecar,
             model: config.model,
             startSpark,
-            ...(s3.endpoint && s3.accessKeyId && s3.secretAccessKey
-              ? { s3: { endpoint: s3.endpoint, accessKey: s3.accessKeyId, secretKey: s3.secretAccessKey } }
-              : {}),
+            // A local Spark started here reads s3a:// from a custom endpoint (MinIO) with these keys.
+            ...(s3.endpoint && s3.accessKeyId && s3.secretAccessKey ? { s3 } : {}),
           },
           ctx,
         );

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError, SetupError } from "../../errors.ts";
+import { type S3Access, s3CompatibleAccess } from "../../s3.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 import { SPARK_VERSION } from "../local/install-layout.ts";
-import type { S3Access } from "../local/spark-launch.ts";
 import { DEFAULT_SPARK_PORT, localSparkStatus, startLocalSpark, stopLocalSpark } from "../local/spark-server.ts";
 import {
   collect,
@@ -130,5 +130,5 @@ function s3FromEnv(ctx: CliContext, endpoint: string): S3Access {
       expected: "both set in the environment when --s3-endpoint is given",
     });
   }
-  return { endpoint, accessKey, secretKey };
+  return s3CompatibleAccess(endpoint, { accessKeyId: accessKey, secretAccessKey: secretKey });
 }

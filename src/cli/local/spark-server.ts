@@ -5,13 +5,14 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SparkSession } from "../../connect/spark-session.ts";
 import { SetupError } from "../../errors.ts";
+import type { S3Access } from "../../s3.ts";
 import { cacheRootFromEnv, type InstallLayout, installLayout } from "./install-layout.ts";
 import { checkJava } from "./java-runtime.ts";
 import { commandLine, isAlive, stopProcessGroup, tailFile } from "./managed-process.ts";
 import { canConnect, dialHost, isPortFree, urlHost } from "./ports.ts";
 import { redact } from "./redact.ts";
 import { readState, removeState, type ServerState, writeState } from "./server-state.ts";
-import { CONNECT_SERVER_CLASS, type S3Access, sparkLaunchCommand } from "./spark-launch.ts";
+import { CONNECT_SERVER_CLASS, sparkLaunchCommand } from "./spark-launch.ts";
 
 /** Default Spark Connect port (the same as PySpark's `sc://localhost`). */
 export const DEFAULT_SPARK_PORT = 15002;
@@ -66,7 +67,7 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? DEFAULT_SPARK_PORT;
   const layout = options.layout ?? installLayout(cacheRootFromEnv(env, homedir()), env.ORCHARD_SPARK_HOME || undefined);
-  const secrets = [options.token, options.s3?.accessKey, options.s3?.secretKey];
+  const secrets = [options.token, options.s3?.accessKeyId, options.s3?.secretAccessKey, options.s3?.sessionToken];
 
   if (!existsSync(join(layout.sparkHome, "bin", "spark-submit"))) {
     throw new SetupError({
