@@ -21,7 +21,7 @@ export interface LayerRule {
 const GEN = ["#connect-proto", "src/connect/gen"];
 
 /** The project's layer table. Paths are repository-relative prefixes; `#connect-proto` is the gen alias. */
-export const RULES: readonly LayerRule[] = [
+const RULES: readonly LayerRule[] = [
   {
     name: "generated protobuf code is imported only by src/connect/",
     from: "src/",

@@ -65,7 +65,7 @@ function codeName(code: number): string {
 }
 
 /** True for a gRPC error object. */
-export function isServiceError(e: unknown): e is grpc.ServiceError {
+function isServiceError(e: unknown): e is grpc.ServiceError {
   return typeof e === "object" && e !== null && "code" in e && "metadata" in e && e instanceof Error;
 }
 
@@ -597,7 +597,7 @@ export class SparkConnectClient {
 }
 
 /** Waits the backoff for `attempt` (0-based) with full jitter; rejects with InterruptedError on abort. */
-export function backoff(policy: RetryPolicy, attempt: number, signal?: AbortSignal): Promise<void> {
+function backoff(policy: RetryPolicy, attempt: number, signal?: AbortSignal): Promise<void> {
   const cap = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** attempt);
   const ms = cap / 2 + Math.random() * (cap / 2);
   return new Promise((resolve, reject) => {

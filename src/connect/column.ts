@@ -402,7 +402,7 @@ function describeLiteral(l: pb.Expression_Literal): string {
 }
 
 /** SQL-like text of an expression, for messages and `Column.toString()`. */
-export function describeExpression(e: pb.Expression | undefined): string {
+function describeExpression(e: pb.Expression | undefined): string {
   if (e === undefined) return "?";
   const x = e.exprType;
   switch (x.case) {

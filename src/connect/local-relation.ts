@@ -42,7 +42,7 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** Rows per Arrow record batch in the IPC stream sent to the server. */
-export const LOCAL_RELATION_BATCH_ROWS = 8192;
+const LOCAL_RELATION_BATCH_ROWS = 8192;
 
 /**
  * Largest Arrow payload sent inline in a `LocalRelation` (inside the ExecutePlan message). The
@@ -56,7 +56,7 @@ export const LOCAL_RELATION_INLINE_MAX_BYTES = 32 * 1024 * 1024;
  * Bigger local data is uploaded as session artifacts (`cache/<sha256>`, AddArtifacts RPC) in
  * Arrow IPC chunks of about this size, and referenced by a `ChunkedCachedLocalRelation`.
  */
-export const LOCAL_RELATION_CHUNK_BYTES = 16 * 1024 * 1024;
+const LOCAL_RELATION_CHUNK_BYTES = 16 * 1024 * 1024;
 
 /**
  * The narrowest exact Spark type of a JS value (PySpark: `_infer_type`):
@@ -128,7 +128,7 @@ function describe(v: unknown): string {
  * Merges two inferred types of one column: void yields to anything, int widens to bigint, int
  * to double, decimals to the larger precision/scale; structs merge by field name.
  */
-export function mergeTypes(a: DataType, b: DataType, where: string): DataType {
+function mergeTypes(a: DataType, b: DataType, where: string): DataType {
   if (a instanceof NullType) return b;
   if (b instanceof NullType) return a;
   if (a.equals(b)) return a;
@@ -547,7 +547,7 @@ export function encodeLocalRows(data: readonly unknown[], schema: StructType): U
 }
 
 /** Local rows as an Arrow table of the Arrow form of `schema` (batches of LOCAL_RELATION_BATCH_ROWS). */
-export function encodeLocalTable(data: readonly unknown[], schema: StructType): arrow.Table {
+function encodeLocalTable(data: readonly unknown[], schema: StructType): arrow.Table {
   const names = schema.names;
   const arrowSchema = new arrow.Schema(
     schema.fields.map((f) => new arrow.Field(f.name, arrowTypeOf(f.dataType), f.nullable)),

@@ -81,7 +81,7 @@ async function outputExists(output: string, s3?: S3Access): Promise<boolean> {
 }
 
 /** Reads `pca-model/orchard.json`; a folder without it is not a model saved by orchard. */
-export async function readModelMetadata(modelUri: string, s3?: S3Access): Promise<ModelMetadata> {
+async function readModelMetadata(modelUri: string, s3?: S3Access): Promise<ModelMetadata> {
   let text: string;
   try {
     text = new TextDecoder().decode(await outputStore(modelUri, s3).get(OUTPUT_LAYOUT.modelMetadata));

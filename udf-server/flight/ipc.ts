@@ -26,7 +26,7 @@ export class IpcProtocolError extends OrchardError {
 }
 
 /** Splits the bytes of an IPC stream (as apache-arrow's `tableToIPC(.., "stream")` writes it) into messages. */
-export function splitIpcStream(bytes: Uint8Array): IpcMessage[] {
+function splitIpcStream(bytes: Uint8Array): IpcMessage[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: IpcMessage[] = [];
   let pos = 0;

@@ -10,13 +10,13 @@ import { ensureBucket, uploadFolder } from "../local/s3-objects.ts";
 import { DEFAULT_S3_PORT, localS3Status, startLocalS3, stopLocalS3 } from "../local/s3-server.ts";
 import { hostOption, httpUrlOption, portOption } from "../option-schemas.ts";
 
-export const s3StartOptions = z.object({
+const s3StartOptions = z.object({
   port: portOption.default(DEFAULT_S3_PORT),
   host: hostOption.default("127.0.0.1"),
   dataDir: z.string().min(1, { error: "a folder path" }).optional(),
 });
 
-export const s3PortOptions = z.object({ port: portOption.default(DEFAULT_S3_PORT) });
+const s3PortOptions = z.object({ port: portOption.default(DEFAULT_S3_PORT) });
 
 /** `s3://bucket/optional/prefix` */
 export const s3UriOption = z

@@ -17,7 +17,7 @@ import {
 } from "../option-schemas.ts";
 
 /** Environment variable holding the bearer token a started server requires (never a flag). */
-export const SPARK_TOKEN_ENV = "ORCHARD_SPARK_TOKEN";
+const SPARK_TOKEN_ENV = "ORCHARD_SPARK_TOKEN";
 
 export const sparkStartOptions = z.object({
   port: portOption.default(DEFAULT_SPARK_PORT),
@@ -28,7 +28,7 @@ export const sparkStartOptions = z.object({
   timeout: secondsOption.default(180),
 });
 
-export const sparkPortOptions = z.object({
+const sparkPortOptions = z.object({
   port: portOption.default(DEFAULT_SPARK_PORT),
   json: z.boolean().default(false),
 });

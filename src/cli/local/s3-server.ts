@@ -56,7 +56,7 @@ export function randomS3Credentials(): S3Credentials {
 }
 
 /** Path of the MinIO binary `scripts/setup-s3.sh` builds. */
-export function minioBinary(layout: InstallLayout): string {
+function minioBinary(layout: InstallLayout): string {
   return join(layout.s3Dir, "bin", "minio");
 }
 

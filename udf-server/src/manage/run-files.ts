@@ -16,11 +16,6 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 
-/** The run folder under a cache root. */
-export function runDir(cacheRoot: string): string {
-  return join(cacheRoot, "run");
-}
-
 /** Pid file, log and lock of the sidecar serving `port`. */
 export function sidecarRunFiles(dir: string, port: number): { pidFile: string; logFile: string; lockFile: string } {
   return {
