@@ -80,4 +80,4 @@ export { readRunSummary, regenerateReport, reportUri, writeReport } from "./pipe
 export { type PipelineEvents, type RunContext, runPipeline } from "./pipeline/run-pipeline.ts";
 export { type RunSummary, STEPS, type Step } from "./pipeline/run-summary.ts";
 export { outputColumns, writeOutput } from "./pipeline/write.ts";
-export type { S3Access } from "./s3.ts";
+export type { S3Access, S3Credentials } from "./s3.ts";

@@ -9,7 +9,7 @@ import { OrchardError } from "../../src/errors.ts";
 import type { FlightData } from "./messages.ts";
 
 /** One IPC message: its flatbuffer header and its body. */
-export interface IpcMessage {
+interface IpcMessage {
   header: Uint8Array;
   body: Uint8Array;
   type: MessageHeader;
