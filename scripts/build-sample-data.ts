@@ -24,7 +24,7 @@ const MIN_SCALE = 0.85;
 const WHITE = { r: 255, g: 255, b: 255, alpha: 1 };
 
 /** The class of a stamp file: its name without extension and trailing digits (`Strawberry2.png` -> `strawberry`). */
-export function className(file: string): string {
+function className(file: string): string {
   return basename(file, ".png")
     .toLowerCase()
     .replace(/[0-9]+$/, "")

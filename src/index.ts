@@ -73,10 +73,11 @@ export { ConfigError, OrchardError, type OrchardErrorKind, SetupError } from "./
 export { PCA, PCAModel, type PCAParams } from "./ml/pca.ts";
 export { featurize, featurizeSql } from "./pipeline/featurize.ts";
 export { extensionGlob, type IngestOptions, labelOf, readImages, sampledPaths } from "./pipeline/ingest.ts";
-export { type OutputStore, outputStore, type S3Access } from "./pipeline/output-store.ts";
+export { type OutputStore, outputStore } from "./pipeline/output-store.ts";
 export { DEFAULT_EXTENSIONS, type PipelineOptions } from "./pipeline/pipeline-options.ts";
 export { componentsFor, type FittedReduction, fitReduction, project } from "./pipeline/reduce.ts";
 export { readRunSummary, regenerateReport, reportUri, writeReport } from "./pipeline/report.ts";
 export { type PipelineEvents, type RunContext, runPipeline } from "./pipeline/run-pipeline.ts";
 export { type RunSummary, STEPS, type Step } from "./pipeline/run-summary.ts";
 export { outputColumns, writeOutput } from "./pipeline/write.ts";
+export type { S3Access, S3Credentials } from "./s3.ts";

@@ -3,14 +3,12 @@ import { homedir } from "node:os";
 import { cacheRootFromEnv } from "@orchard/udf-server/cache-root";
 import { type InstallLayout, installLayout } from "../../src/cli/local/install-layout.ts";
 
-export { SPARK_VERSION } from "../../src/cli/local/install-layout.ts";
-
 export function cacheRoot(): string {
   return cacheRootFromEnv(process.env, homedir());
 }
 
 /** The whole install layout for this process's environment (`ORCHARD_CACHE`, `ORCHARD_SPARK_HOME`). */
-export function layout(): InstallLayout {
+function layout(): InstallLayout {
   return installLayout(cacheRoot(), process.env.ORCHARD_SPARK_HOME || undefined);
 }
 

@@ -1,16 +1,17 @@
 import { sidecarStatus, startSidecar } from "@orchard/udf-server";
 import { isLoopbackHost, parseConnectionUrl, redactUrl } from "../connect/connection-url.ts";
 import { SparkConnectionError } from "../connect/errors.ts";
-import { SetupError } from "../errors.ts";
+import type { S3Access } from "../s3.ts";
 import type { CliContext } from "./cli-context.ts";
 import { canConnect } from "./local/ports.ts";
-import type { S3Access as SparkS3Access } from "./local/spark-launch.ts";
 import { startLocalSpark } from "./local/spark-server.ts";
+import { checkServedModel } from "./sidecar-model.ts";
 
 /**
  * Makes sure the parts a local run needs answer: the Spark Connect server at `remote` and the
  * sidecar at `sidecar`. What is not reachable on loopback is started (and stopped again by
  * `stop()`, unless the caller keeps it); a remote that is not loopback is never started from here.
+ * A local sidecar that already runs must serve `model` (a ConfigError naming `--model` otherwise).
  */
 export interface LocalStack {
   /** What this call started, e.g. `["spark sc://127.0.0.1:15002", "sidecar 127.0.0.1:8815"]`. */
@@ -26,7 +27,7 @@ export async function ensureLocalStack(
     model,
     startSpark,
     s3,
-  }: { remote: string; sidecar: string; model: string; startSpark: boolean; s3?: SparkS3Access },
+  }: { remote: string; sidecar: string; model: string; startSpark: boolean; s3?: S3Access },
   ctx: CliContext,
 ): Promise<LocalStack> {
   const say = ctx.err;
@@ -69,11 +70,8 @@ export async function ensureLocalStack(
         });
         started.push(`sidecar ${handle.address}`);
         stops.push(() => handle.stop());
-      } else if (status.info && status.info.model !== model) {
-        throw new SetupError({
-          component: "sidecar",
-          message: `the sidecar at ${sidecar} serves model ${status.info.model}, not ${model}; stop it (orchard sidecar stop) or pass --model ${status.info.model}`,
-        });
+      } else {
+        checkServedModel({ address: sidecar, requested: model, served: status.info?.model });
       }
     }
   } catch (err) {

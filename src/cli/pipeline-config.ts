@@ -5,8 +5,8 @@ import { bridgeCommand } from "@orchard/udf-server";
 import { z } from "zod";
 import { redactUrl } from "../connect/connection-url.ts";
 import { ConfigError } from "../errors.ts";
-import type { S3Access } from "../pipeline/output-store.ts";
 import { DEFAULT_EXTENSIONS, type PipelineOptions } from "../pipeline/pipeline-options.ts";
+import type { S3Access } from "../s3.ts";
 import { zodToConfigError } from "./config-parse.ts";
 
 /**

@@ -28,7 +28,7 @@ const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
 ];
 
 /** Builds the `orchard` program: global settings, then each registered command. */
-export function buildProgram(ctx: CliContext): Command {
+function buildProgram(ctx: CliContext): Command {
   const program = new Command("orchard")
     .description("Images on S3 -> CNN features -> Spark ML PCA -> Parquet, driven from TypeScript via Spark Connect")
     .version(packageVersion(), "-V, --version")

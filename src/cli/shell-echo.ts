@@ -13,7 +13,7 @@ export class DataFrameEcho {
 }
 
 /** `DataFrame[id: bigint, name: string]` (PySpark's `DataFrame.__repr__`). */
-export function dataFrameRepr(schema: StructType): string {
+function dataFrameRepr(schema: StructType): string {
   return `DataFrame[${schema.fields.map((f) => `${f.name}: ${f.dataType.simpleString()}`).join(", ")}]`;
 }
 

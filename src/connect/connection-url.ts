@@ -1,7 +1,7 @@
 import { ConfigError } from "../errors.ts";
 
 /** Default Spark Connect port (the server's `spark.connect.grpc.binding.port` default). */
-export const DEFAULT_PORT = 15002;
+const DEFAULT_PORT = 15002;
 
 /** The default URL when neither the caller nor `SPARK_REMOTE` names one. */
 export const DEFAULT_REMOTE = "sc://localhost:15002";

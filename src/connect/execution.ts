@@ -17,7 +17,7 @@ export interface ExecuteRpc {
 }
 
 /** The Spark error class in a gRPC error's status details, if any. */
-export function errorClassOf(e: unknown): string | undefined {
+function errorClassOf(e: unknown): string | undefined {
   if (typeof e !== "object" || e === null || !("metadata" in e)) return undefined;
   const raw = (e as grpc.ServiceError).metadata?.get("grpc-status-details-bin")?.[0];
   const info = raw instanceof Buffer ? findErrorInfo(decodeRpcStatus(raw)) : undefined;

@@ -39,7 +39,7 @@ function isUtcMidnight(d: Date): boolean {
 }
 
 /** The narrowest Spark type that holds `value` exactly (see {@link LiteralValue}). */
-export function inferLiteralType(value: LiteralValue): pb.DataType {
+function inferLiteralType(value: LiteralValue): pb.DataType {
   if (value === null || value === undefined) return simpleType("null");
   switch (typeof value) {
     case "boolean":

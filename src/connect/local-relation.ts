@@ -21,7 +21,7 @@ export const LOCAL_RELATION_INLINE_MAX_BYTES = 32 * 1024 * 1024;
  * Bigger local data is uploaded as session artifacts (`cache/<sha256>`, AddArtifacts RPC) in
  * Arrow IPC chunks of about this size, and referenced by a `ChunkedCachedLocalRelation`.
  */
-export const LOCAL_RELATION_CHUNK_BYTES = 16 * 1024 * 1024;
+const LOCAL_RELATION_CHUNK_BYTES = 16 * 1024 * 1024;
 
 /** Input accepted by `createDataFrame`: objects, arrays (positional), Rows, or an Arrow table. */
 export type LocalData = readonly Record<string, unknown>[] | readonly unknown[][] | readonly Row[] | arrow.Table;

@@ -20,10 +20,3 @@ export interface ExecutionProgress {
   readonly tasksTotal: number;
   readonly inputBytesRead: bigint;
 }
-
-/** One line for a terminal, e.g. `[stage 3/4] tasks 17/24, 12.5 MiB read`. */
-export function renderProgress(p: ExecutionProgress): string {
-  const done = p.stages.filter((s) => s.done).length;
-  const mib = Number(p.inputBytesRead) / (1024 * 1024);
-  return `[stages ${done}/${p.stages.length}] tasks ${p.tasksDone}/${p.tasksTotal}, ${p.inflightTasks} running, ${mib.toFixed(1)} MiB read`;
-}

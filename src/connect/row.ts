@@ -125,7 +125,7 @@ function toPlain(v: unknown): unknown {
 }
 
 /** The JSON form of one decoded value (see docs/types.md). */
-export function toJsonValue(v: unknown): unknown {
+function toJsonValue(v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (typeof v === "bigint") return v.toString();
   if (typeof v === "number") return Number.isFinite(v) ? v : String(v);

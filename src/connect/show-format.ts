@@ -32,7 +32,7 @@ const META: Record<string, string> = {
 };
 
 /** Escapes control characters that would break the table, as Spark does (`\n` -> `\\n`, ...). */
-export function escapeMetaCharacters(s: string): string {
+function escapeMetaCharacters(s: string): string {
   let out = "";
   for (const c of s) out += META[c] ?? c;
   return out;

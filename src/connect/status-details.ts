@@ -18,7 +18,7 @@ export interface ErrorInfo {
   metadata: Record<string, string>;
 }
 
-export const ERROR_INFO_TYPE_URL = "type.googleapis.com/google.rpc.ErrorInfo";
+const ERROR_INFO_TYPE_URL = "type.googleapis.com/google.rpc.ErrorInfo";
 
 function decodeAny(bytes: Uint8Array): { typeUrl: string; value: Uint8Array } {
   const r = new BinaryReader(bytes);

@@ -54,8 +54,8 @@ export async function featurize(
     );
 }
 
-/** The error recorded for a zero-byte file (Spark's file sources skip those: see empty-files.ts). */
-export const EMPTY_FILE_ERROR = "empty file (0 bytes)";
+/** The error recorded for a zero-byte file (Spark's file sources skip those: see input-listing.ts). */
+const EMPTY_FILE_ERROR = "empty file (0 bytes)";
 
 /** Rows shaped like {@link featurize}'s output for files that are empty. */
 export function emptyFileRows(spark: SparkSession, paths: readonly string[]): DataFrame {

@@ -1,11 +1,19 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { type S3Access, type S3Location, s3Client } from "../s3.ts";
 import { extensionMatcher } from "./ingest.ts";
-import { type S3Access, s3ClientFor, s3Location } from "./output-store.ts";
 
-/** What the driver's own listing of the input found. */
+/**
+ * What the driver's own listing of the input found: a local folder or an S3 prefix, listed with
+ * the rules of Spark's file listing (recursive, names matched by extension in any case, and every
+ * name below the root that Spark treats as hidden skipped, see {@link isHiddenName}).
+ *
+ * Two uses. Spark's file sources never produce a row for a zero-byte file (the scan plans no split
+ * for it), so `binaryFile` silently drops empty images, and orchard promises one row per input
+ * file: the empty files get rows that say so. And the count sizes the featurize step and the
+ * progress display without a Spark job; the rows-in check still counts with Spark's own listing.
+ */
 export interface InputListing {
   /** Image files with at least one byte: the rows Spark's `binaryFile` source will produce. */
   readonly files: number;
@@ -13,27 +21,10 @@ export interface InputListing {
   readonly emptyFiles: string[];
 }
 
-/**
- * Lists the input from the driver (local folders and S3; `undefined` for other schemes), with the
- * rules of Spark's file listing: recursive, names matched by extension in any case, and every name
- * below the root that Spark treats as hidden skipped (see {@link isHiddenName}).
- *
- * Two uses. Spark's file sources never produce a row for a zero-byte file (the scan plans no split
- * for it), so `binaryFile` silently drops empty images, and orchard promises one row per input
- * file: the empty files get rows that say so. And the count sizes the featurize step and the
- * progress display without a Spark job; the rows-in check still counts with Spark's own listing.
- */
-export async function listInput(
-  input: string,
-  extensions: readonly string[],
-  s3?: S3Access,
-): Promise<InputListing | undefined> {
+/** Whether a file name below the root is an image Spark's listing keeps. */
+function imageNameMatcher(extensions: readonly string[]): (name: string) => boolean {
   const isImage = extensionMatcher(extensions);
-  const matches = (name: string) => !isHiddenName(name) && isImage(name);
-  const location = s3Location(input);
-  if (location) return listS3(location.bucket, location.prefix, matches, s3);
-  if (input.startsWith("file:")) return listLocal(fileURLToPath(input), matches);
-  return undefined;
+  return (name) => !isHiddenName(name) && isImage(name);
 }
 
 /**
@@ -46,7 +37,9 @@ export function isHiddenName(name: string): boolean {
   return excluded && !name.startsWith("_common_metadata") && !name.startsWith("_metadata");
 }
 
-async function listLocal(root: string, matches: (name: string) => boolean): Promise<InputListing> {
+/** Lists the images below the local folder `root` (see {@link InputListing} for the rules). */
+export async function listLocalImages(root: string, extensions: readonly string[]): Promise<InputListing> {
+  const matches = imageNameMatcher(extensions);
   let files = 0;
   const emptyFiles: string[] = [];
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
@@ -65,13 +58,14 @@ async function listLocal(root: string, matches: (name: string) => boolean): Prom
   return { files, emptyFiles: emptyFiles.sort() };
 }
 
-async function listS3(
-  bucket: string,
-  prefix: string,
-  matches: (name: string) => boolean,
+/** Lists the images below an S3 prefix (see {@link InputListing} for the rules). */
+export async function listS3Images(
+  { bucket, prefix }: S3Location,
+  extensions: readonly string[],
   access?: S3Access,
 ): Promise<InputListing> {
-  const client = s3ClientFor(access);
+  const matches = imageNameMatcher(extensions);
+  const client = s3Client(access);
   const base = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
   let files = 0;
   const emptyFiles: string[] = [];

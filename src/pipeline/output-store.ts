@@ -1,7 +1,8 @@
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { type S3Access, s3Client, s3Location } from "../s3.ts";
 import { PipelineError } from "./pipeline-error.ts";
 
 /**
@@ -9,27 +10,13 @@ import { PipelineError } from "./pipeline-error.ts";
  * reads back (`orchard report`): to a local folder (`file://` or a plain path) or to S3
  * (`s3a://` / `s3://`, through the AWS SDK with the same endpoint and credentials Spark uses).
  */
-export interface S3Access {
-  /** Custom endpoint (MinIO, a local S3); AWS's own when absent. */
-  readonly endpoint?: string;
-  readonly region: string;
-  readonly accessKeyId?: string;
-  readonly secretAccessKey?: string;
-  readonly sessionToken?: string;
-  readonly pathStyle: boolean;
-}
-
 export interface OutputStore {
+  /** Writes `relative` (a path inside the folder), creating what lies above it. */
   put(relative: string, body: string | Uint8Array, contentType: string): Promise<void>;
+  /** Reads `relative` (a path inside the folder). */
   get(relative: string): Promise<Uint8Array>;
   /** Whether the folder holds anything (an empty or missing folder, or a missing bucket, holds nothing). */
   holdsAnything(): Promise<boolean>;
-}
-
-/** Bucket and prefix (no trailing slash) of an `s3a://` / `s3://` URI; undefined for other URIs. */
-export function s3Location(uri: string): { bucket: string; prefix: string } | undefined {
-  const m = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  return m ? { bucket: m[1] as string, prefix: (m[2] as string).replace(/\/+$/, "") } : undefined;
 }
 
 /** The store for the output folder `uri`. */
@@ -57,26 +44,8 @@ export function outputStore(uri: string, s3?: S3Access): OutputStore {
   };
 }
 
-/** An S3 client for `access` (custom endpoint and keys when given, the SDK's default chain otherwise). */
-export function s3ClientFor(access?: S3Access): S3Client {
-  return new S3Client({
-    region: access?.region ?? "us-east-1",
-    forcePathStyle: access?.pathStyle ?? false,
-    ...(access?.endpoint ? { endpoint: access.endpoint } : {}),
-    ...(access?.accessKeyId && access.secretAccessKey
-      ? {
-          credentials: {
-            accessKeyId: access.accessKeyId,
-            secretAccessKey: access.secretAccessKey,
-            ...(access.sessionToken ? { sessionToken: access.sessionToken } : {}),
-          },
-        }
-      : {}),
-  });
-}
-
 function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore {
-  const client = s3ClientFor(access);
+  const client = s3Client(access);
   const key = (relative: string) => (prefix ? `${prefix}/${relative}` : relative);
   const where = (relative: string) => `s3://${bucket}/${key(relative)}`;
   return {

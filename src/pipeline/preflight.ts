@@ -1,11 +1,15 @@
 import { ConfigError, OrchardError } from "../errors.ts";
-import { type InputListing, listInput } from "./input-listing.ts";
+import { type S3Access, s3Location } from "../s3.ts";
+import { type ImageInput, imageInput } from "./image-input.ts";
+import type { InputListing } from "./input-listing.ts";
 import { type ModelMetadata, OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
-import { outputStore, type S3Access, s3Location } from "./output-store.ts";
+import { outputStore } from "./output-store.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
 
 /** What the checks before any Spark work found. */
 export interface Preflight {
+  /** The input the checks listed, for the steps that read it. */
+  readonly input: ImageInput;
   /** The driver's listing of the input (undefined for file systems the driver cannot list). */
   readonly listing: InputListing | undefined;
   /** The saved model's metadata, for `--pca-model` (undefined when the run fits its own). */
@@ -18,28 +22,25 @@ export interface Preflight {
  * `overwrite`, and a `--pca-model` is a model saved by orchard.
  */
 export async function preflight(options: PipelineOptions, s3?: S3Access): Promise<Preflight> {
+  const input = imageInput({ uri: options.input, extensions: options.extensions, s3 });
   const [listing, , modelMetadata] = await Promise.all([
-    checkInput(options.input, options.extensions, s3),
+    checkInput(input),
     options.mode === "overwrite" ? undefined : checkOutputAbsent(options.output, s3),
     options.pcaModel === undefined ? undefined : readModelMetadata(options.pcaModel, s3),
   ]);
-  return { listing, modelMetadata };
+  return { input, listing, modelMetadata };
 }
 
 /** Lists the input; refuses one that is missing, unreadable or holds no image file. */
-export async function checkInput(
-  input: string,
-  extensions: readonly string[],
-  s3?: S3Access,
-): Promise<InputListing | undefined> {
+export async function checkInput(input: ImageInput): Promise<InputListing | undefined> {
   let listing: InputListing | undefined;
   try {
-    listing = await listInput(input, extensions, s3);
+    listing = await input.list();
   } catch (cause) {
     throw new ConfigError({
       field: "--input",
       expected: "an existing, readable folder of images",
-      message: `cannot read the input ${input}: ${describeFailure(cause)}`,
+      message: `cannot read the input ${input.uri}: ${describeFailure(cause)}`,
       cause,
     });
   }
@@ -47,7 +48,7 @@ export async function checkInput(
     throw new ConfigError({
       field: "--input",
       expected: "a folder holding image files",
-      message: `no image files under ${input} (extensions: ${extensions.join(", ")})`,
+      message: `no image files under ${input.uri} (extensions: ${input.extensions.join(", ")})`,
     });
   }
   return listing;
@@ -80,7 +81,7 @@ async function outputExists(output: string, s3?: S3Access): Promise<boolean> {
 }
 
 /** Reads `pca-model/orchard.json`; a folder without it is not a model saved by orchard. */
-export async function readModelMetadata(modelUri: string, s3?: S3Access): Promise<ModelMetadata> {
+async function readModelMetadata(modelUri: string, s3?: S3Access): Promise<ModelMetadata> {
   let text: string;
   try {
     text = new TextDecoder().decode(await outputStore(modelUri, s3).get(OUTPUT_LAYOUT.modelMetadata));

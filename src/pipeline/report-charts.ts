@@ -24,7 +24,7 @@ export function labelColour(index: number): string {
 }
 
 /** Shares the variance chart marks. */
-export const THRESHOLDS = [0.9, 0.95, 0.99] as const;
+const THRESHOLDS = [0.9, 0.95, 0.99] as const;
 
 /** Running sums of the explained-variance shares. */
 export function cumulative(explained: readonly number[]): number[] {

@@ -9,7 +9,7 @@ import type { RunSummary } from "./run-summary.ts";
 /** At most this many points are drawn in the projection by default. */
 export const DEFAULT_MAX_POINTS = 5000;
 /** At most this many distinct errors are listed. */
-export const MAX_ERROR_GROUPS = 50;
+const MAX_ERROR_GROUPS = 50;
 
 /** Everything the report shows, gathered from the output folder. */
 export interface ReportData {

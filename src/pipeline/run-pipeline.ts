@@ -4,11 +4,11 @@ import { persist, unpersist } from "../connect/persistence.ts";
 import type { ExecutionProgress } from "../connect/progress.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { PCAModel } from "../ml/pca.ts";
+import type { S3Access } from "../s3.ts";
 import { clusterShape, featurizePartitions } from "./cluster-cores.ts";
 import { emptyFileRows, featurize } from "./featurize.ts";
-import { readImages, sampledPaths, withDriverListing } from "./ingest.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
-import { type OutputStore, outputStore, type S3Access } from "./output-store.ts";
+import { type OutputStore, outputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
 import { type Preflight, preflight } from "./preflight.ts";
@@ -75,22 +75,21 @@ export async function runPipeline(
     events?.onStepEnd?.(name, timings[name] as number, detail?.(out));
     return out;
   };
-  const ingest = { input: options.input, extensions: options.extensions };
-  const { listing, modelMetadata } = context.preflight ?? (await preflight(options, context.s3));
+  const { input, listing, modelMetadata } = context.preflight ?? (await preflight(options, context.s3));
 
   const { images, emptyFiles, filesIn } = await step(
     "list",
     async (o) => {
       if (options.samplePerClass !== undefined) {
-        const rows = await sampledPaths(spark, ingest, options.samplePerClass).select("path").collect(o);
+        const rows = await input.sample(spark, options.samplePerClass).select("path").collect(o);
         const paths = rows.map((r) => String(r.get(0)));
         return {
-          images: paths.length ? readImages(spark, ingest, paths) : undefined,
+          images: paths.length ? input.read(spark, paths) : undefined,
           emptyFiles: [],
           filesIn: paths.length,
         };
       }
-      const images = readImages(spark, ingest);
+      const images = input.read(spark);
       // The driver's own listing is the count the rows-in check holds Spark to, so a file Spark's
       // listing skipped would fail the run instead of vanishing; other file systems, which the
       // driver cannot list, are counted by Spark.
@@ -102,7 +101,7 @@ export async function runPipeline(
   );
   if (images === undefined) {
     throw new PipelineError({
-      message: `no images found under ${options.input} (extensions: ${options.extensions.join(", ")})`,
+      message: `no images found under ${input.uri} (extensions: ${input.extensions.join(", ")})`,
     });
   }
   events?.onInputCount?.(filesIn);
@@ -115,7 +114,7 @@ export async function runPipeline(
   // spreads over every core, as it does the fit's driver-side SVD; parallel tasks, each with its
   // own BLAS threads, only fought over the cores (fit 1.9-2.1 s -> 1.4-1.8 s on the sample set).
   const mlPartitions = cluster.local ? 1 : undefined;
-  const processed = await withDriverListing(spark, options.input, () =>
+  const processed = await input.withDriverListing(spark, () =>
     featurize(spark, taskPartitions(images, imageFiles, partitions), { bridgeCommand: options.bridgeCommand }),
   );
   const featurized = await persist(
@@ -202,7 +201,7 @@ export async function runPipeline(
     const summary: RunSummary = {
       orchardVersion: 1,
       config: context.configForRecord ?? null,
-      input: options.input,
+      input: input.uri,
       output: options.output,
       counts: { filesIn, rowsOut: options.fitOnly ? 0 : rowsOut, failed },
       timingsMs: Object.fromEntries(

@@ -1,14 +1,17 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
-import { s3Client } from "../../src/cli/local/s3-objects.ts";
+import { s3Client } from "../../src/s3.ts";
+import { sidecarStatus } from "../../udf-server/src/manage/sidecar-status.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
 import { REPO_ROOT } from "./helpers/test-paths.ts";
 
 const s3 = inject("s3");
+/** The sidecar the CLI is pointed at (ORCHARD_SIDECAR in {@link cliEnv}). */
+const sidecar = inject("sidecar");
 
 /** Runs the real CLI; resolves with its exit code, output and wall time (never rejects). */
 function orchard(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
@@ -107,5 +110,30 @@ describe("first contact: user mistakes are refused before any Spark work, in one
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/^orchard: no model saved by orchard at /);
+  });
+
+  it("--no-start with a --model the running sidecar does not serve is refused before any Spark work, naming --model", async () => {
+    const served = (await sidecarStatus(sidecar)).info?.model;
+    expect(served).toBeTypeOf("string");
+    const other = served === "mobilenet-v2" ? "efficientnet-lite0" : "mobilenet-v2";
+    const output = join(root, "out6");
+    const r = await orchard([
+      "run",
+      "--input",
+      join(root, "images"),
+      "--output",
+      output,
+      "--model",
+      other,
+      "--no-start",
+    ]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(
+      `orchard: --model ${other}: the sidecar at ${sidecar} serves ${served}; pass --model ${served}, or replace that ` +
+        `sidecar (orchard sidecar stop --port ${sidecar.split(":")[1]}, then orchard sidecar start --port ${sidecar.split(":")[1]} --model ${other})`,
+    );
+    expect(existsSync(output)).toBe(false);
   });
 });

@@ -2,9 +2,10 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { freePort } from "../../src/cli/local/ports.ts";
-import { ensureBucket, s3Client } from "../../src/cli/local/s3-objects.ts";
+import { ensureBucket } from "../../src/cli/local/s3-objects.ts";
 import { randomS3Credentials, startLocalS3 } from "../../src/cli/local/s3-server.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
+import { s3Client, s3CompatibleAccess } from "../../src/s3.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 import type { ProvidedS3 } from "./helpers/provided.ts";
 import { TEST_LOG_DIR } from "./helpers/test-paths.ts";
@@ -86,7 +87,7 @@ async function provideSpark(stops: Started[], s3: ProvidedS3): Promise<string> {
     port: await freePort(),
     master: "local[2]",
     conf: { "spark.sql.shuffle.partitions": "4" },
-    s3: { endpoint: s3.endpoint, accessKey: s3.accessKey, secretKey: s3.secretKey },
+    s3,
     logDir: TEST_LOG_DIR,
   });
   track(stops, { name: "spark", pid: spark.pid, stop: spark.stop });
@@ -115,17 +116,17 @@ async function provideS3(stops: Started[]): Promise<ProvidedS3> {
   const given = process.env.ORCHARD_S3_ENDPOINT;
   let s3: ProvidedS3;
   if (given) {
-    const accessKey = process.env.ORCHARD_S3_ACCESS_KEY;
-    const secretKey = process.env.ORCHARD_S3_SECRET_KEY;
-    if (!accessKey || !secretKey) {
+    const accessKeyId = process.env.ORCHARD_S3_ACCESS_KEY;
+    const secretAccessKey = process.env.ORCHARD_S3_SECRET_KEY;
+    if (!accessKeyId || !secretAccessKey) {
       throw new Error("global-setup: ORCHARD_S3_ENDPOINT needs ORCHARD_S3_ACCESS_KEY and ORCHARD_S3_SECRET_KEY");
     }
-    s3 = { endpoint: given, accessKey, secretKey, bucket };
+    s3 = { ...s3CompatibleAccess(given, { accessKeyId, secretAccessKey }), bucket };
   } else {
     const credentials = randomS3Credentials();
     const port = await freePort();
     const dataDir = join(TEST_LOG_DIR, `s3-data-${port}`);
-    const server = await startLocalS3({ port, ...credentials, dataDir, logDir: TEST_LOG_DIR });
+    const server = await startLocalS3({ port, credentials, dataDir, logDir: TEST_LOG_DIR });
     track(stops, {
       name: "s3",
       pid: server.pid,
@@ -135,7 +136,7 @@ async function provideS3(stops: Started[]): Promise<ProvidedS3> {
       },
     });
     console.log(`[global-setup] S3 (MinIO) ${server.endpoint} up in ${(server.startupMs / 1000).toFixed(1)} s`);
-    s3 = { endpoint: server.endpoint, ...credentials, bucket };
+    s3 = { ...s3CompatibleAccess(server.endpoint, credentials), bucket };
   }
   await ensureBucket(s3Client(s3), bucket);
   return s3;

@@ -7,10 +7,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { canConnect, freePort } from "../../src/cli/local/ports.ts";
-import { listObjects, s3Client, uploadFolder } from "../../src/cli/local/s3-objects.ts";
+import { listObjects, uploadFolder } from "../../src/cli/local/s3-objects.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { SetupError } from "../../src/errors.ts";
 import { SparkSession } from "../../src/index.ts";
+import { s3Client } from "../../src/s3.ts";
 import { commandLine, isAlive } from "../../udf-server/src/process/managed-process.ts";
 import { REPO_ROOT } from "./helpers/test-paths.ts";
 

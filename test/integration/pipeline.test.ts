@@ -7,8 +7,9 @@ import { crc32, deflateSync } from "node:zlib";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { listObjects, s3Client, uploadFolder } from "../../src/cli/local/s3-objects.ts";
+import { listObjects, uploadFolder } from "../../src/cli/local/s3-objects.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
+import { s3Client } from "../../src/s3.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
 import { withPySpark } from "./helpers/pyspark-client.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
@@ -162,8 +163,8 @@ describe("orchard run on S3 (real Spark, MinIO, sidecar, CNN)", () => {
       [
         join(REPO_ROOT, "test/integration/python/check_pipeline_output.py"),
         s3.endpoint,
-        s3.accessKey,
-        s3.secretKey,
+        s3.accessKeyId,
+        s3.secretAccessKey,
         `${base}/out/train`,
         `${base}/out/test`,
       ],

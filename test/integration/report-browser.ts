@@ -6,7 +6,7 @@ import { type BrowserContext, chromium } from "playwright-core";
 import { REPO_ROOT } from "./helpers/test-paths.ts";
 
 /** Debian's Chromium (installed by scripts/setup-browser.sh). */
-export const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = "/usr/bin/chromium";
 
 /**
  * Opens headless Chromium with a fresh profile and nothing that talks to the network on its own.

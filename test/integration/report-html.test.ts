@@ -7,8 +7,9 @@ import { promisify } from "node:util";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { s3Client, uploadFolder } from "../../src/cli/local/s3-objects.ts";
+import { uploadFolder } from "../../src/cli/local/s3-objects.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
+import { s3Client } from "../../src/s3.ts";
 import { withPySpark } from "./helpers/pyspark-client.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
 import { openBrowser } from "./report-browser.ts";
@@ -204,8 +205,8 @@ describe("orchard report OUTPUT", () => {
     const client = s3Client(s3);
     await uploadFolder(client, { bucket: s3.bucket, prefix, dir: outDir });
     const out = await orchard(["report", `s3a://${s3.bucket}/${prefix}`], {
-      AWS_ACCESS_KEY_ID: s3.accessKey,
-      AWS_SECRET_ACCESS_KEY: s3.secretKey,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
       ORCHARD_S3_ENDPOINT: s3.endpoint,
     });
     expect(out.code, out.stderr).toBe(0);

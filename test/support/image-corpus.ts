@@ -55,7 +55,7 @@ export function bombPng(width: number, height: number): Buffer {
 }
 
 /** Deterministic pseudo-random bytes (xorshift). */
-export function randomBytes(n: number, seed = 0x9e3779b9): Uint8Array {
+function randomBytes(n: number, seed = 0x9e3779b9): Uint8Array {
   const out = new Uint8Array(n);
   let s = seed >>> 0;
   for (let i = 0; i < n; i++) {

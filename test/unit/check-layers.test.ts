@@ -17,6 +17,9 @@ describe("checkLayers", () => {
     { path: "src/ml/a.ts", text: 'import { D } from "../connect/data-frame.ts";', broken: 0 },
     { path: "src/pipeline/a.ts", text: 'import { c } from "../cli/x.ts";', broken: 1 },
     { path: "src/cli/a.ts", text: 'import { r } from "../pipeline/run-pipeline.ts";', broken: 0 },
+    { path: "src/pipeline/a.ts", text: 'import { s3Client } from "../s3.ts";', broken: 0 },
+    { path: "src/s3.ts", text: 'import { E } from "./errors.ts";', broken: 0 },
+    { path: "src/s3.ts", text: 'import { p } from "./pipeline/output-store.ts";', broken: 1 },
   ])("$path: $text -> $broken", ({ path, text, broken }) => {
     expect(checkLayers([{ path, text }])).toHaveLength(broken);
   });

@@ -3,6 +3,7 @@ import { checkJava, parseJavaVersion } from "../../src/cli/local/java-runtime.ts
 import { redact } from "../../src/cli/local/redact.ts";
 import { CONNECT_SERVER_CLASS, sparkLaunchCommand, TOKEN_ENV } from "../../src/cli/local/spark-launch.ts";
 import { SetupError } from "../../src/errors.ts";
+import { s3CompatibleAccess } from "../../src/s3.ts";
 
 const spec = {
   sparkHome: "/opt/spark",
@@ -43,7 +44,10 @@ describe("sparkLaunchCommand", () => {
   });
 
   it("passes the token and S3 keys only through the environment, never the arguments", () => {
-    const s3 = { endpoint: "http://127.0.0.1:9000", accessKey: "AKEYVALUE", secretKey: "SECRETVALUE123" };
+    const s3 = s3CompatibleAccess("http://127.0.0.1:9000", {
+      accessKeyId: "AKEYVALUE",
+      secretAccessKey: "SECRETVALUE123",
+    });
     const { args, env } = sparkLaunchCommand({ ...spec, token: "TOKENVALUE", s3 }, { PATH: "/usr/bin" });
     const joined = args.join(" ");
     for (const secret of ["TOKENVALUE", "AKEYVALUE", "SECRETVALUE123"]) expect(joined).not.toContain(secret);
@@ -61,7 +65,7 @@ describe("sparkLaunchCommand", () => {
   });
 
   it("does not leak an inherited token into a server started without one, and replaces inherited AWS keys", () => {
-    const s3 = { endpoint: "https://s3.example:443", accessKey: "NEWKEY", secretKey: "NEWSECRET1" };
+    const s3 = s3CompatibleAccess("https://s3.example:443", { accessKeyId: "NEWKEY", secretAccessKey: "NEWSECRET1" });
     const { env, args } = sparkLaunchCommand(
       { ...spec, s3 },
       { PATH: "/usr/bin", [TOKEN_ENV]: "inherited", AWS_SESSION_TOKEN: "old-session", AWS_ACCESS_KEY_ID: "OLD" },

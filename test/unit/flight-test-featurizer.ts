@@ -5,7 +5,7 @@
  */
 import type { FeatureResult, Featurizer, ModelInfo } from "../../udf-server/src/featurizer.ts";
 
-export const TEST_FEATURE_DIM = 4;
+const TEST_FEATURE_DIM = 4;
 
 /** What the double returns for one image. */
 export function expectedResult(image: Uint8Array | null): FeatureResult {

@@ -3,9 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { isHiddenName, listInput } from "../../src/pipeline/input-listing.ts";
+import { imageInput } from "../../src/pipeline/image-input.ts";
+import { isHiddenName } from "../../src/pipeline/input-listing.ts";
 
-describe("listInput (local folders)", () => {
+describe("ImageInput.list (local folders)", () => {
   it("counts images recursively with Spark's rules and names the empty ones in Spark's spelling", async () => {
     const root = mkdtempSync(join(tmpdir(), "orchard-listing-"));
     const files: Record<string, string> = {
@@ -29,7 +30,7 @@ describe("listInput (local folders)", () => {
     }
     symlinkSync(join(root, "a/full.jpg"), join(root, "a/link.jpg"));
     symlinkSync(join(root, "missing.jpg"), join(root, "a/dangling.jpg"));
-    const listing = await listInput(pathToFileURL(root).href, ["jpg", "png"]);
+    const listing = await imageInput({ uri: pathToFileURL(root).href, extensions: ["jpg", "png"] }).list();
     expect(listing).toEqual({
       files: 5, // full, mixed, link, deep-full, year=2024/kept
       emptyFiles: [`file:${root}/a/one.jpg`, `file:${root}/a/two.JPG`, `file:${root}/b/c/deep.png`],
@@ -37,7 +38,7 @@ describe("listInput (local folders)", () => {
   });
 
   it("says nothing for schemes it cannot list", async () => {
-    expect(await listInput("hdfs://nn/images", ["jpg"])).toBeUndefined();
+    expect(await imageInput({ uri: "hdfs://nn/images", extensions: ["jpg"] }).list()).toBeUndefined();
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, OrchardError } from "../../src/errors.ts";
+import { imageInput } from "../../src/pipeline/image-input.ts";
 import { checkInput, checkOutputAbsent, describeFailure } from "../../src/pipeline/preflight.ts";
 
 const errno = (code: string) => Object.assign(new Error(`${code}: raw node text`), { code });
@@ -39,7 +40,7 @@ describe("preflight on local folders", () => {
   writeFileSync(join(root, "old-out/run.json"), "{}");
 
   it("a missing input names --input in plain words", async () => {
-    const err = await checkInput(uri("nope"), ["jpg"]).catch((e: unknown) => e);
+    const err = await checkInput(imageInput({ uri: uri("nope"), extensions: ["jpg"] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).field).toBe("--input");
     expect((err as Error).message).toMatch(/cannot read the input .*nope: no such file or folder/);
@@ -47,13 +48,15 @@ describe("preflight on local folders", () => {
   });
 
   it("a folder without image files is refused", async () => {
-    const err = await checkInput(uri("no-images"), ["jpg", "png"]).catch((e: unknown) => e);
+    const err = await checkInput(imageInput({ uri: uri("no-images"), extensions: ["jpg", "png"] })).catch(
+      (e: unknown) => e,
+    );
     expect((err as ConfigError).field).toBe("--input");
     expect((err as Error).message).toMatch(/no image files under .*no-images \(extensions: jpg, png\)/);
   });
 
   it("a folder of images passes, with its listing", async () => {
-    expect((await checkInput(uri("images"), ["jpg"]))?.files).toBe(1);
+    expect((await checkInput(imageInput({ uri: uri("images"), extensions: ["jpg"] })))?.files).toBe(1);
   });
 
   it("an existing output with files is refused, naming --overwrite; a missing or empty one passes", async () => {

@@ -19,6 +19,7 @@ import {
 } from "../pipeline-config.ts";
 import { progressMode, progressReporter } from "../progress-reporter.ts";
 import { printSummary } from "../run-output.ts";
+import { checkSidecarServes } from "../sidecar-model.ts";
 
 type Flavour = "run" | "fit" | "transform";
 
@@ -88,6 +89,8 @@ export async function runPipelineCommand(
   const options = pipelineOptions(config, { fitOnly: flavour === "fit" });
   // Input, output and saved model are checked before anything starts: a mistake costs no Spark start.
   const checked = await preflight(options, s3);
+  // --no-start runs on what is running: the sidecar there must serve --model (ensureLocalStack checks it otherwise).
+  if (raw.start === false) await checkSidecarServes(config.sidecar, config.model);
   const stack =
     raw.start === false
       ? undefined
@@ -97,9 +100,8 @@ export async function runPipelineCommand(
             sidecar: config.sidecar,
             model: config.model,
             startSpark,
-            ...(s3.endpoint && s3.accessKeyId && s3.secretAccessKey
-              ? { s3: { endpoint: s3.endpoint, accessKey: s3.accessKeyId, secretKey: s3.secretAccessKey } }
-              : {}),
+            // A local Spark started here reads s3a:// from a custom endpoint (MinIO) with these keys.
+            ...(s3.endpoint && s3.accessKeyId && s3.secretAccessKey ? { s3 } : {}),
           },
           ctx,
         );

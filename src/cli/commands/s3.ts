@@ -3,29 +3,26 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError, SetupError } from "../../errors.ts";
+import { type S3Credentials, type S3Location, s3Client, s3CompatibleAccess, s3Location } from "../../s3.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
-import { ensureBucket, s3Client, uploadFolder } from "../local/s3-objects.ts";
+import { ensureBucket, uploadFolder } from "../local/s3-objects.ts";
 import { DEFAULT_S3_PORT, localS3Status, startLocalS3, stopLocalS3 } from "../local/s3-server.ts";
 import { hostOption, httpUrlOption, portOption } from "../option-schemas.ts";
 
-export const s3StartOptions = z.object({
+const s3StartOptions = z.object({
   port: portOption.default(DEFAULT_S3_PORT),
   host: hostOption.default("127.0.0.1"),
   dataDir: z.string().min(1, { error: "a folder path" }).optional(),
 });
 
-export const s3PortOptions = z.object({ port: portOption.default(DEFAULT_S3_PORT) });
+const s3PortOptions = z.object({ port: portOption.default(DEFAULT_S3_PORT) });
 
 /** `s3://bucket/optional/prefix` */
 export const s3UriOption = z
   .string()
   .regex(/^s3a?:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, { error: "an S3 URI such as s3://bucket/prefix" })
-  .transform((uri) => {
-    const rest = uri.replace(/^s3a?:\/\//, "");
-    const slash = rest.indexOf("/");
-    return slash < 0 ? { bucket: rest, prefix: "" } : { bucket: rest.slice(0, slash), prefix: rest.slice(slash + 1) };
-  });
+  .transform((uri) => s3Location(uri) as S3Location);
 
 export const s3UploadOptions = z.object({
   dir: z.string().refine((d) => d.length > 0 && statSync(d, { throwIfNoEntry: false })?.isDirectory() === true, {
@@ -59,7 +56,7 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
       const server = await startLocalS3({
         port: opts.port,
         host: opts.host,
-        ...keys,
+        credentials: keys,
         dataDir: opts.dataDir ? resolve(opts.dataDir) : join(ctx.layout.s3Dir, "data"),
         logDir: ctx.runDir,
         layout: ctx.layout,
@@ -105,7 +102,7 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
     .option("--endpoint <url>", `S3 endpoint (default http://127.0.0.1:${DEFAULT_S3_PORT})`)
     .action(async (dir: string, raw: Record<string, unknown>) => {
       const opts = parseConfig(s3UploadOptions, { ...raw, dir });
-      const client = s3Client({ endpoint: opts.endpoint, ...keysFromEnv(ctx) });
+      const client = s3Client(s3CompatibleAccess(opts.endpoint, keysFromEnv(ctx)));
       await ensureBucket(client, opts.to.bucket);
       const keys = await uploadFolder(client, {
         bucket: opts.to.bucket,
@@ -116,7 +113,7 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
     });
 }
 
-function keysFromEnv(ctx: CliContext): { accessKey: string; secretKey: string } {
+function keysFromEnv(ctx: CliContext): S3Credentials {
   const accessKey = ctx.env.ORCHARD_S3_ACCESS_KEY;
   const secretKey = ctx.env.ORCHARD_S3_SECRET_KEY;
   if (!accessKey || !secretKey || secretKey.length < 8 || accessKey.length < 3) {
@@ -125,5 +122,5 @@ function keysFromEnv(ctx: CliContext): { accessKey: string; secretKey: string } 
       expected: "both set in the environment (access key 3+ characters, secret key 8+)",
     });
   }
-  return { accessKey, secretKey };
+  return { accessKeyId: accessKey, secretAccessKey: secretKey };
 }

@@ -9,7 +9,7 @@ import { hostOption, portOption, secondsOption } from "../option-schemas.ts";
 
 const positiveInt = (what: string) => z.coerce.number({ error: what }).int({ error: what }).min(1, { error: what });
 
-export const sidecarStartOptions = z.object({
+const sidecarStartOptions = z.object({
   port: portOption.default(DEFAULT_SIDECAR_PORT),
   host: hostOption.default("127.0.0.1"),
   model: z.string().min(1, { error: "a catalog model name or a path to an .onnx file" }).default("efficientnet-lite0"),
@@ -24,7 +24,7 @@ export const sidecarStartOptions = z.object({
   timeout: secondsOption.default(300),
 });
 
-export const sidecarPortOptions = z.object({
+const sidecarPortOptions = z.object({
   port: portOption.default(DEFAULT_SIDECAR_PORT),
   json: z.boolean().default(false),
 });

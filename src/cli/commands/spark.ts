@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError, SetupError } from "../../errors.ts";
+import { type S3Access, s3CompatibleAccess } from "../../s3.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 import { SPARK_VERSION } from "../local/install-layout.ts";
-import { DEFAULT_SPARK_PORT, type S3Access } from "../local/spark-launch.ts";
+import { DEFAULT_SPARK_PORT } from "../local/spark-launch.ts";
 import {
   collect,
   hostOption,
@@ -16,7 +17,7 @@ import {
 } from "../option-schemas.ts";
 
 /** Environment variable holding the bearer token a started server requires (never a flag). */
-export const SPARK_TOKEN_ENV = "ORCHARD_SPARK_TOKEN";
+const SPARK_TOKEN_ENV = "ORCHARD_SPARK_TOKEN";
 
 export const sparkStartOptions = z.object({
   port: portOption.default(DEFAULT_SPARK_PORT),
@@ -27,7 +28,7 @@ export const sparkStartOptions = z.object({
   timeout: secondsOption.default(180),
 });
 
-export const sparkPortOptions = z.object({
+const sparkPortOptions = z.object({
   port: portOption.default(DEFAULT_SPARK_PORT),
   json: z.boolean().default(false),
 });
@@ -137,5 +138,5 @@ function s3FromEnv(ctx: CliContext, endpoint: string): S3Access {
       expected: "both set in the environment when --s3-endpoint is given",
     });
   }
-  return { endpoint, accessKey, secretKey };
+  return s3CompatibleAccess(endpoint, { accessKeyId: accessKey, secretAccessKey: secretKey });
 }

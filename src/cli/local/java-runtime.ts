@@ -4,7 +4,7 @@ import { delimiter, join } from "node:path";
 import { SetupError } from "../../errors.ts";
 
 /** Lowest Java feature release Spark 4 runs on. */
-export const MIN_JAVA = 17;
+const MIN_JAVA = 17;
 
 /**
  * Finds the `java` Spark's launcher will use (`$JAVA_HOME/bin/java`, else the first on PATH) and

@@ -5,20 +5,9 @@ import {
   HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import { SetupError } from "../../errors.ts";
-import type { S3Access } from "./spark-launch.ts";
-
-/** An S3 client for an S3-compatible endpoint (path-style addressing, as local servers need). */
-export function s3Client(access: S3Access): S3Client {
-  return new S3Client({
-    endpoint: access.endpoint,
-    region: access.region ?? "us-east-1",
-    forcePathStyle: true,
-    credentials: { accessKeyId: access.accessKey, secretAccessKey: access.secretKey },
-  });
-}
 
 /** Creates `bucket` unless it exists already. */
 export async function ensureBucket(client: S3Client, bucket: string): Promise<void> {

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { cacheRootFromEnv } from "@orchard/udf-server/cache-root";
 import { commandLine, isAlive, stopProcessGroup, tailFile } from "@orchard/udf-server/process";
 import { SetupError } from "../../errors.ts";
+import type { S3Credentials } from "../../s3.ts";
 import { type InstallLayout, installLayout, setupHint } from "./install-layout.ts";
 import { dialHost, freePort, isPortFree, urlHost } from "./ports.ts";
 import { redact } from "./redact.ts";
@@ -20,10 +21,11 @@ export interface LocalS3Options {
   port?: number;
   /** Address to bind; loopback by default. */
   host?: string;
-  /** Root credentials; passed to the server through its environment only. */
-  accessKey: string;
-  /** At least 8 characters (MinIO's rule). */
-  secretKey: string;
+  /**
+   * The root user: the access key (3+ characters) and secret key (8+, MinIO's rules) clients sign
+   * with; passed to the server through its environment only.
+   */
+  credentials: S3Credentials;
   /** Where the objects are stored. */
   dataDir: string;
   /** Folder for the server log and its state file. */
@@ -47,12 +49,15 @@ export interface LocalS3 {
 }
 
 /** Random credentials for a throw-away server (tests, demo). */
-export function randomS3Credentials(): { accessKey: string; secretKey: string } {
-  return { accessKey: `orchard${randomBytes(6).toString("hex")}`, secretKey: randomBytes(24).toString("base64url") };
+export function randomS3Credentials(): S3Credentials {
+  return {
+    accessKeyId: `orchard${randomBytes(6).toString("hex")}`,
+    secretAccessKey: randomBytes(24).toString("base64url"),
+  };
 }
 
 /** Path of the MinIO binary `scripts/setup-s3.sh` builds. */
-export function minioBinary(layout: InstallLayout): string {
+function minioBinary(layout: InstallLayout): string {
   return join(layout.s3Dir, "bin", "minio");
 }
 
@@ -68,14 +73,15 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const port = options.port ?? DEFAULT_S3_PORT;
   const layout = options.layout ?? installLayout(cacheRootFromEnv(env, homedir()));
   const binary = minioBinary(layout);
-  const secrets = [options.accessKey, options.secretKey];
+  const { accessKeyId, secretAccessKey } = options.credentials;
+  const secrets = [accessKeyId, secretAccessKey];
   if (!existsSync(binary)) {
     throw new SetupError({
       component: "s3",
       message: `the S3 server is not installed (looked for ${binary}): ${setupHint("s3")}`,
     });
   }
-  if (options.secretKey.length < 8 || options.accessKey.length < 3) {
+  if (secretAccessKey.length < 8 || accessKeyId.length < 3) {
     throw new SetupError({ component: "s3", message: "the S3 access key needs 3+ characters and the secret key 8+" });
   }
   if (!(await isPortFree(host, port))) {
@@ -93,8 +99,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     if (value !== undefined && !key.startsWith("MINIO_")) childEnv[key] = value;
   }
   Object.assign(childEnv, {
-    MINIO_ROOT_USER: options.accessKey,
-    MINIO_ROOT_PASSWORD: options.secretKey,
+    MINIO_ROOT_USER: accessKeyId,
+    MINIO_ROOT_PASSWORD: secretAccessKey,
     MINIO_BROWSER: "off",
     MINIO_UPDATE: "off",
   });

@@ -1,17 +1,8 @@
 import { join } from "node:path";
+import type { S3Access } from "../../s3.ts";
 
 /** Default Spark Connect port (the same as PySpark's `sc://localhost`). */
 export const DEFAULT_SPARK_PORT = 15002;
-
-/** Credentials and address of the S3-compatible store Spark's `s3a://` file system should use. */
-export interface S3Access {
-  /** e.g. `http://127.0.0.1:9000` */
-  readonly endpoint: string;
-  readonly accessKey: string;
-  readonly secretKey: string;
-  /** Signing region; `us-east-1` by default (MinIO and moto accept any). */
-  readonly region?: string;
-}
 
 /** What `spark-submit` needs to start a Spark Connect server. */
 export interface SparkLaunchSpec {
@@ -22,6 +13,7 @@ export interface SparkLaunchSpec {
   readonly master: string;
   readonly conf: Readonly<Record<string, string>>;
   readonly token?: string;
+  /** The S3 store Spark's `s3a://` file system should use. */
   readonly s3?: S3Access;
   /** Working folder of the server (its current directory and SQL warehouse). */
   readonly workDir: string;
@@ -69,23 +61,40 @@ export function sparkLaunchCommand(
   env.SPARK_LOCAL_IP = "127.0.0.1";
   if (spec.token) env[TOKEN_ENV] = spec.token;
   if (spec.s3) {
-    for (const key of CREDENTIAL_ENV) delete env[key];
-    env.AWS_ACCESS_KEY_ID = spec.s3.accessKey;
-    env.AWS_SECRET_ACCESS_KEY = spec.s3.secretKey;
-    env.AWS_REGION = spec.s3.region ?? "us-east-1";
+    env.AWS_REGION = spec.s3.region;
+    if (hasKeys(spec.s3)) {
+      for (const key of CREDENTIAL_ENV) delete env[key];
+      env.AWS_ACCESS_KEY_ID = spec.s3.accessKeyId;
+      env.AWS_SECRET_ACCESS_KEY = spec.s3.secretAccessKey;
+      if (spec.s3.sessionToken) env.AWS_SESSION_TOKEN = spec.s3.sessionToken;
+    }
   }
   return { command: join(spec.sparkHome, "bin", "spark-submit"), args, env };
 }
 
-/** Hadoop S3A settings for an S3-compatible endpoint; credentials come from the environment. */
+function hasKeys(s3: S3Access): s3 is S3Access & { accessKeyId: string; secretAccessKey: string } {
+  return Boolean(s3.accessKeyId && s3.secretAccessKey);
+}
+
+/**
+ * Hadoop S3A settings for `s3`: its endpoint (AWS's own when absent), region and addressing. Its
+ * keys, when it has them, come from the server's environment; without them S3A's default chain applies.
+ */
 export function s3aConf(s3: S3Access): Record<string, string> {
   return {
-    "spark.hadoop.fs.s3a.endpoint": s3.endpoint,
-    "spark.hadoop.fs.s3a.endpoint.region": s3.region ?? "us-east-1",
-    // Local servers serve buckets under the path, not as virtual-host sub-domains.
-    "spark.hadoop.fs.s3a.path.style.access": "true",
-    "spark.hadoop.fs.s3a.connection.ssl.enabled": String(s3.endpoint.startsWith("https:")),
-    "spark.hadoop.fs.s3a.aws.credentials.provider":
-      "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider",
+    ...(s3.endpoint
+      ? {
+          "spark.hadoop.fs.s3a.endpoint": s3.endpoint,
+          "spark.hadoop.fs.s3a.connection.ssl.enabled": String(s3.endpoint.startsWith("https:")),
+        }
+      : {}),
+    "spark.hadoop.fs.s3a.endpoint.region": s3.region,
+    "spark.hadoop.fs.s3a.path.style.access": String(s3.pathStyle),
+    ...(hasKeys(s3)
+      ? {
+          "spark.hadoop.fs.s3a.aws.credentials.provider":
+            "software.amazon.awssdk.auth.credentials.EnvironmentVariableCredentialsProvider",
+        }
+      : {}),
   };
 }

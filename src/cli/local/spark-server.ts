@@ -7,12 +7,13 @@ import { cacheRootFromEnv } from "@orchard/udf-server/cache-root";
 import { commandLine, isAlive, stopProcessGroup, tailFile } from "@orchard/udf-server/process";
 import { SparkSession } from "../../connect/spark-session.ts";
 import { SetupError } from "../../errors.ts";
+import type { S3Access } from "../../s3.ts";
 import { type InstallLayout, installLayout, SPARK_VERSION, setupHint } from "./install-layout.ts";
 import { checkJava } from "./java-runtime.ts";
 import { canConnect, dialHost, isPortFree, urlHost } from "./ports.ts";
 import { redact } from "./redact.ts";
 import { readState, removeState, type ServerState, writeState } from "./server-state.ts";
-import { CONNECT_SERVER_CLASS, DEFAULT_SPARK_PORT, type S3Access, sparkLaunchCommand } from "./spark-launch.ts";
+import { CONNECT_SERVER_CLASS, DEFAULT_SPARK_PORT, sparkLaunchCommand } from "./spark-launch.ts";
 
 /** Log line the Connect server prints once its gRPC service listens (`... started at: 127.0.0.1:15002`). */
 const STARTED_LINE = /Spark Connect server started at: \S*:(\d+)/;
@@ -81,7 +82,7 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? DEFAULT_SPARK_PORT;
   const layout = options.layout ?? installLayout(cacheRootFromEnv(env, homedir()), env.ORCHARD_SPARK_HOME || undefined);
-  const secrets = [options.token, options.s3?.accessKey, options.s3?.secretKey];
+  const secrets = [options.token, options.s3?.accessKeyId, options.s3?.secretAccessKey, options.s3?.sessionToken];
 
   assertSparkInstalled(layout);
   checkJava(env);

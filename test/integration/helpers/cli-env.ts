@@ -7,8 +7,8 @@ export function cliEnv(): NodeJS.ProcessEnv {
     ...process.env,
     SPARK_REMOTE: inject("sparkRemote"),
     ORCHARD_SIDECAR: inject("sidecar"),
-    AWS_ACCESS_KEY_ID: s3.accessKey,
-    AWS_SECRET_ACCESS_KEY: s3.secretKey,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
     ORCHARD_S3_ENDPOINT: s3.endpoint,
   };
 }

@@ -1,6 +1,6 @@
 import { freePort } from "../../../src/cli/local/ports.ts";
-import type { S3Access } from "../../../src/cli/local/spark-launch.ts";
 import { type LocalSpark, startLocalSpark } from "../../../src/cli/local/spark-server.ts";
+import type { S3Access } from "../../../src/s3.ts";
 import { TEST_LOG_DIR } from "./test-paths.ts";
 
 /**

@@ -1,11 +1,12 @@
 import type {} from "vitest";
+import type { S3Access } from "../../../src/s3.ts";
 
 /** S3 store the integration tests share: endpoint, credentials and a bucket that exists. */
-export interface ProvidedS3 {
-  endpoint: string;
-  accessKey: string;
-  secretKey: string;
-  bucket: string;
+export interface ProvidedS3 extends S3Access {
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly bucket: string;
 }
 
 declare module "vitest" {

@@ -9,7 +9,7 @@ import { ensureSidecar } from "./ensure-sidecar.ts";
 import { runBridge } from "./run-bridge.ts";
 
 /** Exit codes of `orchard-bridge`. */
-export const BridgeExit = { OK: 0, SIDECAR: 1, CONFIG: 2, ORPHANED: 3 } as const;
+const BridgeExit = { OK: 0, SIDECAR: 1, CONFIG: 2, ORPHANED: 3 } as const;
 
 function oneLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " | ");

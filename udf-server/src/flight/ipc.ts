@@ -9,7 +9,7 @@ import { OrchardError } from "../errors.ts";
 import type { FlightData } from "./messages.ts";
 
 /** One IPC message: its flatbuffer header and its body. */
-export interface IpcMessage {
+interface IpcMessage {
   header: Uint8Array;
   body: Uint8Array;
   type: MessageHeader;
@@ -26,7 +26,7 @@ export class IpcProtocolError extends OrchardError {
 }
 
 /** Splits the bytes of an IPC stream (as apache-arrow's `tableToIPC(.., "stream")` writes it) into messages. */
-export function splitIpcStream(bytes: Uint8Array): IpcMessage[] {
+function splitIpcStream(bytes: Uint8Array): IpcMessage[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: IpcMessage[] = [];
   let pos = 0;

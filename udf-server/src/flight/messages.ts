@@ -53,15 +53,8 @@ function encodeDescriptor(writer: BinaryWriter, d: FlightDescriptor): void {
   for (const p of d.path) writer.tag(3, WireType.LengthDelimited).string(p);
 }
 
-/** Serializes a `FlightDescriptor`. */
-export function encodeFlightDescriptor(d: FlightDescriptor): Uint8Array {
-  const w = new BinaryWriter();
-  encodeDescriptor(w, d);
-  return w.finish();
-}
-
 /** Parses a `FlightDescriptor`. */
-export function decodeFlightDescriptor(bytes: Uint8Array): FlightDescriptor {
+function decodeFlightDescriptor(bytes: Uint8Array): FlightDescriptor {
   const r = new BinaryReader(bytes);
   const d: FlightDescriptor = { type: 0, cmd: EMPTY, path: [] };
   while (r.pos < r.len) {

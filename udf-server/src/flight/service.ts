@@ -21,17 +21,17 @@ import {
 } from "./messages.ts";
 
 /** The fully-qualified service name of Arrow Flight. */
-export const FLIGHT_SERVICE = "arrow.flight.protocol.FlightService";
+const FLIGHT_SERVICE = "arrow.flight.protocol.FlightService";
 
 /** Method paths, as gRPC puts them on the wire. */
-export const FlightMethod = {
+const FlightMethod = {
   DoExchange: `/${FLIGHT_SERVICE}/DoExchange`,
   DoAction: `/${FLIGHT_SERVICE}/DoAction`,
   ListActions: `/${FLIGHT_SERVICE}/ListActions`,
 } as const;
 
 /** Wraps bytes as a Buffer without copying (grpc-js wants Buffers). */
-export function asBuffer(bytes: Uint8Array): Buffer {
+function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

@@ -24,7 +24,7 @@ export interface CatalogEntry {
 
 export const DEFAULT_MODEL = "efficientnet-lite0";
 
-export const CATALOG: ReadonlyArray<CatalogEntry> = [
+const CATALOG: ReadonlyArray<CatalogEntry> = [
   {
     name: "efficientnet-lite0",
     description:

@@ -67,7 +67,7 @@ export interface FlightServer {
 }
 
 /** The actions `ListActions` reports. */
-export const SIDECAR_ACTIONS: ActionType[] = [
+const SIDECAR_ACTIONS: ActionType[] = [
   { type: "health", description: "Liveness: JSON {status, pid, uptimeSeconds, activeExchanges, queued, ...}" },
   {
     type: "info",

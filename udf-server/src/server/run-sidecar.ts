@@ -12,17 +12,14 @@ import { startFlightServer } from "./flight-server.ts";
 import { parseSidecarConfig, SIDECAR_FLAGS, type SidecarConfig } from "./sidecar-config.ts";
 
 /** Exit codes of `orchard-sidecar`. */
-export const SidecarExit = { OK: 0, CONFIG: 2, SETUP: 3, ADDRESS_IN_USE: 4 } as const;
+const SidecarExit = { OK: 0, CONFIG: 2, SETUP: 3, ADDRESS_IN_USE: 4 } as const;
 
 function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} sidecar[${process.pid}] ${message}\n`);
 }
 
 /** Parses `argv` (flags such as `--port 8815 --max-batch 32`) into a config; `env` supplies ORCHARD_CACHE. */
-export function sidecarConfigFromArgs(
-  argv: string[],
-  env: Readonly<Record<string, string | undefined>>,
-): SidecarConfig {
+function sidecarConfigFromArgs(argv: string[], env: Readonly<Record<string, string | undefined>>): SidecarConfig {
   const { values } = parseArgs({
     args: argv,
     options: Object.fromEntries(SIDECAR_FLAGS.map(({ flag }) => [flag, { type: "string" as const }])),
@@ -49,7 +46,7 @@ function removeOwnPidFile(path: string | undefined): void {
 }
 
 /** Runs the sidecar with `config` until it is told to stop; resolves with the exit code. */
-export async function runSidecar(config: SidecarConfig): Promise<number> {
+async function runSidecar(config: SidecarConfig): Promise<number> {
   const t0 = performance.now();
   const featurizer = await loadFeaturizer({
     model: config.model,

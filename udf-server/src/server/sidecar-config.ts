@@ -10,7 +10,7 @@ import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "./defaults.ts";
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-export const sidecarConfigSchema = z.object({
+const sidecarConfigSchema = z.object({
   host: z.string().min(1).default(DEFAULT_SIDECAR_HOST),
   port: int(0, 65535).default(DEFAULT_SIDECAR_PORT),
   model: z.string().min(1).default("efficientnet-lite0"),
