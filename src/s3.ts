@@ -3,7 +3,7 @@
  * one client factory. The pipeline (input listing, output store), the CLI (local Spark and MinIO,
  * `orchard s3 upload`) and the tests all use these; nothing else builds an S3 client.
  */
-import { S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 
 /** The signing region when none is configured (MinIO and other local servers accept any). */
 export const DEFAULT_S3_REGION = "us-east-1";
@@ -50,8 +50,12 @@ export function s3Location(uri: string): S3Location | undefined {
   return m ? { bucket: m[1] as string, prefix: (m[2] as string).replace(/\/+$/, "") } : undefined;
 }
 
-/** An S3 client for `access` (custom endpoint and keys when given, the SDK's defaults otherwise). */
-export function s3Client(access?: S3Access): S3Client {
+/**
+ * An S3 client for `access` (custom endpoint and keys when given, the SDK's defaults otherwise).
+ * The AWS SDK is loaded on first use, so that commands which never touch S3 start fast.
+ */
+export async function s3Client(access?: S3Access): Promise<S3Client> {
+  const { S3Client } = await import("@aws-sdk/client-s3");
   return new S3Client({
     region: access?.region ?? DEFAULT_S3_REGION,
     forcePathStyle: access?.pathStyle ?? false,

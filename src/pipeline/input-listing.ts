@@ -65,7 +65,7 @@ export async function listS3Images(
   access?: S3Access,
 ): Promise<InputListing> {
   const matches = imageNameMatcher(extensions);
-  const client = s3Client(access);
+  const client = await s3Client(access);
   const base = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
   let files = 0;
   const emptyFiles: string[] = [];

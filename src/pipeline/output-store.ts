@@ -45,13 +45,13 @@ export function outputStore(uri: string, s3?: S3Access): OutputStore {
 }
 
 function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore {
-  const client = s3Client(access);
+  const connect = s3Client(access);
   const key = (relative: string) => (prefix ? `${prefix}/${relative}` : relative);
   const where = (relative: string) => `s3://${bucket}/${key(relative)}`;
   return {
     async holdsAnything() {
       try {
-        const page = await client.send(
+        const page = await (await connect).send(
           new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix ? `${prefix}/` : "", MaxKeys: 1 }),
         );
         return (page.KeyCount ?? 0) > 0;
@@ -63,7 +63,7 @@ function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore
     },
     async put(relative, body, contentType) {
       try {
-        await client.send(
+        await (await connect).send(
           new PutObjectCommand({ Bucket: bucket, Key: key(relative), Body: body, ContentType: contentType }),
         );
       } catch (cause) {
@@ -72,7 +72,7 @@ function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore
     },
     async get(relative) {
       try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key(relative) }));
+        const out = await (await connect).send(new GetObjectCommand({ Bucket: bucket, Key: key(relative) }));
         return await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
       } catch (cause) {
         throw new PipelineError({ message: `could not read ${where(relative)}: ${(cause as Error).name}`, cause });

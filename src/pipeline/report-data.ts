@@ -4,10 +4,9 @@ import type { SparkSession } from "../connect/spark-session.ts";
 import { PCAModel } from "../ml/pca.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import type { ProjectedPoint } from "./report-charts.ts";
+import { DEFAULT_MAX_POINTS } from "./report-options.ts";
 import type { RunSummary } from "./run-summary.ts";
 
-/** At most this many points are drawn in the projection by default. */
-export const DEFAULT_MAX_POINTS = 5000;
 /** At most this many distinct errors are listed. */
 const MAX_ERROR_GROUPS = 50;
 

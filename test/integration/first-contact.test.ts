@@ -89,7 +89,7 @@ describe("first contact: user mistakes are refused before any Spark work, in one
 
   it("an existing S3 output without --overwrite is refused in under 2 s", async () => {
     const key = `first-contact-${Date.now()}/old-out/run.json`;
-    await s3Client(s3).send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: "{}" }));
+    await (await s3Client(s3)).send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: "{}" }));
     const output = `s3a://${s3.bucket}/${key.replace(/\/run\.json$/, "")}`;
     const r = await orchard(["run", "--input", join(root, "images"), "--output", output, "--no-start"]);
     expect(r.code).toBe(2);

@@ -138,6 +138,6 @@ async function provideS3(stops: Started[]): Promise<ProvidedS3> {
     console.log(`[global-setup] S3 (MinIO) ${server.endpoint} up in ${(server.startupMs / 1000).toFixed(1)} s`);
     s3 = { ...s3CompatibleAccess(server.endpoint, credentials), bucket };
   }
-  await ensureBucket(s3Client(s3), bucket);
+  await ensureBucket(await s3Client(s3), bucket);
   return s3;
 }

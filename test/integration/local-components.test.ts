@@ -53,7 +53,7 @@ describe("local S3 server + Spark s3a://", () => {
   });
 
   it("accepts a folder upload and lists exactly the uploaded objects", async () => {
-    const client = s3Client(s3);
+    const client = await s3Client(s3);
     const keys = await uploadFolder(client, { bucket: s3.bucket, prefix, dir });
     expect(keys).toEqual([...files.keys()].sort());
     const listed = await listObjects(client, s3.bucket, `${prefix}/`);

@@ -24,7 +24,7 @@ const s3 = inject("s3");
 const remote = inject("sparkRemote");
 const prefix = `pipeline-${Date.now()}`;
 const base = `s3a://${s3.bucket}/${prefix}`;
-const client = s3Client(s3);
+const client = await s3Client(s3);
 
 /**
  * A decompression bomb: a valid 30000x30000 PNG (1-bit grayscale, all black) whose 112 MB of raw

@@ -202,7 +202,7 @@ describe("orchard report OUTPUT", () => {
 
   it("works on an output folder on S3 (s3a://): reads it through Spark, writes report.html with the AWS SDK", async () => {
     const prefix = `report-${process.pid}-${Date.now()}`;
-    const client = s3Client(s3);
+    const client = await s3Client(s3);
     await uploadFolder(client, { bucket: s3.bucket, prefix, dir: outDir });
     const out = await orchard(["report", `s3a://${s3.bucket}/${prefix}`], {
       AWS_ACCESS_KEY_ID: s3.accessKeyId,

@@ -31,7 +31,7 @@ describe("S3 access and client", () => {
   });
 
   it("the client takes the endpoint, addressing and keys", async () => {
-    const client = s3Client(s3CompatibleAccess("http://127.0.0.1:9000", keys));
+    const client = await s3Client(s3CompatibleAccess("http://127.0.0.1:9000", keys));
     try {
       expect(client.config.forcePathStyle).toBe(true);
       expect(await client.config.region()).toBe(DEFAULT_S3_REGION);

@@ -4,7 +4,6 @@ import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { SetupError } from "../../errors.ts";
 import type { CliContext } from "../cli-context.ts";
-import { runPipelineCommand } from "./pipeline.ts";
 
 /**
  * `orchard demo`: the embedded default. Runs the whole pipeline on the sample fruit set (built by
@@ -29,6 +28,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       }
       const output = raw.output ?? pathToFileURL(join(ctx.layout.cacheRoot, "demo", "output")).href;
       ctx.err(`orchard demo: ${fruits} -> ${output}`);
+      const { runPipelineCommand } = await import("../pipeline-run.ts");
       const summary = await runPipelineCommand(
         ctx,
         {

@@ -1,12 +1,8 @@
 import type { Command } from "commander";
 import { z } from "zod";
-import { SparkSession } from "../../connect/spark-session.ts";
-import { outputStore } from "../../pipeline/output-store.ts";
-import { regenerateReport, reportUri } from "../../pipeline/report.ts";
-import { DEFAULT_MAX_POINTS } from "../../pipeline/report-data.ts";
+import { DEFAULT_MAX_POINTS } from "../../pipeline/report-options.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
-import { configFromEnv, parsePipelineConfig, s3Access } from "../pipeline-config.ts";
 
 const points = "a positive whole number of points";
 const optionsSchema = z.object({
@@ -33,6 +29,14 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
     )
     .option("--max-points <n>", `at most n points in the 2-D projection (default ${DEFAULT_MAX_POINTS})`)
     .action(async (output: string, raw: { remote?: string; s3Endpoint?: string; maxPoints?: string }) => {
+      // Loaded when the command runs, not when the program is built: `orchard --help` stays fast.
+      const [{ SparkSession }, { outputStore }, { regenerateReport, reportUri }, pipelineConfig] = await Promise.all([
+        import("../../connect/spark-session.ts"),
+        import("../../pipeline/output-store.ts"),
+        import("../../pipeline/report.ts"),
+        import("../pipeline-config.ts"),
+      ]);
+      const { configFromEnv, parsePipelineConfig, s3Access } = pipelineConfig;
       const config = parsePipelineConfig({
         env: configFromEnv(ctx.env),
         flags: {

@@ -6,7 +6,6 @@ import { ConfigError, SetupError } from "../../errors.ts";
 import { type S3Credentials, type S3Location, s3Client, s3CompatibleAccess, s3Location } from "../../s3.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
-import { ensureBucket, uploadFolder } from "../local/s3-objects.ts";
 import { DEFAULT_S3_PORT, localS3Status, startLocalS3, stopLocalS3 } from "../local/s3-server.ts";
 import { hostOption, httpUrlOption, portOption } from "../option-schemas.ts";
 
@@ -102,7 +101,9 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
     .option("--endpoint <url>", `S3 endpoint (default http://127.0.0.1:${DEFAULT_S3_PORT})`)
     .action(async (dir: string, raw: Record<string, unknown>) => {
       const opts = parseConfig(s3UploadOptions, { ...raw, dir });
-      const client = s3Client(s3CompatibleAccess(opts.endpoint, keysFromEnv(ctx)));
+      // The AWS SDK is loaded when an upload runs, not when the program is built.
+      const { ensureBucket, uploadFolder } = await import("../local/s3-objects.ts");
+      const client = await s3Client(s3CompatibleAccess(opts.endpoint, keysFromEnv(ctx)));
       await ensureBucket(client, opts.to.bucket);
       const keys = await uploadFolder(client, {
         bucket: opts.to.bucket,

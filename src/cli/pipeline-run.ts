@@ -1,0 +1,99 @@
+import { rowCounter } from "@orchard/udf-server";
+import { SparkSession } from "../connect/spark-session.ts";
+import { preflight } from "../pipeline/preflight.ts";
+import { reportUri } from "../pipeline/report.ts";
+import { runPipeline } from "../pipeline/run-pipeline.ts";
+import type { RunSummary } from "../pipeline/run-summary.ts";
+import type { CliContext } from "./cli-context.ts";
+import type { Flavour } from "./commands/pipeline.ts";
+import { EXIT } from "./exit-codes.ts";
+import { ensureLocalStack } from "./local-stack.ts";
+import {
+  configForRecord,
+  configFromEnv,
+  type PipelineConfig,
+  parsePipelineConfig,
+  pipelineOptions,
+  readConfigFile,
+  s3Access,
+} from "./pipeline-config.ts";
+import { progressMode, progressReporter } from "./progress-reporter.ts";
+import { printSummary } from "./run-output.ts";
+import { checkSidecarServes } from "./sidecar-model.ts";
+
+/** Flags as the config schema names them. */
+function flagsToConfig(raw: Record<string, unknown>): Record<string, unknown> {
+  const { overwrite, s3Endpoint, config: _config, start: _start, quiet: _quiet, ...rest } = raw;
+  return {
+    ...rest,
+    ...(overwrite ? { mode: "overwrite" } : {}),
+    ...(s3Endpoint ? { s3: { endpoint: s3Endpoint } } : {}),
+  };
+}
+
+/** Parses the command's configuration, makes sure local parts run, runs the pipeline, prints the summary. */
+export async function runPipelineCommand(
+  ctx: CliContext,
+  raw: Record<string, unknown>,
+  flavour: Flavour,
+  { startSpark }: { startSpark: boolean },
+): Promise<RunSummary> {
+  const config: PipelineConfig = parsePipelineConfig({
+    ...(typeof raw.config === "string" ? { file: readConfigFile(raw.config) } : {}),
+    env: configFromEnv(ctx.env),
+    flags: flagsToConfig(raw),
+  });
+  const s3 = s3Access(config);
+  const options = pipelineOptions(config, { fitOnly: flavour === "fit" });
+  // Input, output and saved model are checked before anything starts: a mistake costs no Spark start.
+  const checked = await preflight(options, s3);
+  // --no-start runs on what is running: the sidecar there must serve --model (ensureLocalStack checks it otherwise).
+  if (raw.start === false) await checkSidecarServes(config.sidecar, config.model);
+  const stack =
+    raw.start === false
+      ? undefined
+      : await ensureLocalStack(
+          {
+            remote: config.remote,
+            sidecar: config.sidecar,
+            model: config.model,
+            startSpark,
+            // A local Spark started here reads s3a:// from a custom endpoint (MinIO) with these keys.
+            ...(s3.endpoint && s3.accessKeyId && s3.secretAccessKey ? { s3 } : {}),
+          },
+          ctx,
+        );
+  const spark = SparkSession.builder.remote(config.remote).getOrCreate();
+  // The sidecar the run's bridges feed counts the images it answers: live images/s in the features step.
+  const counter = rowCounter(config.sidecar);
+  const progress = progressReporter(ctx, {
+    mode: progressMode({ quiet: raw.quiet === true, isTTY: process.stderr.isTTY === true }),
+    rowCounts: () => counter.read(800),
+  });
+  // Ctrl-C interrupts the running Spark operation (and ends the run); a second one quits at once.
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(EXIT.interrupted);
+    ctx.err("orchard: interrupting the running Spark operation (Ctrl-C again to quit at once)");
+    abort.abort();
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    const summary = await runPipeline(spark, options, {
+      preflight: checked,
+      signal: abort.signal,
+      events: progress,
+      s3,
+      configForRecord: { command: flavour, ...configForRecord(config) },
+    });
+    progress.stop();
+    printSummary(ctx, summary, reportUri(summary.output));
+    return summary;
+  } finally {
+    process.off("SIGINT", onSigint);
+    progress.stop();
+    counter.close();
+    await spark.stop().catch(() => undefined);
+    await stack?.stop();
+  }
+}
