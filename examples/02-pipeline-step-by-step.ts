@@ -12,7 +12,7 @@
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import {
   col,
   DEFAULT_EXTENSIONS,
@@ -32,8 +32,6 @@ const sidecar = process.env.ORCHARD_SIDECAR ?? "127.0.0.1:8815";
 const cache = process.env.ORCHARD_CACHE || join(homedir(), ".cache", "orchard");
 const input = pathToFileURL(join(cache, "data", "fruits", "Training")).href;
 const output = process.env.ORCHARD_EXAMPLE_OUTPUT ?? "file:///tmp/orchard-example/pipeline";
-// Spark starts this command once per partition, on the executor; it streams rows to the sidecar.
-const bridge = `${fileURLToPath(new URL("../udf-server/bin/orchard-bridge", import.meta.url))} --sidecar ${sidecar}`;
 
 const spark = SparkSession.builder.remote(remote).getOrCreate();
 const ingest = { input, extensions: [...DEFAULT_EXTENSIONS] };
@@ -53,9 +51,11 @@ const images = readImages(
 await images.select("label", "length").groupBy("label").count().orderBy("label").show();
 
 // ## 2. Features: the CNN runs next to the executors
-// `featurize` is lazy: it plans a SQL TRANSFORM that pipes each partition through the bridge.
-// Persisting keeps the features on the cluster, so the steps below do not run the CNN again.
-const featurized = await featurize(spark, images.repartition(2), { bridgeCommand: bridge }).then((df) => df.persist());
+// `featurize` is lazy: it plans a SQL TRANSFORM that pipes each partition through orchard's
+// bridge, which Spark starts once per partition on the executor and which streams the rows to the
+// sidecar on that node. Persisting keeps the features on the cluster, so the steps below do not
+// run the CNN again.
+const featurized = await featurize(spark, images.repartition(2), { sidecar }).then((df) => df.persist());
 const rows = await featurized.count();
 const failed = await featurized.where(col("error").isNotNull()).count();
 const dim = Number((await featurized.select(F.size(col("features"))).first())?.get(0));

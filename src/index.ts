@@ -71,7 +71,7 @@ export { ConfigError, OrchardError, type OrchardErrorKind, SetupError } from "./
 
 // orchard's image pipeline, step by step (what `orchard run` does), and its report.
 export { PCA, PCAModel, type PCAParams } from "./ml/pca.ts";
-export { featurize, featurizeSql } from "./pipeline/featurize.ts";
+export { type FeaturizeOptions, featurize, featurizeSql } from "./pipeline/featurize.ts";
 export { extensionGlob, type IngestOptions, labelOf, readImages, sampledPaths } from "./pipeline/ingest.ts";
 export { type OutputStore, outputStore } from "./pipeline/output-store.ts";
 export { DEFAULT_EXTENSIONS, type PipelineOptions } from "./pipeline/pipeline-options.ts";

@@ -18,7 +18,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { bridgeCommand } from "@orchard/udf-server";
 import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
@@ -134,7 +133,7 @@ async function main(): Promise<void> {
         extensions: ["jpg"],
         mode: "overwrite",
         partitions,
-        bridgeCommand: bridgeCommand({ sidecar }),
+        sidecar,
       });
       const n = s.counts.filesIn;
       const features = (s.timingsMs.features ?? 0) / 1000;

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { bridgeCommand } from "@orchard/udf-server";
 import { z } from "zod";
 import { redactUrl } from "../connect/connection-url.ts";
 import { ConfigError } from "../errors.ts";
@@ -159,7 +158,8 @@ export function pipelineOptions(config: PipelineConfig, extra: Pick<PipelineOpti
     extensions: config.extensions,
     mode: config.mode,
     model: config.model,
-    bridgeCommand: config.bridge ?? bridgeCommand({ sidecar: config.sidecar }),
+    sidecar: config.sidecar,
+    ...(config.bridge !== undefined ? { bridge: config.bridge } : {}),
     ...(config.sample !== undefined ? { samplePerClass: config.sample } : {}),
     ...(config.partitions !== undefined ? { partitions: config.partitions } : {}),
     ...(config.pcaModel !== undefined ? { pcaModel: config.pcaModel } : {}),

@@ -1,3 +1,4 @@
+import { bridgeCommand } from "@orchard/udf-server";
 import type { DataFrame } from "../connect/data-frame.ts";
 import { col, from_json, lit } from "../connect/functions.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
@@ -31,19 +32,33 @@ export function featurizeSql(view: string, bridgeCommand: string): string {
   ].join("\n");
 }
 
+/** Where Spark's executors send the images: the sidecar on their node, through this install's bridge. */
+export interface FeaturizeOptions {
+  /** `host:port` of the sidecar on each executor's node, e.g. `127.0.0.1:8815`. */
+  readonly sidecar: string;
+  /**
+   * The whole command the executors run instead of this install's bridge (nodes that keep orchard
+   * elsewhere); default `bridgeCommand({ sidecar })` from `@orchard/udf-server`.
+   */
+  readonly bridge?: string;
+  /** Temporary view the images are registered as (default `orchard_images`). */
+  readonly view?: string;
+}
+
 /**
  * Featurizes `images` (`path, label, content, ...`): one row out per row in, as
  * `(path, label, width, height, features array<float>, error)`; a failed image keeps its row with
- * null features and the error. Lazy: nothing runs until an action.
+ * null features and the error. Lazy: nothing runs until an action. Spark runs the bridge
+ * that this package installs (compiled JavaScript), so executors on this machine need nothing else.
  */
 export async function featurize(
   spark: SparkSession,
   images: DataFrame,
-  { bridgeCommand, view = "orchard_images" }: { bridgeCommand: string; view?: string },
+  { sidecar, bridge, view = "orchard_images" }: FeaturizeOptions,
 ): Promise<DataFrame> {
   await images.createOrReplaceTempView(view);
   return spark
-    .sql(featurizeSql(view, bridgeCommand))
+    .sql(featurizeSql(view, bridge ?? bridgeCommand({ sidecar })))
     .select(
       col("path"),
       labelOf().alias("label"),

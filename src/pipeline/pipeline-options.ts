@@ -19,8 +19,10 @@ export interface PipelineOptions {
   readonly partitions?: number;
   /** `overwrite` replaces an existing output folder; `errorifexists` refuses to. */
   readonly mode: "overwrite" | "errorifexists";
-  /** How Spark's executors reach the sidecar: the command for `TRANSFORM ... USING`. */
-  readonly bridgeCommand: string;
+  /** `host:port` of the sidecar on each executor's node (the bridge Spark runs feeds it). */
+  readonly sidecar: string;
+  /** The command Spark's executors run instead of this install's bridge (see `FeaturizeOptions.bridge`). */
+  readonly bridge?: string;
   /** The CNN the sidecar serves, recorded beside a saved model (`pca-model/orchard.json`). */
   readonly model?: string;
   /** An existing PCA model (Spark ML format) to project with instead of fitting one. */

@@ -115,7 +115,10 @@ export async function runPipeline(
   // own BLAS threads, only fought over the cores (fit 1.9-2.1 s -> 1.4-1.8 s on the sample set).
   const mlPartitions = cluster.local ? 1 : undefined;
   const processed = await input.withDriverListing(spark, () =>
-    featurize(spark, taskPartitions(images, imageFiles, partitions), { bridgeCommand: options.bridgeCommand }),
+    featurize(spark, taskPartitions(images, imageFiles, partitions), {
+      sidecar: options.sidecar,
+      ...(options.bridge ? { bridge: options.bridge } : {}),
+    }),
   );
   const featurized = await persist(
     emptyFiles.length === 0 ? processed : processed.unionByName(emptyFileRows(spark, emptyFiles)),

@@ -47,7 +47,8 @@ describe("pipelineOptions", () => {
   it("defaults to 95% of the variance and the local bridge", () => {
     const o = pipelineOptions(parsePipelineConfig({ flags: base }));
     expect(o.reduction).toEqual({ variance: 0.95 });
-    expect(o.bridgeCommand).toMatch(/udf-server\/bin\/orchard-bridge --sidecar 127\.0\.0\.1:8815$/);
+    expect(o.sidecar).toBe("127.0.0.1:8815");
+    expect(o.bridge).toBeUndefined();
     expect(o.mode).toBe("errorifexists");
   });
 });
