@@ -31,5 +31,9 @@ export interface PipelineOptions {
   readonly fitOnly?: boolean;
 }
 
-/** The image extensions read by default (both cases are matched). */
-export const DEFAULT_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "avif", "bmp"] as const;
+/**
+ * The image extensions read by default (both cases are matched): the formats the sidecar decodes.
+ * Not `bmp`: libvips (sharp) cannot read it, so every BMP would be an error row; a user who wants
+ * those rows anyway names it in `--extensions`.
+ */
+export const DEFAULT_EXTENSIONS = ["jpg", "jpeg", "png", "webp", "gif", "tif", "tiff", "avif"] as const;

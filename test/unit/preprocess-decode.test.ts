@@ -161,3 +161,51 @@ describe("decodeImage resize policy", () => {
     expect(pixel(pixels, 218, 112)).toEqual([0, 0, 255]);
   });
 });
+
+describe("decodeImage on very elongated images (aspect-ratio bombs)", () => {
+  /** A width x height PNG whose colour changes along the long axis, so a wrong window shows. */
+  async function strip(width: number, height: number): Promise<Uint8Array> {
+    const long = Math.max(width, height);
+    const gradient = Buffer.alloc(width * height * 3);
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const t = Math.floor((255 * (width > height ? x : y)) / (long - 1));
+        gradient.set([t, 255 - t, 128], (y * width + x) * 3);
+      }
+    return sharp(gradient, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
+  }
+
+  it.each([
+    [1, 2000],
+    [2000, 1],
+    [1, 40000],
+    [40000, 1],
+  ])("%ix%i gives the model's input size, and a bounded buffer for the graph's own crop", async (w, h) => {
+    const bytes = await strip(w, h);
+    const cropped = await decodeImage(bytes, spec, DEFAULT_LIMITS);
+    expect(cropped.pixels.length).toBe(224 * 224 * 3);
+    expect([cropped.width, cropped.height]).toEqual([w, h]);
+    // The centre of the long axis: the gradient's middle value, whatever the length.
+    const [r] = pixel(cropped.pixels, 112, 112);
+    expect(Math.abs((r as number) - 127)).toBeLessThanOrEqual(2);
+    const forGraph = await decodeImage(bytes, spec, DEFAULT_LIMITS, 512);
+    expect(forGraph.raw).toBeDefined();
+    expect((forGraph.raw?.width ?? 0) * (forGraph.raw?.height ?? 0)).toBeLessThan(256 * 2400);
+    expect(Math.min(forGraph.raw?.width ?? 0, forGraph.raw?.height ?? 0)).toBe(256);
+  });
+
+  it("reads only a window of a 5:1 photo, with the same pixels as resizing all of it", async () => {
+    const bytes = await strip(100, 500);
+    const windowed = await decodeImage(bytes, spec, DEFAULT_LIMITS);
+    // The whole image resized (shorter side to 256), then its centre 224x224: the unwindowed way.
+    const whole = await sharp(bytes)
+      .resize(256, 1280, { fit: "fill" })
+      .extract({ left: 16, top: 528, width: 224, height: 224 })
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    expect(meanAbsDiff(windowed.pixels, new Uint8Array(whole))).toBeLessThan(1.5);
+  });
+});

@@ -28,6 +28,38 @@ export interface DecodedImage {
 const ACCEPTED_FORMATS = new Set(["jpeg", "png", "webp", "gif", "tiff", "heif"]);
 
 /**
+ * A centre-crop resize scales the shorter side to `size / cropFraction`; an image more than this
+ * many times longer than wide (or the reverse) would become a huge buffer of which the crop keeps
+ * a sliver (a 1x2000 PNG: 256x512,000 pixels, 393 MB). Beyond it, only the centre window of the
+ * long side that the crop needs (a square on the shorter side, plus a margin for the resampling
+ * kernel) is read and resized. Below it nothing changes, so ordinary photos keep their features.
+ */
+const MAX_ASPECT_BEFORE_WINDOW = 4;
+
+/** Source pixels kept on each side of the window, so the resize kernel sees the same neighbours. */
+const WINDOW_MARGIN = 4;
+
+/**
+ * The centred source window along the long axis of a very elongated image (see
+ * MAX_ASPECT_BEFORE_WINDOW), or undefined when the whole image is resized as usual.
+ */
+function longAxisWindow(
+  width: number,
+  height: number,
+  scale: number,
+  keepScaled: number,
+): { left: number; top: number; width: number; height: number } | undefined {
+  if (Math.max(width, height) <= MAX_ASPECT_BEFORE_WINDOW * Math.min(width, height)) return undefined;
+  const along = (length: number) => Math.min(length, Math.ceil(keepScaled / scale) + 2 * WINDOW_MARGIN);
+  if (width > height) {
+    const w = along(width);
+    return { left: Math.floor((width - w) / 2), top: 0, width: w, height };
+  }
+  const h = along(height);
+  return { left: 0, top: Math.floor((height - h) / 2), width, height: h };
+}
+
+/**
  * Decodes and resizes one image. Throws `ImageError` with a one-line reason for a bad image.
  * With `rawMaxSide` (centre-crop specs only), the pixels are for a model graph that does the
  * centre-crop resize itself, and nothing is cropped: an image whose (orientation-applied) width
@@ -78,8 +110,14 @@ export async function decodeImage(
     pipeline = pipeline.resize(outW, outH, { fit: "fill" });
   } else {
     const scale = Math.max(outW / spec.cropFraction / width, outH / spec.cropFraction / height);
-    const scaledW = Math.max(outW, Math.round(width * scale));
-    const scaledH = Math.max(outH, Math.round(height * scale));
+    // The scaled shorter side: the crop (and the graph's own crop) needs at most that much of the long side.
+    const keep = Math.max(outW, outH, Math.round(Math.min(width, height) * scale));
+    const window = longAxisWindow(width, height, scale, keep);
+    if (window) pipeline = pipeline.extract(window);
+    const srcW = window?.width ?? width;
+    const srcH = window?.height ?? height;
+    const scaledW = Math.max(outW, Math.round(srcW * scale));
+    const scaledH = Math.max(outH, Math.round(srcH * scale));
     pipeline = pipeline.resize(scaledW, scaledH, { fit: "fill" });
     if (forGraph) {
       raw = { width: scaledW, height: scaledH };
