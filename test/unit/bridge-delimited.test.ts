@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { DelimitedRowParser, type InputRow } from "../../udf-server/src/bridge/delimited-input.ts";
 import { formatFeatures, formatFloat32, formatOutputRow } from "../../udf-server/src/bridge/delimited-output.ts";
 
-function parse(chunks: (string | Buffer)[]): InputRow[] {
+function parse(chunks: (string | Buffer)[], maxContentBytes?: number): InputRow[] {
   const rows: InputRow[] = [];
-  const p = new DelimitedRowParser((r) => rows.push(r));
+  const p = new DelimitedRowParser((r) => rows.push(r), maxContentBytes);
   for (const c of chunks) p.push(Buffer.isBuffer(c) ? c : Buffer.from(c, "utf8"));
   p.end();
   return rows;
@@ -38,6 +38,45 @@ describe("bridge input: Spark's delimited rows", () => {
     const rows = parse([`big.jpg\t${chunked}\nnext.jpg\t${b64("n")}\n`]);
     expect(rows.map((r) => r.id)).toEqual(["big.jpg", "next.jpg"]);
     expect(rows.map(text)).toEqual([payload, "n"]);
+  });
+
+  describe("a row larger than the limit is an error row, never held whole", () => {
+    const limit = 1000;
+    const chunkedB64 = (n: number) => (b64("q".repeat(n)).match(/.{1,76}/g) ?? []).join("\r\n");
+    const tooBig = "image too large for the bridge: more than 1000 bytes";
+    it.each([
+      { name: "chunked base64 (Spark 4's default)", content: chunkedB64 },
+      { name: "one base64 line", content: (n: number) => b64("q".repeat(n)) },
+    ])("$name, fed whole and in 7-byte chunks", ({ content }) => {
+      const stream = `ok.jpg\t${content(limit)}\nbig.jpg\t${content(50 * limit)}\nafter.jpg\t${b64("a")}\n`;
+      for (const size of [7, stream.length]) {
+        const chunks: string[] = [];
+        for (let i = 0; i < stream.length; i += size) chunks.push(stream.slice(i, i + size));
+        const rows = parse(chunks, limit);
+        expect(rows.map((r) => r.id)).toEqual(["ok.jpg", "big.jpg", "after.jpg"]);
+        expect(rows.map((r) => r.error)).toEqual([null, tooBig, null]);
+        expect(rows.map((r) => r.content?.length ?? null)).toEqual([limit, null, 1]);
+      }
+    });
+
+    it("a huge unterminated line is dropped as it streams and its row still comes out", () => {
+      const rows: InputRow[] = [];
+      const p = new DelimitedRowParser((r) => rows.push(r), limit);
+      p.push(Buffer.from("huge.jpg\t"));
+      const block = Buffer.from("A".repeat(64 * 1024));
+      for (let i = 0; i < 100; i++) p.push(block); // 6.4 MB of base64, never concatenated
+      p.push(Buffer.from(`\nnext.jpg\t${b64("n")}\n`));
+      p.end();
+      expect(rows.map((r) => [r.id, r.error])).toEqual([
+        ["huge.jpg", tooBig],
+        ["next.jpg", null],
+      ]);
+    });
+
+    it("an oversized last row without a newline is reported at the end", () => {
+      const rows = parse([`tail.jpg\t${"A".repeat(200 * 1024)}`], limit);
+      expect(rows.map((r) => [r.id, r.error])).toEqual([["tail.jpg", tooBig]]);
+    });
   });
 
   it("handles empty input, a last line without newline, and a dangling path", () => {

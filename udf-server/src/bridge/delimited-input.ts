@@ -10,6 +10,10 @@
  * true by default). The parser undoes both: the content is always the last field (base64 has
  * no tab), a line without a tab can only be the first part of a path that held a newline, and a
  * content line ending in CR continues on the next line.
+ *
+ * A row whose content exceeds `maxContentBytes` is never held whole: past the limit its base64 is
+ * counted and dropped as it streams, and the row comes out with an error and no content (a 400 MB
+ * file would otherwise be a string beyond V8's limit and end the bridge with a RangeError).
  */
 
 /** One input row. */
@@ -26,36 +30,104 @@ const TAB = 0x09;
 const CR = 0x0d;
 const NULL_MARKER = "\\N";
 
+/** The error of a row whose content is larger than the limit. */
+export function oversizedRowError(maxContentBytes: number): string {
+  return `image too large for the bridge: more than ${maxContentBytes} bytes`;
+}
+
 /** Incremental parser: feed stdin chunks with `push`, then `end()`; rows come out in order. */
 export class DelimitedRowParser {
   private partial: Buffer[] = [];
+  private partialBytes = 0;
   private idPrefix: string | null = null;
-  private continuing: { id: string | null; content: string[] } | null = null;
+  private continuing: { id: string | null; content: string[]; chars: number } | null = null;
+  /**
+   * Set while the rest of an oversized row streams past: its id, and the last byte dropped from
+   * the current line (a CR there, just before the next chunk's newline, means the row goes on).
+   */
+  private skipping: { id: string | null; lastByte: number } | null = null;
+  /** Base64 characters of content allowed in one row. */
+  private readonly maxChars: number;
 
-  constructor(private readonly emit: (row: InputRow) => void) {}
+  /** `maxContentBytes`: the largest content (decoded bytes) a row may have (default: no limit). */
+  constructor(
+    private readonly emit: (row: InputRow) => void,
+    private readonly maxContentBytes = Number.POSITIVE_INFINITY,
+  ) {
+    this.maxChars = Math.ceil(maxContentBytes / 3) * 4;
+  }
 
   /** Feeds a chunk of stdin. */
   push(chunk: Buffer): void {
     let start = 0;
     let nl = chunk.indexOf(NL, start);
     while (nl >= 0) {
-      let line: Buffer;
-      if (this.partial.length > 0) {
-        this.partial.push(chunk.subarray(start, nl));
-        line = Buffer.concat(this.partial);
-        this.partial = [];
+      if (this.skipping && this.partial.length === 0) {
+        this.skipLine(chunk.subarray(start, nl));
       } else {
-        line = chunk.subarray(start, nl);
+        let line: Buffer;
+        if (this.partial.length > 0) {
+          this.partial.push(chunk.subarray(start, nl));
+          line = Buffer.concat(this.partial);
+          this.partial = [];
+          this.partialBytes = 0;
+        } else {
+          line = chunk.subarray(start, nl);
+        }
+        this.line(line);
       }
-      this.line(line);
       start = nl + 1;
       nl = chunk.indexOf(NL, start);
     }
-    if (start < chunk.length) this.partial.push(chunk.subarray(start));
+    if (start < chunk.length) {
+      if (this.skipping) {
+        this.skipping.lastByte = chunk[chunk.length - 1] as number;
+        return;
+      }
+      this.partial.push(chunk.subarray(start));
+      this.partialBytes += chunk.length - start;
+      // One unterminated line longer than any allowed row (content not split into 76-character lines).
+      if (this.partialBytes > this.maxChars + 64 * 1024) this.startSkippingLine();
+    }
+  }
+
+  /** The current unterminated line is too long: keep its id, drop the rest of the line as it comes. */
+  private startSkippingLine(): void {
+    const line = Buffer.concat(this.partial);
+    this.partial = [];
+    this.partialBytes = 0;
+    const lastByte = line[line.length - 1] ?? -1;
+    if (this.continuing) {
+      this.skipping = { id: this.continuing.id, lastByte };
+      this.continuing = null;
+      return;
+    }
+    const tab = line.lastIndexOf(TAB);
+    const idText = tab < 0 ? line.toString("utf8", 0, 4096) : line.toString("utf8", 0, tab);
+    const fullId = this.idPrefix === null ? idText : this.idPrefix + idText;
+    this.idPrefix = null;
+    this.skipping = { id: fullId === NULL_MARKER ? null : fullId, lastByte };
+  }
+
+  /** A line of an oversized row: the row ends with the first content line that does not end in CR. */
+  private skipLine(line: Buffer): void {
+    const skipping = this.skipping;
+    if (!skipping) return;
+    const last = line.length > 0 ? line[line.length - 1] : skipping.lastByte;
+    skipping.lastByte = -1;
+    if (last === CR) return;
+    this.skipping = null;
+    this.emit({ id: skipping.id, content: null, error: oversizedRowError(this.maxContentBytes) });
   }
 
   /** Ends the input: a last line without a line terminator still counts. */
   end(): void {
+    if (this.skipping) {
+      const { id } = this.skipping;
+      this.skipping = null;
+      this.partial = [];
+      this.emit({ id, content: null, error: oversizedRowError(this.maxContentBytes) });
+    }
     if (this.partial.length > 0) {
       const line = Buffer.concat(this.partial);
       this.partial = [];
@@ -76,7 +148,17 @@ export class DelimitedRowParser {
   private line(line: Buffer): void {
     if (this.continuing) {
       const endsWithCr = line.length > 0 && line[line.length - 1] === CR;
-      this.continuing.content.push(line.toString("latin1", 0, endsWithCr ? line.length - 1 : line.length));
+      const text = line.toString("latin1", 0, endsWithCr ? line.length - 1 : line.length);
+      this.continuing.content.push(text);
+      this.continuing.chars += text.length;
+      if (this.continuing.chars > this.maxChars) {
+        // Past the limit: the content so far is dropped, the rest of the row is skipped as it streams.
+        const { id } = this.continuing;
+        this.continuing = null;
+        if (endsWithCr) this.skipping = { id, lastByte: -1 };
+        else this.emit({ id, content: null, error: oversizedRowError(this.maxContentBytes) });
+        return;
+      }
       if (!endsWithCr) {
         const { id, content } = this.continuing;
         this.continuing = null;
@@ -95,7 +177,12 @@ export class DelimitedRowParser {
     this.idPrefix = null;
     const id = fullId === NULL_MARKER ? null : fullId;
     if (line.length > tab + 1 && line[line.length - 1] === CR) {
-      this.continuing = { id, content: [line.toString("latin1", tab + 1, line.length - 1)] };
+      const first = line.toString("latin1", tab + 1, line.length - 1);
+      this.continuing = { id, content: [first], chars: first.length };
+      return;
+    }
+    if (line.length - tab - 1 > this.maxChars) {
+      this.emit({ id, content: null, error: oversizedRowError(this.maxContentBytes) });
       return;
     }
     this.emitRow(id, line.toString("latin1", tab + 1));

@@ -9,7 +9,7 @@ import type { Readable, Writable } from "node:stream";
 import { OrchardError } from "../errors.ts";
 import { FlightClient } from "../flight/client.ts";
 import type { BridgeConfig } from "./bridge-config.ts";
-import { DelimitedRowParser, type InputRow } from "./delimited-input.ts";
+import { DelimitedRowParser, type InputRow, oversizedRowError } from "./delimited-input.ts";
 import { formatOutputRow } from "./delimited-output.ts";
 
 /** The sidecar answered something the bridge cannot match to its input. */
@@ -82,8 +82,9 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo): Promise<Bri
     rowsIn++;
     let content = row.content;
     let error = row.error;
+    // The parser bounds whole base64 groups; a decoded content can still be up to 2 bytes over.
     if (content && content.length > config.maxRowBytes) {
-      error = `image too large for the bridge: ${content.length} bytes > ${config.maxRowBytes}`;
+      error = oversizedRowError(config.maxRowBytes);
       content = null;
     }
     ids.push(row.id);
@@ -91,7 +92,7 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo): Promise<Bri
     localErrors.push(error);
     batchBytes += content?.length ?? 0;
     if (ids.length >= config.batchSize || batchBytes >= config.maxBatchBytes) flush();
-  });
+  }, config.maxRowBytes);
 
   const inputEnded = new Promise<void>((resolve, reject) => {
     io.input.on("data", (chunk: Buffer) => {
