@@ -1,6 +1,6 @@
 import { bridgeCommand } from "@orchard/udf-server";
 import type { DataFrame } from "../connect/data-frame.ts";
-import { col, from_json, lit } from "../connect/functions.ts";
+import { col, concat, from_json, lit } from "../connect/functions.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { labelOf } from "./ingest.ts";
 
@@ -43,7 +43,15 @@ export interface FeaturizeOptions {
   readonly bridge?: string;
   /** Temporary view the images are registered as (default `orchard_images`). */
   readonly view?: string;
+  /**
+   * Files larger than this many bytes get an error row without being read (default
+   * {@link DEFAULT_MAX_IMAGE_BYTES}, the sidecar's own limit).
+   */
+  readonly maxImageBytes?: number;
 }
+
+/** The largest image file sent to the sidecar by default: its own default limit (50 MiB). */
+export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 
 /**
  * Featurizes `images` (`path, label, content, ...`): one row out per row in, as
@@ -54,9 +62,23 @@ export interface FeaturizeOptions {
 export async function featurize(
   spark: SparkSession,
   images: DataFrame,
-  { sidecar, bridge, view = "orchard_images" }: FeaturizeOptions,
+  { sidecar, bridge, view = "orchard_images", maxImageBytes = DEFAULT_MAX_IMAGE_BYTES }: FeaturizeOptions,
 ): Promise<DataFrame> {
-  await images.createOrReplaceTempView(view);
+  // binaryFile evaluates a filter on `length` against the file's status before it reads the bytes:
+  // a larger file gets its error row unread (a 400 MB one would stall a task, one over 2 GiB fail it).
+  await images.where(col("length").le(lit(maxImageBytes))).createOrReplaceTempView(view);
+  const tooLarge = images
+    .where(col("length").gt(lit(maxImageBytes)))
+    .select(
+      col("path"),
+      labelOf().alias("label"),
+      lit(null).cast("int").alias("width"),
+      lit(null).cast("int").alias("height"),
+      lit(null).cast("array<float>").alias("features"),
+      concat(lit("image too large: "), col("length").cast("string"), lit(` bytes > limit ${maxImageBytes}`)).alias(
+        "error",
+      ),
+    );
   return spark
     .sql(featurizeSql(view, bridge ?? bridgeCommand({ sidecar })))
     .select(
@@ -66,7 +88,8 @@ export async function featurize(
       col("height"),
       from_json(col("features"), "array<float>").alias("features"),
       col("error"),
-    );
+    )
+    .unionByName(tooLarge);
 }
 
 /** The error recorded for a zero-byte file (Spark's file sources skip those: see input-listing.ts). */
