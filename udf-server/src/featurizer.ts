@@ -169,6 +169,9 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** The error of an image whose features hold a NaN or an infinity. */
+export const NON_FINITE_FEATURES = "model: non-finite features (NaN or infinity)";
+
 class OnnxFeaturizer implements Featurizer {
   readonly info: ModelInfo;
   private readonly spec: PreprocessSpec;
@@ -252,7 +255,13 @@ class OnnxFeaturizer implements Featurizer {
       const logits = this.logitsOutput === null ? undefined : out[this.logitsOutput];
       for (const [k, { i }] of group.entries()) {
         const r = results[i] as FeatureResult;
-        r.features = features.data.slice(k * dim, (k + 1) * dim);
+        const row = features.data.slice(k * dim, (k + 1) * dim);
+        // A NaN or an infinity would poison the PCA's covariance for every image: the row fails instead.
+        if (!row.every(Number.isFinite)) {
+          Object.assign(r, { error: NON_FINITE_FEATURES, width: null, height: null });
+          continue;
+        }
+        r.features = row;
         if (logits) r.logits = logits.data.slice(k * logits.dim, (k + 1) * logits.dim);
       }
     } catch (err) {
