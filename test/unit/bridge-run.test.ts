@@ -69,6 +69,51 @@ describe("bridge against a Flight server with a featurizer double", () => {
     expect(f.batchSizes.reduce((a, b) => a + b, 0)).toBe(200);
   });
 
+  it("replaces a broken exchange: a sidecar restarted on the same port gets the unanswered batches again", async () => {
+    const first = await start();
+    const port = Number(first.address.split(":")[1]);
+    const config = bridgeConfig(["--sidecar", first.address, "--batch-size", "5", "--max-in-flight", "10"], {});
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const outText = collect(output);
+    const reconnects: number[] = [];
+    let restarted: FlightServer | undefined;
+    const run = runBridge(
+      config,
+      { input, output },
+      {
+        reconnect: async () => {
+          restarted = await startFlightServer(testFeaturizer(1), {
+            host: "127.0.0.1",
+            port,
+            batching: { maxBatch: 16, maxWaitMs: 2, maxConcurrentBatches: 2 },
+            limits: { maxPendingPerStream: 32, maxQueued: 128 },
+            maxMessageBytes: 64 * 1024 * 1024,
+          });
+        },
+        onReconnect: (attempt) => reconnects.push(attempt),
+      },
+    );
+    for (let i = 0; i < 60; i++) input.write(`p/${i}.jpg\t${Buffer.from(`image-${i}`).toString("base64")}\n`);
+    await new Promise((r) => setTimeout(r, 50));
+    await server?.close(0); // the sidecar dies with batches in flight
+    server = undefined;
+    for (let i = 60; i < 120; i++) input.write(`p/${i}.jpg\t${Buffer.from(`image-${i}`).toString("base64")}\n`);
+    input.end();
+    try {
+      expect(await run).toEqual({ rowsIn: 120, rowsOut: 120 });
+    } finally {
+      await restarted?.close(1000);
+    }
+    output.end();
+    const ids = (await outText)
+      .split("\n")
+      .slice(0, -1)
+      .map((l) => l.split("\t")[0]);
+    expect(ids).toEqual(Array.from({ length: 120 }, (_, i) => `p/${i}.jpg`));
+    expect(reconnects).toEqual([1]);
+  });
+
   it("handles empty input without output", async () => {
     const { address } = await start();
     const input = new PassThrough();

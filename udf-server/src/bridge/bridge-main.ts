@@ -3,10 +3,25 @@
  * be reached or failed mid-stream (Spark retries the task); 2 bad arguments; 3 the parent
  * process went away. Every failure is one line on stderr.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { OrchardError } from "../errors.ts";
+import { isSidecarHealthy } from "../manage/sidecar-status.ts";
 import { bridgeConfig } from "./bridge-config.ts";
 import { ensureSidecar } from "./ensure-sidecar.ts";
 import { runBridge } from "./run-bridge.ts";
+
+/** How long a broken exchange waits for a supervisor to bring the sidecar back before starting one. */
+const RESTART_GRACE_MS = 10_000;
+
+/** Polls `health` until the sidecar answers or `timeoutMs` passes. */
+async function waitForHealthy(address: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await isSidecarHealthy(address, 1000)) return true;
+    await sleep(250);
+  }
+  return false;
+}
 
 /** Exit codes of `orchard-bridge`. */
 const BridgeExit = { OK: 0, SIDECAR: 1, CONFIG: 2, ORPHANED: 3 } as const;
@@ -53,9 +68,21 @@ export async function bridgeMain(
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(fail(BridgeExit.ORPHANED, "stdout closed by the reader; exiting"));
   });
+  const log = (m: string) => process.stderr.write(`orchard-bridge: ${m}\n`);
   try {
-    await ensureSidecar(config, (m) => process.stderr.write(`orchard-bridge: ${m}\n`));
-    await runBridge(config, { input: process.stdin, output: process.stdout });
+    await ensureSidecar(config, log);
+    await runBridge(
+      config,
+      { input: process.stdin, output: process.stdout },
+      {
+        // A supervisor (systemd, the Docker image's) may already be restarting it: give it a moment,
+        // then start one ourselves where that is allowed.
+        reconnect: async () => {
+          if (!(await waitForHealthy(config.sidecar, RESTART_GRACE_MS))) await ensureSidecar(config, log);
+        },
+        onReconnect: (attempt, cause) => log(`the exchange broke (${oneLine(cause)}); reconnecting (${attempt})`),
+      },
+    );
     return BridgeExit.OK;
   } catch (err) {
     const code = err instanceof OrchardError && err.kind === "config" ? BridgeExit.CONFIG : BridgeExit.SIDECAR;

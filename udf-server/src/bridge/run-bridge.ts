@@ -4,10 +4,17 @@
  * sidecar -> `(id, features JSON, error, width, height)` rows on stdout, same order, one output
  * row per input row. Reads stop while too many rows are in flight (bounded memory); the bridge
  * exits when stdin ends, or on its own when its parent process goes away.
+ *
+ * When the exchange breaks (the sidecar died or was restarted), the bridge asks `reconnect` for a
+ * sidecar again (the local one is restarted on demand) and sends every batch it has not had an
+ * answer for once more, in order, on a new exchange: the task goes on, and no row is lost or
+ * written twice (answers come whole per batch, in order). A sidecar that refuses the input
+ * (INVALID_ARGUMENT) or answers rows it cannot match is not retried.
  */
 import type { Readable, Writable } from "node:stream";
+import { status } from "@grpc/grpc-js";
 import { OrchardError } from "../errors.ts";
-import { FlightClient } from "../flight/client.ts";
+import { FlightCallError, FlightClient } from "../flight/client.ts";
 import type { BridgeConfig } from "./bridge-config.ts";
 import { DelimitedRowParser, type InputRow, oversizedRowError } from "./delimited-input.ts";
 import { formatOutputRow } from "./delimited-output.ts";
@@ -31,17 +38,39 @@ export interface BridgeIo {
   output: Writable;
 }
 
+/** What the bridge does when an exchange breaks. */
+export interface BridgeRecovery {
+  /** Resolves once a sidecar answers at the same address again (it may start one). */
+  reconnect(): Promise<void>;
+  /** New exchanges tried per task before the bridge gives up (default 3). */
+  maxReconnects?: number;
+  /** Called before each new exchange, with the attempt number and the error that ended the last. */
+  onReconnect?(attempt: number, cause: unknown): void;
+}
+
 interface SentBatch {
   ids: (string | null)[];
+  /** Kept until the batch is answered: a new exchange sends it again. */
+  contents: (Uint8Array | null)[];
   localErrors: (string | null)[];
 }
 
 const FLUSH_DELAY_MS = 2;
 
-/** Streams `io.input` through the sidecar at `config.sidecar` to `io.output`. */
-export async function runBridge(config: BridgeConfig, io: BridgeIo): Promise<BridgeResult> {
-  const client = new FlightClient(config.sidecar);
-  const exchange = client.featureExchange();
+/** Whether a new exchange could succeed where this error ended the last one. */
+function retriable(err: unknown): boolean {
+  if (err instanceof BridgeProtocolError) return false;
+  if (err instanceof FlightCallError) return err.code !== status.INVALID_ARGUMENT;
+  return false;
+}
+
+/**
+ * Streams `io.input` through the sidecar at `config.sidecar` to `io.output`; with `recovery`,
+ * a broken exchange is replaced (see the module's comment).
+ */
+export async function runBridge(config: BridgeConfig, io: BridgeIo, recovery?: BridgeRecovery): Promise<BridgeResult> {
+  let client = new FlightClient(config.sidecar);
+  let exchange = client.featureExchange();
   const sent: SentBatch[] = [];
   let ids: (string | null)[] = [];
   let contents: (Uint8Array | null)[] = [];
@@ -62,19 +91,23 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo): Promise<Bri
       flushTimer = null;
     }
     if (ids.length === 0) return;
-    const batch = { ids, localErrors };
-    const batchContents = contents;
+    const batch = { ids, contents, localErrors };
     sent.push(batch);
     inFlight += ids.length;
     ids = [];
     contents = [];
     localErrors = [];
     batchBytes = 0;
+    send(batch);
+  };
+  const send = (batch: SentBatch) => {
+    const on = exchange;
     sending = sending
-      .then(() => exchange.send(batch.ids, batchContents))
+      .then(() => on.send(batch.ids, batch.contents))
       .catch((err: unknown) => {
+        if (on !== exchange) return; // an exchange already replaced
         failure ??= err;
-        exchange.cancel();
+        on.cancel();
       });
   };
 
@@ -107,7 +140,8 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo): Promise<Bri
       parser.end();
       flush();
       inputDone = true;
-      void sending.then(() => exchange.end());
+      const on = exchange;
+      void sending.then(() => (on === exchange ? on.end() : undefined));
       resolve();
     });
     io.input.once("error", (err) => {
@@ -135,7 +169,8 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo): Promise<Bri
       }
     });
 
-  try {
+  /** Reads the current exchange's answers until it ends; throws what broke it. */
+  const drain = async () => {
     for await (const rows of exchange.batches()) {
       const batch = sent.shift();
       if (!batch || batch.ids.length !== rows.length) {
@@ -162,6 +197,32 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo): Promise<Bri
       }
     }
     if (failure) throw failure;
+  };
+
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await drain();
+        break;
+      } catch (err) {
+        const cause = failure ?? err;
+        if (!recovery || attempt > (recovery.maxReconnects ?? 3) || !retriable(cause)) throw cause;
+        recovery.onReconnect?.(attempt, cause);
+        exchange.cancel();
+        client.close();
+        await recovery.reconnect();
+        // Batches go out again in their order on the new exchange; their answers come back whole.
+        client = new FlightClient(config.sidecar);
+        exchange = client.featureExchange();
+        failure = null;
+        sending = Promise.resolve();
+        for (const batch of sent) send(batch);
+        if (inputDone) {
+          const on = exchange;
+          void sending.then(() => (on === exchange ? on.end() : undefined));
+        }
+      }
+    }
     await inputEnded;
     if (sent.length > 0 || rowsOut !== rowsIn) {
       throw new BridgeProtocolError(`the sidecar ended the exchange after ${rowsOut} of ${rowsIn} rows`);
