@@ -283,9 +283,7 @@ export class SparkConnectClient {
         }),
       );
     },
-    interrupt: async (operationId) => {
-      await this.interruptOperation(operationId);
-    },
+    interrupt: async (operationId) => (await this.interruptOperation(operationId)).includes(operationId),
     convertError: (e) => this.convertError(e),
   };
 

@@ -6,13 +6,18 @@ import type { ReattachEvent } from "./execute-options.ts";
 import { backoffMs, type RetryPolicy } from "./retry-policy.ts";
 import { decodeRpcStatus, findErrorInfo } from "./status-details.ts";
 
+/** An interrupt that found no operation is tried again this many times, this often. */
+const LATE_INTERRUPT_TRIES = 20;
+const LATE_INTERRUPT_EVERY_MS = 500;
+
 /** The RPCs a reattachable execution needs (provided by SparkConnectClient). */
 export interface ExecuteRpc {
   execute(req: pb.ExecutePlanRequest): grpc.ClientReadableStream<pb.ExecutePlanResponse>;
   reattach(operationId: string, lastResponseId: string | undefined): grpc.ClientReadableStream<pb.ExecutePlanResponse>;
   /** ReleaseExecute: until a response id, or everything when `until` is undefined. */
   release(operationId: string, until: string | undefined): Promise<void>;
-  interrupt(operationId: string): Promise<void>;
+  /** InterruptOperation: whether the server interrupted that operation (false: it knows none by that id). */
+  interrupt(operationId: string): Promise<boolean>;
   convertError(e: unknown): Promise<Error>;
 }
 
@@ -95,6 +100,28 @@ export class ReattachableExecution implements AsyncIterable<pb.ExecutePlanRespon
     this.onReattach = onReattach;
   }
 
+  /**
+   * Interrupts and releases an operation the consumer gave up on. Cancelled before the server
+   * registered it (a loaded server), the interrupt finds nothing and the job would run on: then
+   * it is interrupted again for a while, in the background, so the consumer is not held up.
+   */
+  private async stopOperation(opId: string): Promise<void> {
+    const hit = await this.rpc.interrupt(opId).catch(() => true);
+    if (!hit) void this.interruptLater(opId);
+    await this.rpc.release(opId, undefined).catch(() => undefined);
+  }
+
+  /** Retries an interrupt that found no operation, until one lands (then releases it) or time runs out. */
+  private async interruptLater(opId: string): Promise<void> {
+    for (let attempt = 0; attempt < LATE_INTERRUPT_TRIES; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, LATE_INTERRUPT_EVERY_MS).unref());
+      if (await this.rpc.interrupt(opId).catch(() => false)) {
+        await this.rpc.release(opId, undefined).catch(() => undefined);
+        return;
+      }
+    }
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<pb.ExecutePlanResponse> {
     const opId = this.operationId;
     const signal = this.signal;
@@ -110,8 +137,7 @@ export class ReattachableExecution implements AsyncIterable<pb.ExecutePlanRespon
     const onAbort = () => call?.cancel();
     signal?.addEventListener("abort", onAbort, { once: true });
     const interrupted = async (cause: unknown): Promise<InterruptedError> => {
-      await this.rpc.interrupt(opId).catch(() => undefined);
-      await this.rpc.release(opId, undefined).catch(() => undefined);
+      await this.stopOperation(opId);
       return new InterruptedError({ operationId: opId, cause });
     };
     try {
@@ -162,10 +188,7 @@ export class ReattachableExecution implements AsyncIterable<pb.ExecutePlanRespon
       signal?.removeEventListener("abort", onAbort);
       if (!complete) {
         call?.cancel();
-        if (!signal?.aborted) {
-          await this.rpc.interrupt(opId).catch(() => undefined);
-          await this.rpc.release(opId, undefined).catch(() => undefined);
-        }
+        if (!signal?.aborted) await this.stopOperation(opId);
       } else {
         // The result is complete: releasing it need not delay the consumer.
         void releasing.then(() => this.rpc.release(opId, undefined).catch(() => undefined));

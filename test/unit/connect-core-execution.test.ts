@@ -19,7 +19,7 @@ function response(id: string, complete = false): pb.ExecutePlanResponse {
   });
 }
 
-function scripted(steps: Step[]) {
+function scripted(steps: Step[], interruptHits: boolean[] = []) {
   const calls: string[] = [];
   const releases: (string | undefined)[] = [];
   let interrupts = 0;
@@ -54,9 +54,7 @@ function scripted(steps: Step[]) {
     release: async (_op, until) => {
       releases.push(until);
     },
-    interrupt: async () => {
-      interrupts++;
-    },
+    interrupt: async () => interruptHits[interrupts++] ?? true,
     convertError: async (e) => e as Error,
   };
   return { rpc, calls, releases, interrupts: () => interrupts };
@@ -127,6 +125,18 @@ describe("ReattachableExecution", () => {
     }
     expect(s.interrupts()).toBe(1);
     expect(s.releases).toEqual([undefined]);
+  });
+
+  it("an interrupt that finds no operation yet (a loaded server) is retried until it lands, then released", async () => {
+    const s = scripted([{ responses: ["a", "b", "c"], complete: true }], [false, false, true]);
+    for await (const r of new ReattachableExecution(s.rpc, request, retry)) {
+      if (r.responseId === "a") break;
+    }
+    expect(s.interrupts()).toBe(1); // the consumer is released at once ...
+    for (let i = 0; i < 40 && s.interrupts() < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(s.interrupts()).toBe(3); // ... and the job is interrupted once the server knows it
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.releases).toEqual([undefined, undefined]);
   });
 
   it("an already aborted signal rejects before any RPC", async () => {
