@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { CliContext } from "../../src/cli/cli-context.ts";
 import { forwardsSignal, registerSubmitCommand, type SubmitPlan, submitPlan } from "../../src/cli/commands/submit.ts";
 import { EXIT, ExitWith } from "../../src/cli/exit-codes.ts";
-import { driverCommand } from "../../src/cli/local/driver-process.ts";
+import { driverCommand, startDriver } from "../../src/cli/local/driver-process.ts";
 import { installLayout } from "../../src/cli/local/install-layout.ts";
 import { masterOption } from "../../src/cli/option-schemas.ts";
 import { runCli } from "../../src/cli/program.ts";
@@ -292,5 +292,33 @@ describe("signal forwarding", () => {
     ["SIGHUP", 0, true, true],
   ])("%s (SIGINT #%i, terminal %s): forwarded %s", (signal, count, interactive, forwarded) => {
     expect(forwardsSignal(signal, count, interactive)).toBe(forwarded);
+  });
+});
+
+describe("startDriver", () => {
+  const node = (code: string) => ({ command: process.execPath, args: ["-e", code] });
+
+  it.each([
+    ["an exit code", "process.exit(7)", 7],
+    ["a crash (uncaught error)", "throw new Error('an intentional crash (cli-submit.test.ts)')", 1],
+    ["a signal: 128 + its number", "process.kill(process.pid, 'SIGTERM')", 143],
+    ["success", "", 0],
+  ])("passes on %s", async (_name, code, expected) => {
+    const driver = startDriver(node(code), { PATH: process.env.PATH });
+    expect(await driver.exited).toBe(expected);
+  });
+
+  it("delivers a signal to the driver, and gives it the environment it was started with", async () => {
+    const ready = join(dir, "driver-ready");
+    const driver = startDriver(
+      node(
+        "process.on('SIGINT', () => process.exit(Number(process.env.CODE))); require('node:fs').writeFileSync(process.env.READY, ''); setInterval(() => {}, 1000)",
+      ),
+      { CODE: "5", READY: ready },
+    );
+    for (let i = 0; i < 300 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50));
+    driver.signal("SIGINT");
+    expect(await driver.exited).toBe(5);
+    driver.signal("SIGINT"); // after exit: a no-op
   });
 });
