@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isAlive } from "@orchard/udf-server/process";
@@ -8,15 +8,18 @@ import { readState } from "../../src/cli/local/server-state.ts";
 import { stopLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { SparkAuthenticationError, SparkSession } from "../../src/index.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
-import { REPO_ROOT } from "./helpers/test-paths.ts";
+import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
 
 // `orchard submit` as a user runs it: the real CLI starts its own Spark Connect server (three
-// starts in all, ~10-20 s each), runs a driver against it, and must leave nothing behind.
+// starts in all, 10-30 s each), runs a driver against it (the TypeScript example, orchard's own
+// pipeline, a plain-JavaScript probe), and must leave nothing behind.
 
 /** The submits' own run folder: their state files and logs, apart from the shared test servers'. */
 const runDir = mkdtempSync(join(tmpdir(), "orchard-submit-run-"));
 const PROBE = join(REPO_ROOT, "test", "integration", "fixtures", "submit-probe.mjs");
 const started: ChildProcess[] = [];
+/** Per test: a Spark start plus the driver, on a loaded 2-core machine (the pipeline took 2-3 min there). */
+const SUBMIT_TIMEOUT_MS = 600_000;
 
 interface Submitted {
   child: ChildProcess;
@@ -104,77 +107,103 @@ afterAll(async () => {
 });
 
 describe("orchard submit", () => {
-  it("runs examples/05-submit-driver.ts on local[2]: its output arrives, its query ran on submit's server", async () => {
-    const n = 200;
-    const s = submit([
-      "--master",
-      "local[2]",
-      "--conf",
-      "spark.sql.shuffle.partitions=3",
-      "examples/05-submit-driver.ts",
-      String(n),
-      "--partitions",
-      "3",
-    ]);
-    const code = await s.exited;
-    const out = s.stdout();
-    expect(code, s.stderr()).toBe(0);
-    const server = serverOf(s.stderr());
-    expect(out).toContain("driver arguments: n=200 partitions=3");
-    expect(out).toContain(`connected to sc://127.0.0.1:${server.port}/;token=<redacted>`);
-    expect(out).toContain("application orchard-submit-05-submit-driver on master local[2]");
-    expect(out).toContain(`sum of the first ${n} squares: ${(n * (n + 1) * (2 * n + 1)) / 6}`);
-    expect(out).toMatch(/\|\s*residue\|\s*n\|sum_of_squares\|/);
-    expect(s.stderr()).toContain("05-submit-driver.ts exited with code 0");
-    expectNoToken(out + s.stderr());
-    await expectServerGone(server);
-  });
+  it(
+    "runs examples/05-submit-driver.ts on local[2]: its output arrives, its query ran on submit's server",
+    async () => {
+      const n = 200;
+      const s = submit([
+        "--master",
+        "local[2]",
+        "--conf",
+        "spark.sql.shuffle.partitions=3",
+        "examples/05-submit-driver.ts",
+        String(n),
+        "--partitions",
+        "3",
+      ]);
+      const code = await s.exited;
+      const out = s.stdout();
+      expect(code, s.stderr()).toBe(0);
+      const server = serverOf(s.stderr());
+      expect(out).toContain("driver arguments: n=200 partitions=3");
+      expect(out).toContain(`connected to sc://127.0.0.1:${server.port}/;token=<redacted>`);
+      expect(out).toContain("application orchard-submit-05-submit-driver on master local[2]");
+      expect(out).toContain(`sum of the first ${n} squares: ${(n * (n + 1) * (2 * n + 1)) / 6}`);
+      expect(out).toMatch(/\|\s*residue\|\s*n\|sum_of_squares\|/);
+      expect(s.stderr()).toContain("05-submit-driver.ts exited with code 0");
+      expectNoToken(out + s.stderr());
+      await expectServerGone(server);
+    },
+    SUBMIT_TIMEOUT_MS,
+  );
 
-  it("passes the script's arguments on untouched, streams its stderr, and exits with its code (7)", async () => {
-    const s = submit([PROBE, "exit", "7", "--master", "yarn", "-x", "--help"]);
-    const code = await s.exited;
-    expect(code, s.stderr()).toBe(7);
-    expect(s.stdout()).toContain('probe args: ["exit","7","--master","yarn","-x","--help"]');
-    expect(s.stdout()).toMatch(/probe remote: sc:\/\/127\.0\.0\.1:\d+\/;token=<redacted>/);
-    expect(s.stderr()).toContain("probe: a line on stderr");
-    expectNoToken(s.stdout() + s.stderr());
-    await expectServerGone(serverOf(s.stderr()));
-  });
+  it(
+    "runs orchard's own pipeline: submit run --input ... --output ... uses submit's server",
+    async () => {
+      const images = join(runDir, "images");
+      const fruits = join(testLayout().cacheRoot, "data", "fruits", "Training");
+      for (const label of readdirSync(fruits).sort().slice(0, 3)) {
+        mkdirSync(join(images, label), { recursive: true });
+        for (const f of readdirSync(join(fruits, label)).sort().slice(0, 2)) {
+          copyFileSync(join(fruits, label, f), join(images, label, f));
+        }
+      }
+      const output = join(runDir, "pipeline-out");
+      const s = submit(["--master", "local[2]", "run", "--input", images, "--output", output, "--k", "2", "--quiet"]);
+      const code = await s.exited;
+      expect(code, s.stderr()).toBe(0);
+      const server = serverOf(s.stderr());
+      expect(s.stdout()).toMatch(/images:\s+6 in, 6 rows out, 0 failed/);
+      const record = JSON.parse(readFileSync(join(output, "run.json"), "utf8")) as { config: { remote: string } };
+      expect(record.config.remote).toBe(`sc://127.0.0.1:${server.port}/;token=<redacted>`);
+      expectNoToken(s.stdout() + s.stderr());
+      await expectServerGone(server);
+    },
+    SUBMIT_TIMEOUT_MS,
+  );
 
-  it("keeps the token out of every argv and all output; Ctrl-C (SIGINT) stops the script, then the server", async () => {
-    const s = submit(["--master", "local[1]", PROBE, "hold"]);
-    const driverPid = Number(
-      await until("the probe to be ready", () => /probe ready pid=(\d+)/.exec(s.stdout())?.[1], 300_000),
-    );
-    const server = serverOf(s.stderr());
-    // The server is recorded like `orchard spark start`'s, under its own free port.
-    expect(readState(runDir, "spark", server.port)?.pid).toBe(server.pid);
-    expect(readState(runDir, "spark", server.port)?.authenticated).toBe(true);
-    expect(isAlive(server.pid)).toBe(true);
+  it(
+    "passes ARGS on untouched; keeps the token out of every argv and all output; Ctrl-C stops the script, then the server; the script's exit code (7) is submit's",
+    async () => {
+      const s = submit(["--master", "local[1]", PROBE, "hold", "7", "--master", "yarn", "-x", "--help"]);
+      const driverPid = Number(
+        await until("the probe to be ready", () => /probe ready pid=(\d+)/.exec(s.stdout())?.[1], 300_000),
+      );
+      const server = serverOf(s.stderr());
+      expect(s.stdout()).toContain('probe args: ["hold","7","--master","yarn","-x","--help"]');
+      expect(s.stdout()).toMatch(/probe remote: sc:\/\/127\.0\.0\.1:\d+\/;token=<redacted>/);
+      expect(s.stderr()).toContain("probe: a line on stderr");
+      // The server is recorded like `orchard spark start`'s, under its own free port.
+      expect(readState(runDir, "spark", server.port)?.pid).toBe(server.pid);
+      expect(readState(runDir, "spark", server.port)?.authenticated).toBe(true);
+      expect(isAlive(server.pid)).toBe(true);
 
-    // The driver got the token by environment; nothing on the machine has it in its command line.
-    const remote = readFileSync(`/proc/${driverPid}/environ`, "utf8")
-      .split("\0")
-      .find((e) => e.startsWith("SPARK_REMOTE="));
-    const token = decodeURIComponent(/;token=([^;]+)/.exec(remote ?? "")?.[1] ?? "");
-    expect(token.length).toBeGreaterThanOrEqual(40);
-    const carrying = [...allCommandLines()].filter(([, cmd]) => cmd.includes(token)).map(([pid]) => pid);
-    expect(carrying).toEqual([]);
-    expect(allCommandLines().get(server.pid)).toContain("SparkConnectServer");
+      // The driver got the token by environment; nothing on the machine has it in its command line.
+      const remote = readFileSync(`/proc/${driverPid}/environ`, "utf8")
+        .split("\0")
+        .find((e) => e.startsWith("SPARK_REMOTE="));
+      const token = decodeURIComponent(/;token=([^;]+)/.exec(remote ?? "")?.[1] ?? "");
+      expect(token.length).toBeGreaterThanOrEqual(40);
+      const carrying = [...allCommandLines()].filter(([, cmd]) => cmd.includes(token)).map(([pid]) => pid);
+      expect(carrying).toEqual([]);
+      expect(allCommandLines().get(server.pid)).toContain("SparkConnectServer");
 
-    // The server requires it: without it a client is refused.
-    const anonymous = SparkSession.builder.remote(`sc://127.0.0.1:${server.port}`).create();
-    await expect(anonymous.version()).rejects.toBeInstanceOf(SparkAuthenticationError);
-    await anonymous.stop();
+      // The server requires it: without it a client is refused.
+      const anonymous = SparkSession.builder.remote(`sc://127.0.0.1:${server.port}`).create();
+      await expect(anonymous.version()).rejects.toBeInstanceOf(SparkAuthenticationError);
+      await anonymous.stop();
 
-    s.child.kill("SIGINT");
-    const code = await s.exited;
-    expect(code).toBe(130);
-    expect(s.stdout()).toContain("probe got SIGINT");
-    expect(isAlive(driverPid)).toBe(false);
-    await expectServerGone(server);
-    for (const text of [s.stdout(), s.stderr(), readFileSync(join(runDir, `spark-${server.port}.log`), "utf8")]) {
-      expect(text).not.toContain(token);
-    }
-  });
+      s.child.kill("SIGINT");
+      const code = await s.exited;
+      expect(code).toBe(7);
+      expect(s.stdout()).toContain("probe got SIGINT");
+      expect(s.stderr()).toContain("submit-probe.mjs exited with code 7");
+      expect(isAlive(driverPid)).toBe(false);
+      await expectServerGone(server);
+      for (const text of [s.stdout(), s.stderr(), readFileSync(join(runDir, `spark-${server.port}.log`), "utf8")]) {
+        expect(text).not.toContain(token);
+      }
+    },
+    SUBMIT_TIMEOUT_MS,
+  );
 });

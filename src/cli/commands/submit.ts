@@ -3,7 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import { basename, extname, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
-import { ConfigError } from "../../errors.ts";
+import { ConfigError, OrchardError } from "../../errors.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 import { EXIT, ExitWith } from "../exit-codes.ts";
@@ -182,6 +182,11 @@ export async function runSubmit(
         startTimeoutMs: plan.startTimeoutMs,
         signal: starting.signal,
       });
+      if (starting.signal.aborted) {
+        // Interrupted in the last moments of the start-up: the driver never runs.
+        await server.stop();
+        throw new OrchardError("interrupted", { message: "interrupted while the Spark Connect server was starting" });
+      }
       say(
         `Spark Connect answers at ${server.remote} (pid ${server.pid}, ${(server.startupMs / 1000).toFixed(1)} s, log ${server.logFile}); running ${label}`,
       );
