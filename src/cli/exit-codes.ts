@@ -13,6 +13,20 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/**
+ * Ends a command with a chosen exit code and no message of orchard's own: `orchard submit` exits
+ * with its driver's code, whose output has already said what happened.
+ */
+export class ExitWith extends Error {
+  readonly code: number;
+
+  constructor(code: number) {
+    super(`exit code ${code}`);
+    this.name = "ExitWith";
+    this.code = code;
+  }
+}
+
 /** The exit code for an error caught at the CLI's edge. */
 export function exitCodeFor(err: unknown): number {
   if (!(err instanceof OrchardError)) return EXIT.failure;

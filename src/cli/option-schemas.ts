@@ -37,10 +37,16 @@ export const sparkConfOption = z
     Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)])),
   );
 
-/** Spark master URLs orchard starts locally: `local`, `local[N]`, `local[*]`, `local[N,F]`, or a cluster URL. */
-export const masterOption = z.string().regex(/^(local(\[(\d+|\*)(,\d+)?\])?|(spark|yarn|k8s|mesos):\/\/\S+|yarn)$/, {
-  error: "a Spark master such as local[2], local[*] or spark://host:7077",
-});
+/**
+ * Spark master URLs orchard starts a driver on: `local`, `local[N]`, `local[*]`, `local[N,F]`,
+ * `local-cluster[workers,coresPerWorker,memoryMiBPerWorker]` (executors in separate JVMs), `yarn`,
+ * or a cluster URL (`spark://host:7077`, `k8s://https://...`).
+ */
+export const masterOption = z
+  .string()
+  .regex(/^(local(\[(\d+|\*)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|(spark|yarn|k8s|mesos):\/\/\S+|yarn)$/, {
+    error: "a Spark master such as local[2], local[*], local-cluster[2,1,1024], spark://host:7077 or yarn",
+  });
 
 /** Commander helper: collects a repeatable option's values into an array. */
 export function collect(value: string, previous: string[] = []): string[] {

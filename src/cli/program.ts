@@ -10,7 +10,8 @@ import { registerSetupCommand } from "./commands/setup.ts";
 import { registerShellCommand } from "./commands/shell.ts";
 import { registerSidecarCommand } from "./commands/sidecar.ts";
 import { registerSparkCommand } from "./commands/spark.ts";
-import { EXIT, exitCodeFor } from "./exit-codes.ts";
+import { registerSubmitCommand } from "./commands/submit.ts";
+import { EXIT, ExitWith, exitCodeFor } from "./exit-codes.ts";
 
 /**
  * Every `orchard` sub-command, in help order. A command lives in its own file under
@@ -21,6 +22,7 @@ const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerDemoCommand,
   registerReportCommand,
   registerShellCommand,
+  registerSubmitCommand,
   registerSparkCommand,
   registerSidecarCommand,
   registerS3Command,
@@ -54,6 +56,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext): Promise<
     await buildProgram(ctx).parseAsync([...argv], { from: "user" });
     return EXIT.ok;
   } catch (err) {
+    if (err instanceof ExitWith) return err.code;
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.config;
     if (err instanceof OrchardError) {
       ctx.err(`orchard: ${err.message}`);

@@ -19,8 +19,8 @@ const run = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), "orchard-examples-"));
 const pipelineOut = pathToFileURL(join(work, "pipeline")).href;
 
-async function example(name: string, env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run(process.execPath, ["--import", "tsx", join(REPO_ROOT, "examples", name)], {
+async function example(name: string, env: Record<string, string> = {}, args: string[] = []): Promise<string> {
+  const { stdout } = await run(process.execPath, ["--import", "tsx", join(REPO_ROOT, "examples", name), ...args], {
     cwd: REPO_ROOT,
     timeout: 600_000,
     maxBuffer: 16 * 1024 * 1024,
@@ -48,6 +48,7 @@ describe("examples/", () => {
       "02-pipeline-step-by-step.ts",
       "03-inspect-output.ts",
       "04-remote-with-token.ts",
+      "05-submit-driver.ts",
     ]);
   });
 
@@ -113,5 +114,13 @@ describe("examples/", () => {
       expect(out).toMatch(/wrong token refused: .*UNAUTHENTICATED/);
       expect(out).not.toContain(token);
     });
+  });
+
+  // Its real use, through `orchard submit` with a server of its own, is tested in submit.test.ts.
+  it("05 (the orchard submit driver) also runs on its own against SPARK_REMOTE, taking its arguments", async () => {
+    const out = await example("05-submit-driver.ts", {}, ["300", "--partitions", "2"]);
+    expect(out).toContain("driver arguments: n=300 partitions=2");
+    expect(out).toMatch(/application \S+ on master local/);
+    expect(out).toContain(`sum of the first 300 squares: ${(300 * 301 * 601) / 6}`);
   });
 });

@@ -29,7 +29,7 @@ describe("runCli", () => {
     expect(await runCli(["--help"], ctx())).toBe(EXIT.ok);
     const text = out.join("\n");
     expect(text).toMatch(/Usage: orchard/);
-    expect(text).toMatch(/spark\s+start, stop or inspect a local Spark Connect server/);
+    expect(text).toMatch(/spark\s+start, stop or inspect a local\s+Spark\s+Connect\s+server/);
   });
 
   it("has --help on sub-commands", async () => {

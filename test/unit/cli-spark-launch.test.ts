@@ -43,6 +43,13 @@ describe("sparkLaunchCommand", () => {
     });
   });
 
+  it("appends extra jars after the S3A jars and takes an application name", () => {
+    const { args } = sparkLaunchCommand({ ...spec, jars: ["/x/a.jar", "https://r/b.jar"], appName: "nightly" }, {});
+    expect(args[args.indexOf("--jars") + 1]).toBe("/jars/hadoop-aws.jar,/jars/bundle.jar,/x/a.jar,https://r/b.jar");
+    expect(args[args.indexOf("--name") + 1]).toBe("nightly");
+    expect(sparkLaunchCommand(spec, {}).args).toContain("orchard-connect-15123");
+  });
+
   it("passes the token and S3 keys only through the environment, never the arguments", () => {
     const s3 = s3CompatibleAccess("http://127.0.0.1:9000", {
       accessKeyId: "AKEYVALUE",

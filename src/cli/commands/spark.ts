@@ -64,6 +64,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
         ctx.out(`a local Spark Connect server already runs at ${existing.state.url} (pid ${existing.state.pid})`);
         return;
       }
+      // A configuration mistake is reported before anything about the installation.
       const s3 = opts.s3Endpoint ? s3FromEnv(ctx, opts.s3Endpoint) : undefined;
       assertSparkInstalled(ctx.layout);
       ctx.err(`starting Spark Connect on ${opts.host}:${opts.port} (master ${opts.master}) ...`);

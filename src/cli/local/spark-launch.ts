@@ -17,6 +17,10 @@ export interface SparkLaunchSpec {
   readonly s3?: S3Access;
   /** Working folder of the server (its current directory and SQL warehouse). */
   readonly workDir: string;
+  /** More jars for the driver and executors (`--jars`), after the S3A jars. */
+  readonly jars?: readonly string[];
+  /** The Spark application's name (`--name`); `orchard-connect-<port>` by default. */
+  readonly appName?: string;
 }
 
 /** The class spark-submit runs: Spark's own Connect server (what `start-connect-server.sh` starts). */
@@ -47,8 +51,16 @@ export function sparkLaunchCommand(
     ...(spec.s3 ? s3aConf(spec.s3) : {}),
     ...spec.conf,
   };
-  const args = ["--master", spec.master, "--class", CONNECT_SERVER_CLASS, "--name", `orchard-connect-${spec.port}`];
-  if (spec.s3aJars.length > 0) args.push("--jars", spec.s3aJars.join(","));
+  const args = [
+    "--master",
+    spec.master,
+    "--class",
+    CONNECT_SERVER_CLASS,
+    "--name",
+    spec.appName ?? `orchard-connect-${spec.port}`,
+  ];
+  const jars = [...spec.s3aJars, ...(spec.jars ?? [])];
+  if (jars.length > 0) args.push("--jars", jars.join(","));
   for (const [key, value] of Object.entries(conf)) args.push("--conf", `${key}=${value}`);
   args.push("spark-internal");
 

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { cacheRootFromEnv } from "@orchard/udf-server/cache-root";
 import { commandLine, isAlive, stopProcessGroup, tailFile } from "@orchard/udf-server/process";
 import { SparkSession } from "../../connect/spark-session.ts";
-import { SetupError } from "../../errors.ts";
+import { OrchardError, SetupError } from "../../errors.ts";
 import type { S3Access } from "../../s3.ts";
 import { type InstallLayout, installLayout, SPARK_VERSION, setupHint } from "./install-layout.ts";
 import { checkJava } from "./java-runtime.ts";
@@ -39,6 +39,12 @@ export interface LocalSparkOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** How long to wait for the server to answer; 180 s by default. */
   startTimeoutMs?: number;
+  /** More jars for the driver and executors (`--jars`). */
+  jars?: readonly string[];
+  /** The Spark application's name; `orchard-connect-<port>` by default. */
+  appName?: string;
+  /** Aborting it during start-up stops the half-started server and rejects with an interrupted error. */
+  signal?: AbortSignal;
 }
 
 /** A running local Spark Connect server started by {@link startLocalSpark}. */
@@ -106,6 +112,8 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
       token: options.token,
       s3: options.s3,
       workDir,
+      ...(options.jars ? { jars: options.jars } : {}),
+      ...(options.appName ? { appName: options.appName } : {}),
     },
     env,
   );
@@ -143,7 +151,12 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
 
   const timeoutMs = options.startTimeoutMs ?? 180_000;
   const deadline = started + timeoutMs;
+  const interrupted = async () => {
+    await stop();
+    return new OrchardError("interrupted", { message: "interrupted while the Spark Connect server was starting" });
+  };
   for (;;) {
+    if (options.signal?.aborted) throw await interrupted();
     const log = readLog(logFile);
     if (/BindException|Address already in use|Failed to bind/.test(log)) {
       await stopProcessGroup(pid);
@@ -170,6 +183,7 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
     .getOrCreate();
   try {
     for (;;) {
+      if (options.signal?.aborted) throw await interrupted();
       try {
         await probe.version();
         break;
