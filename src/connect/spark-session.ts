@@ -92,11 +92,15 @@ export class SparkSessionBuilder {
   private resolveTlsMaterial(): TlsMaterial {
     const fromEnv = tlsFromEnv(process.env);
     const given = this.tlsOptions ?? {};
+    const merged: { ca?: string | Uint8Array; cert?: string | Uint8Array; key?: string | Uint8Array } = {};
     const labels: Partial<Record<keyof TlsOptions, string>> = {};
     for (const part of ["ca", "cert", "key"] as const) {
-      if (given[part] === undefined && fromEnv[part] !== undefined) labels[part] = TLS_ENV[part];
+      const value = given[part] ?? fromEnv[part];
+      if (value === undefined) continue;
+      merged[part] = value;
+      if (given[part] === undefined) labels[part] = TLS_ENV[part];
     }
-    return resolveTls({ ...fromEnv, ...given }, labels);
+    return resolveTls(merged, labels);
   }
 
   /** The active session for the same URL if there is one, otherwise a new session. */

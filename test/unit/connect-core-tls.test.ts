@@ -130,6 +130,9 @@ describe("SparkSession builder with TLS", () => {
       void plain.stop();
       const err = configError(() => SparkSession.builder.remote("sc://127.0.0.1:1/;use_ssl=true").create());
       expect(err.message).toContain("invalid ORCHARD_SPARK_CA: cannot read");
+      // An option given as undefined is not given: the variable still applies.
+      const unset = configError(() => SparkSession.builder.remote("sc://127.0.0.1:1").tls({ ca: undefined }).create());
+      expect(unset.message).toContain("invalid ORCHARD_SPARK_CA: cannot read");
       const given = SparkSession.builder.remote("sc://127.0.0.1:1/;use_ssl=true").tls({ ca: caPem }).create();
       void given.stop();
     });
