@@ -124,6 +124,7 @@ describe("Spark 4.0.2 (emr-spark-8.0.0) and 4.1 servers", () => {
   it("runs the whole pipeline on 4.0.2 and records the server's version in run.json", () => {
     const images = CLASSES.length * PER_CLASS;
     expect(stdout40).toMatch(new RegExp(`images: +${images} in, ${images} rows out, 0 failed`));
+    expect(stdout40).toMatch(/^spark: +4\.0\.2$/m);
     expect(on40.sparkVersion).toBe("4.0.2");
     expect(on41.sparkVersion).toMatch(/^4\.1\./);
     expect(on40.counts).toEqual({ filesIn: images, rowsOut: images, failed: 0 });
