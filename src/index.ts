@@ -45,6 +45,7 @@ export {
   YearMonthIntervalType,
 } from "./connect/data-types.ts";
 export {
+  type ConnectionProblem,
   InterruptedError,
   PlanError,
   ProtocolError,
@@ -66,6 +67,7 @@ export { RuntimeConfig } from "./connect/runtime-config.ts";
 export { formatRows, formatShowTable, type ShowLayout } from "./connect/show-format.ts";
 export { SparkSession, SparkSessionBuilder } from "./connect/spark-session.ts";
 export { type CalendarInterval, Decimal, DenseMatrix, Timestamp } from "./connect/spark-values.ts";
+export { TLS_ENV, type TlsOptions } from "./connect/tls-options.ts";
 export { type FrameBound, Window, WindowSpec } from "./connect/window.ts";
 export { ConfigError, OrchardError, type OrchardErrorKind, SetupError } from "./errors.ts";
 

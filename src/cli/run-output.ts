@@ -9,6 +9,7 @@ export function printSummary(ctx: CliContext, s: RunSummary, reportAt?: string):
     `components:    k=${s.k} of ${s.featureDim}${variance === undefined ? "" : `, ${(100 * variance).toFixed(1)}% of variance explained`}`,
   );
   ctx.out(`wall time:     ${(s.wallMs / 1000).toFixed(1)} s (${s.imagesPerSecond.toFixed(1)} images/s)`);
+  ctx.out(`spark:         ${s.sparkVersion}`);
   ctx.out(`output:        ${s.output}`);
   if (reportAt) ctx.out(`report:        ${reportAt}`);
 }

@@ -10,10 +10,11 @@ import { fromProtoDataType } from "./data-type-proto.ts";
 import { InterruptedError, PlanError, ProtocolError, SparkConnectionError } from "./errors.ts";
 import type { ExecuteOptions } from "./execute-options.ts";
 import { type ExecuteRpc, ReattachableExecution } from "./execution.ts";
-import { isServiceError, toOrchardError } from "./grpc-errors.ts";
+import { isServiceError, toOrchardError, transportProblem } from "./grpc-errors.ts";
 import type { LocalArtifact } from "./local-relation.ts";
 import { toExecutionProgress } from "./progress-proto.ts";
 import { backoff, type RetryPolicy } from "./retry-policy.ts";
+import type { TlsMaterial } from "./tls-options.ts";
 
 /** What a command produced: non-Arrow results, any Arrow batches, and the result schema if sent. */
 export interface CommandOutcome {
@@ -29,6 +30,8 @@ export interface ClientSettings {
   userId: string;
   clientType: string;
   retry: RetryPolicy;
+  /** CA and client certificate for a TLS channel (`url.useSsl`); the system roots when absent. */
+  tls?: TlsMaterial;
 }
 
 const SERVICE = pb.SparkConnectService.typeName;
@@ -49,6 +52,8 @@ export class SparkConnectClient {
   /** The URL with the token redacted; safe for messages and logs. */
   readonly displayUrl: string;
   readonly retry: RetryPolicy;
+  /** The channel's TLS (undefined for plaintext), for error messages; no key material. */
+  readonly tls: { readonly clientCertificate: boolean } | undefined;
   private readonly settings: ClientSettings;
   /** Kept in a true private field (and out of `settings`) so inspecting or logging the client never shows it. */
   readonly #token: string | undefined;
@@ -61,14 +66,19 @@ export class SparkConnectClient {
 
   constructor(settings: ClientSettings) {
     this.#token = settings.url.token;
-    this.settings = { ...settings, url: { ...settings.url, token: undefined } };
+    // Neither the token nor the TLS key is kept where inspecting the client would show it.
+    const { tls, ...rest } = settings;
+    this.settings = { ...rest, url: { ...settings.url, token: undefined } };
     this.sessionId = settings.sessionId;
     this.userId = settings.userId;
     this.retry = settings.retry;
     this.displayUrl = renderConnectionUrl(settings.url);
     const { host, port, useSsl } = settings.url;
+    this.tls = useSsl ? { clientCertificate: tls?.cert !== undefined } : undefined;
     const target = `${host.includes(":") ? `[${host}]` : host}:${port}`;
-    const creds = useSsl ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+    const creds = useSsl
+      ? grpc.credentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null)
+      : grpc.credentials.createInsecure();
     this.channel = new grpc.Client(target, creds, {
       "grpc.max_receive_message_length": MAX_MESSAGE,
       "grpc.max_send_message_length": MAX_MESSAGE,
@@ -234,7 +244,9 @@ export class SparkConnectClient {
         return await this.unaryOnce(method, inSchema, outSchema, req, signal);
       } catch (e) {
         if (signal?.aborted) throw new InterruptedError({ message: `${method} was cancelled`, cause: e });
-        if (isServiceError(e) && e.code === grpc.status.UNAVAILABLE && attempt < this.retry.maxRetries) {
+        // A certificate that does not verify stays so: only "nothing answered (yet)" is retried.
+        const transient = isServiceError(e) && e.code === grpc.status.UNAVAILABLE && transportProblem(e) === undefined;
+        if (transient && attempt < this.retry.maxRetries) {
           await backoff(this.retry, attempt, signal);
           continue;
         }
@@ -442,9 +454,12 @@ export class SparkConnectClient {
         }),
       );
     } catch (e) {
-      // A server that is gone, or refuses the credentials, holds no session to release.
+      // A server that is gone, refuses the credentials, or was never reached (TLS, a proxy's
+      // refusal) holds no session to release.
       const benign = [grpc.status.UNAVAILABLE, grpc.status.UNAUTHENTICATED, grpc.status.PERMISSION_DENIED];
-      if (!(isServiceError(e) && benign.includes(e.code))) throw await this.convertError(e);
+      if (!(isServiceError(e) && (benign.includes(e.code) || transportProblem(e) !== undefined))) {
+        throw await this.convertError(e);
+      }
     } finally {
       this.closed = true;
       this.channel.close();

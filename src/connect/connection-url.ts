@@ -16,7 +16,7 @@ const KNOWN = new Set(["token", "use_ssl", "user_id", "session_id", "user_agent"
  * | parameter | meaning |
  * | --- | --- |
  * | `token` | bearer credential, sent as `authorization: Bearer <token>` on every call |
- * | `use_ssl` | `true` to use a TLS channel (system roots) |
+ * | `use_ssl` | `true` to use a TLS channel (system roots, or the CA of the builder's `.tls()` / `ORCHARD_SPARK_CA`) |
  * | `user_id` | user id sent in every request's `UserContext` |
  * | `session_id` | a UUID to reuse a server session (default: a fresh random UUID) |
  * | `user_agent` | client type reported to the server (default `orchard`) |
@@ -24,8 +24,10 @@ const KNOWN = new Set(["token", "use_ssl", "user_id", "session_id", "user_agent"
  *
  * PySpark turns TLS on implicitly when `token` is given. Spark's own Connect server has no TLS
  * endpoint (TLS is normally added by a proxy), so orchard keeps the channel plaintext unless
- * `use_ssl=true`, and accepts a token over plaintext only when the host is a loopback address
- * (`localhost`, `127.0.0.0/8`, `::1`); anywhere else a token requires `use_ssl=true`.
+ * `use_ssl=true` (or the session builder's `.tls({...})`), and accepts a token over plaintext
+ * only when the host is a loopback address (`localhost`, `127.0.0.0/8`, `::1`); anywhere else a
+ * token requires TLS. A custom CA and a client certificate are not URL parameters (PySpark and
+ * spark-connect-go define none): see `TlsOptions`.
  */
 export interface ConnectionUrl {
   readonly host: string;
@@ -56,9 +58,10 @@ export function isLoopbackHost(host: string): boolean {
 /**
  * Parses a `sc://` URL. Errors are `ConfigError`s whose `field` names the offending part
  * (`remote`, `remote.port`, `remote.token`, `remote.use_ssl`, `remote.session_id`, ...) and
- * whose message never contains the token.
+ * whose message never contains the token. `tls: true` says TLS is on by other means than the
+ * URL (the builder's `.tls()`): then `useSsl` is true and a token may go to any host.
  */
-export function parseConnectionUrl(url: string): ConnectionUrl {
+export function parseConnectionUrl(url: string, { tls = false }: { tls?: boolean } = {}): ConnectionUrl {
   const safe = redactUrl(url);
   if (!url.startsWith("sc://")) fail("remote", "a URL of the form sc://host:port/;param=value", safe);
   const rest = url.slice("sc://".length);
@@ -112,10 +115,11 @@ export function parseConnectionUrl(url: string): ConnectionUrl {
   const token = values.get("token");
   if (token !== undefined && token === "") fail("remote.token", "a non-empty token", "");
   const sslText = values.get("use_ssl");
-  let useSsl = false;
+  let useSsl = tls;
   if (sslText !== undefined) {
     if (sslText !== "true" && sslText !== "false") fail("remote.use_ssl", "true or false", sslText);
-    useSsl = sslText === "true";
+    if (sslText === "false" && tls) fail("remote.use_ssl", "no use_ssl=false when TLS options are given", sslText);
+    useSsl = sslText === "true" || tls;
   }
   const sessionId = values.get("session_id");
   if (sessionId !== undefined && !UUID_RE.test(sessionId)) fail("remote.session_id", "a UUID", sessionId);

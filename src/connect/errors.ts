@@ -60,22 +60,44 @@ export class SparkServerError extends OrchardError {
   }
 }
 
+/** Why a connection failed, when it is known to be more than "nothing answered". */
+export type ConnectionProblem =
+  /** The server's certificate did not verify against the CA (or the system roots). */
+  | "tls-verify"
+  /** The TLS handshake failed otherwise (e.g. the server does not speak TLS). */
+  | "tls-handshake"
+  /** Something answered plain HTTP instead of gRPC (a proxy refusing the request). */
+  | "http"
+  /** The server did not speak plaintext gRPC (e.g. a TLS endpoint reached without TLS). */
+  | "protocol";
+
 /**
  * The server could not be reached (or the stream broke beyond the retry budget). The message
- * names the URL tried, with any token redacted, and how to start a local server.
+ * names the URL tried, with any token redacted, and what to do: by default how to start a local
+ * server, or `hint` (e.g. which CA setting to check when TLS verification failed).
  */
 export class SparkConnectionError extends OrchardError {
   /** The redacted `sc://` URL that was tried. */
   readonly url: string;
   readonly grpcCode: string | undefined;
+  /** Set when the failure is a TLS or protocol mismatch rather than an absent server. */
+  readonly problem: ConnectionProblem | undefined;
 
-  constructor({ url, grpcCode, detail, cause }: { url: string; grpcCode?: string; detail: string; cause?: unknown }) {
+  constructor({
+    url,
+    grpcCode,
+    detail,
+    hint,
+    problem,
+    cause,
+  }: { url: string; grpcCode?: string; detail: string; hint?: string; problem?: ConnectionProblem; cause?: unknown }) {
     super("connection", {
-      message: `cannot reach Spark Connect at ${url}: ${detail}; start one with: orchard spark start`,
+      message: `cannot reach Spark Connect at ${url}: ${detail}; ${hint ?? "start one with: orchard spark start"}`,
       cause,
     });
     this.url = url;
     this.grpcCode = grpcCode;
+    this.problem = problem;
   }
 }
 

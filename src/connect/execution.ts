@@ -3,6 +3,7 @@ import { status as grpcStatus } from "@grpc/grpc-js";
 import type * as pb from "#connect-proto";
 import { InterruptedError } from "./errors.ts";
 import type { ReattachEvent } from "./execute-options.ts";
+import { transportProblem } from "./grpc-errors.ts";
 import { backoffMs, type RetryPolicy } from "./retry-policy.ts";
 import { decodeRpcStatus, findErrorInfo } from "./status-details.ts";
 
@@ -29,10 +30,15 @@ function errorClassOf(e: unknown): string | undefined {
   return info === undefined ? undefined : (info.metadata.errorClass ?? info.reason);
 }
 
-/** Classifies a stream failure: server errors (with ErrorInfo) are fatal, transport failures are retried. */
+/**
+ * Classifies a stream failure: server errors (with ErrorInfo) are fatal, transport failures are
+ * retried, except those retrying cannot fix (a certificate that does not verify, a TLS handshake
+ * failure, a proxy's 4xx: see `transportProblem`).
+ */
 export function classifyStreamError(e: unknown): "retry" | "fatal" {
   if (typeof e !== "object" || e === null || !("code" in e)) return "fatal";
   const err = e as grpc.ServiceError;
+  if (transportProblem(err) !== undefined) return "fatal";
   const errorClass = errorClassOf(err);
   if (errorClass !== undefined) return errorClass === "INVALID_CURSOR.DISCONNECTED" ? "retry" : "fatal";
   switch (err.code) {

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type * as pb from "#connect-proto";
 import {
+  type ConnectionProblem,
   ProtocolError,
   type ServerErrorCause,
   SparkAuthenticationError,
@@ -13,6 +14,8 @@ import { decodeRpcStatus, findErrorInfo } from "./status-details.ts";
 export interface ErrorContext {
   /** The server's URL with the token redacted, for connection errors. */
   readonly displayUrl: string;
+  /** The channel's TLS: undefined for plaintext; whether a client certificate is presented. */
+  readonly tls?: { readonly clientCertificate: boolean };
   /** FetchErrorDetails for an error id from a status' ErrorInfo. */
   fetchErrorDetails(errorId: string): Promise<pb.FetchErrorDetailsResponse>;
 }
@@ -27,6 +30,97 @@ export function isServiceError(e: unknown): e is grpc.ServiceError {
   return typeof e === "object" && e !== null && "code" in e && "metadata" in e && e instanceof Error;
 }
 
+/** A transport failure that retrying cannot fix, read from grpc-js's status details. */
+export interface TransportProblem {
+  readonly problem: ConnectionProblem;
+  /** The underlying reason, e.g. `unable to verify the first certificate`, `wrong version number`, `HTTP 400`. */
+  readonly reason: string;
+}
+
+const TLS_VERIFY =
+  /unable to verify|self[- ]signed certificate|unable to get (local )?issuer|certificate (has expired|is not yet valid|signature failure)|Hostname\/IP does not match|ERR_TLS_CERT|CERT_[A-Z_]+/i;
+
+/** The error grpc-js reports for a connection attempt, without its wrapping and OpenSSL's codes. */
+function lastError(details: string): string {
+  const m = /Last error: (?:Error: )?([\s\S]*?)(?:\. Resolution note:[\s\S]*)?$/.exec(details);
+  const text = (m?.[1] ?? details).trim();
+  // "807C...:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/...:350:"
+  const ssl = /:SSL routines:[^:]*:([^:]+):/.exec(text);
+  return ssl?.[1] ?? text;
+}
+
+/**
+ * Recognises the transport failures that are not "nothing answered": a certificate that does not
+ * verify, a failed TLS handshake, plain HTTP where gRPC was expected (grpc-js: `Received HTTP
+ * status code 400`, a proxy refusing the request), or a plaintext client at a TLS endpoint
+ * (`Protocol error`). None of them goes away by retrying, except a proxy's 5xx.
+ */
+export function transportProblem(e: unknown): TransportProblem | undefined {
+  if (!isServiceError(e)) return undefined;
+  const details = e.details ?? "";
+  const http = /Received HTTP status code (\d+)/.exec(details);
+  if (http !== null) {
+    return Number(http[1]) >= 500 ? undefined : { problem: "http", reason: `HTTP ${http[1]}` };
+  }
+  if (e.code !== grpc.status.UNAVAILABLE) return undefined;
+  const reason = lastError(details);
+  if (TLS_VERIFY.test(details)) return { problem: "tls-verify", reason };
+  if (/SSL routines|wrong version number|handshake|tlsv1 alert|ssl3_/i.test(details)) {
+    return { problem: "tls-handshake", reason };
+  }
+  if (/Protocol error/i.test(details)) return { problem: "protocol", reason: "Protocol error" };
+  return undefined;
+}
+
+const CA_HINT = "give the CA that signed the server's certificate with builder.tls({ ca }) or ORCHARD_SPARK_CA";
+const CERT_HINT = "builder.tls({ cert, key }) or ORCHARD_SPARK_CERT and ORCHARD_SPARK_KEY";
+
+/** The connection error for a recognised transport problem: what failed and which setting to check. */
+function problemError(
+  { problem, reason }: TransportProblem,
+  code: string,
+  context: ErrorContext,
+  cause: unknown,
+): SparkConnectionError {
+  const base = { url: context.displayUrl, grpcCode: code, problem, cause };
+  switch (problem) {
+    case "tls-verify":
+      return new SparkConnectionError({
+        ...base,
+        detail: `TLS certificate verification failed (${reason})`,
+        hint: CA_HINT,
+      });
+    case "tls-handshake":
+      return new SparkConnectionError({
+        ...base,
+        detail: `TLS handshake failed (${reason})`,
+        hint: /wrong version number/i.test(reason)
+          ? "the server does not speak TLS: drop use_ssl=true for a plaintext server"
+          : "check that the server speaks TLS and accepts this client",
+      });
+    case "http":
+      return new SparkConnectionError({
+        ...base,
+        detail: `the server answered ${reason} instead of gRPC (a proxy refused the request)`,
+        hint:
+          context.tls === undefined
+            ? "check that the URL names a Spark Connect endpoint"
+            : context.tls.clientCertificate
+              ? `with mutual TLS the proxy may not trust the client certificate given with ${CERT_HINT}`
+              : `with mutual TLS the proxy needs a client certificate: give one with ${CERT_HINT}`,
+      });
+    case "protocol":
+      return new SparkConnectionError({
+        ...base,
+        detail: "the server did not answer plaintext gRPC",
+        hint:
+          context.tls === undefined
+            ? "if it expects TLS, add ;use_ssl=true"
+            : "check that the URL names a Spark Connect endpoint",
+      });
+  }
+}
+
 /**
  * Turns a gRPC failure into an orchard error: the structured `google.rpc.ErrorInfo` of the
  * `grpc-status-details-bin` trailer gives the error class, SQL state and message parameters;
@@ -39,6 +133,8 @@ export async function toOrchardError(e: unknown, context: ErrorContext): Promise
   const raw = e.metadata?.get("grpc-status-details-bin")?.[0];
   const info = raw instanceof Buffer ? findErrorInfo(decodeRpcStatus(raw)) : undefined;
   if (info === undefined) {
+    const transport = transportProblem(e);
+    if (transport !== undefined) return problemError(transport, code, context, e);
     if (e.code === grpc.status.UNAUTHENTICATED || e.code === grpc.status.PERMISSION_DENIED) {
       return new SparkAuthenticationError({ url: context.displayUrl, grpcCode: code, detail: e.details, cause: e });
     }

@@ -15,6 +15,7 @@ import { dataFrameFrom, registerSparkSessionAccess, runtimeConfigFrom } from "./
 import { type LocalData, planLocalRelation } from "./local-relation.ts";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.ts";
 import type { RuntimeConfig } from "./runtime-config.ts";
+import { resolveTls, TLS_ENV, type TlsMaterial, type TlsOptions, tlsFromEnv } from "./tls-options.ts";
 // Evaluated for its registration with internal.ts: the constructor builds `conf` through it.
 import "./runtime-config.ts";
 
@@ -29,13 +30,15 @@ const CLIENT_VERSION = "0.1.0";
  *
  * `getOrCreate()` is synchronous and makes no RPC; the first action connects. The URL is the
  * one given to `remote()`, else the `SPARK_REMOTE` environment variable, else
- * `sc://localhost:15002` — the builder is the library's edge, the only place that reads the
- * environment.
+ * `sc://localhost:15002`; with TLS (`use_ssl=true` or `.tls()`), the CA and client certificate
+ * are those of `.tls()`, else `ORCHARD_SPARK_CA` / `ORCHARD_SPARK_CERT` / `ORCHARD_SPARK_KEY` —
+ * the builder is the library's edge, the only place that reads the environment.
  */
 export class SparkSessionBuilder {
   private url: string | undefined;
   private readonly confs = new Map<string, string>();
   private retry: RetryPolicy = DEFAULT_RETRY;
+  private tlsOptions: TlsOptions | undefined;
 
   /** The Spark Connect URL, `sc://host:port/;token=...;use_ssl=true;user_id=...;session_id=...`. */
   remote(url: string): this {
@@ -65,8 +68,39 @@ export class SparkSessionBuilder {
     return this;
   }
 
+  /**
+   * TLS for the channel, with a custom CA and, for mutual TLS, a client certificate and key:
+   * each PEM text or a PEM file's path (see `TlsOptions`). Turns TLS on, as `use_ssl=true`
+   * does; what is not given here comes from `ORCHARD_SPARK_CA` / `_CERT` / `_KEY`. Files are
+   * read and checked when the session is created (a `ConfigError` naming `tls.ca`, `tls.cert`
+   * or `tls.key` otherwise). The bearer token stays the URL's `token=`.
+   *
+   * ```ts
+   * SparkSession.builder.remote("sc://emr-primary:15002/;use_ssl=true;token=...").tls({ ca: "/etc/orchard/ca.pem" })
+   * ```
+   */
+  tls(options: TlsOptions = {}): this {
+    this.tlsOptions = { ...this.tlsOptions, ...options };
+    return this;
+  }
+
   private resolveUrl(): string {
     return this.url ?? process.env.SPARK_REMOTE ?? DEFAULT_REMOTE;
+  }
+
+  /** `.tls()` values over the environment's; messages name the variable a value came from. */
+  private resolveTlsMaterial(): TlsMaterial {
+    const fromEnv = tlsFromEnv(process.env);
+    const given = this.tlsOptions ?? {};
+    const merged: { ca?: string | Uint8Array; cert?: string | Uint8Array; key?: string | Uint8Array } = {};
+    const labels: Partial<Record<keyof TlsOptions, string>> = {};
+    for (const part of ["ca", "cert", "key"] as const) {
+      const value = given[part] ?? fromEnv[part];
+      if (value === undefined) continue;
+      merged[part] = value;
+      if (given[part] === undefined) labels[part] = TLS_ENV[part];
+    }
+    return resolveTls(merged, labels);
   }
 
   /** The active session for the same URL if there is one, otherwise a new session. */
@@ -83,7 +117,8 @@ export class SparkSessionBuilder {
   /** Always a new session (new session id unless the URL names one). PySpark: `builder.create()`. */
   create(): SparkSession {
     const url = this.resolveUrl();
-    const conn = parseConnectionUrl(url);
+    const conn = parseConnectionUrl(url, { tls: this.tlsOptions !== undefined });
+    const tls = conn.useSsl ? this.resolveTlsMaterial() : undefined;
     let userId = conn.userId;
     if (userId === undefined) {
       try {
@@ -100,6 +135,7 @@ export class SparkSessionBuilder {
         conn.userAgent ??
         `orchard/${CLIENT_VERSION} spark-connect-ts node/${process.versions.node} os/${process.platform}`,
       retry: this.retry,
+      ...(tls ? { tls } : {}),
     };
     const session = openSession(new SparkConnectClient(settings), url);
     session.applyBuilderConf(this.confs);

@@ -53,6 +53,8 @@ function summarySection({ summary: s }: ReportData): string {
     ["components", `k=${s.k} of ${s.featureDim}`],
     ...(total === undefined ? [] : [["variance kept", `${(100 * total).toFixed(1)}%`]]),
     ["partitions", String(s.partitions)],
+    // run.json files written before the version was recorded have none.
+    ...(s.sparkVersion ? [["Spark server", s.sparkVersion]] : []),
   ];
   return `<section id="summary"><h2>Run summary</h2><div class="cards">${cards
     .map(

@@ -15,6 +15,7 @@ import { type Preflight, preflight } from "./preflight.ts";
 import { type FittedReduction, fitReduction, project } from "./reduce.ts";
 import { reportUri, writeReport } from "./report.ts";
 import { type RunSummary, STEPS, type Step } from "./run-summary.ts";
+import { assertSupportedServer } from "./server-version.ts";
 import { writeOutput } from "./write.ts";
 
 /** What a caller can watch while the pipeline runs (the CLI draws its progress from these). */
@@ -76,6 +77,9 @@ export async function runPipeline(
     return out;
   };
   const { input, listing, modelMetadata } = context.preflight ?? (await preflight(options, context.s3));
+  // The first RPC: an older server is refused before any work, and run.json records the version.
+  const sparkVersion = await spark.version();
+  assertSupportedServer(sparkVersion, spark.remoteUrl);
 
   const { images, emptyFiles, filesIn } = await step(
     "list",
@@ -206,6 +210,7 @@ export async function runPipeline(
       config: context.configForRecord ?? null,
       input: input.uri,
       output: options.output,
+      sparkVersion,
       counts: { filesIn, rowsOut: options.fitOnly ? 0 : rowsOut, failed },
       timingsMs: Object.fromEntries(
         STEPS.filter((s) => timings[s] !== undefined).map((s) => [s, timings[s] as number]),

@@ -9,6 +9,8 @@ export interface RunSummary {
   readonly config: unknown;
   readonly input: string;
   readonly output: string;
+  /** The Spark version of the Connect server the run used (`spark.version()`), e.g. `4.0.2`. */
+  readonly sparkVersion: string;
   /** Files listed, rows written, rows whose image failed (kept, with `error`). */
   readonly counts: { readonly filesIn: number; readonly rowsOut: number; readonly failed: number };
   readonly timingsMs: Partial<Record<Step, number>>;

@@ -1,3 +1,4 @@
+import type { InstallLayout } from "../../../src/cli/local/install-layout.ts";
 import { freePort } from "../../../src/cli/local/ports.ts";
 import { type LocalSpark, startLocalSpark } from "../../../src/cli/local/spark-server.ts";
 import type { S3Access } from "../../../src/s3.ts";
@@ -5,11 +6,19 @@ import { TEST_LOG_DIR } from "./test-paths.ts";
 
 /**
  * Starts an additional real Spark Connect server on a free loopback port, e.g. one that requires
- * a bearer `token` (for authentication tests). Call `stop()` on the result in `afterAll`.
- * Takes ~15 s; the shared server from the global set-up is still running meanwhile.
+ * a bearer `token` (for authentication tests), or another Spark release (`layout`, e.g.
+ * `spark40Layout()` for the Spark 4.0.2 of `scripts/setup.sh spark40`). Call
+ * `stop()` on the result in `afterAll`. Takes ~15-20 s; the shared server from the global set-up
+ * is still running meanwhile.
  */
 export async function startExtraSpark(
-  options: { token?: string; s3?: S3Access; conf?: Record<string, string>; master?: string } = {},
+  options: {
+    token?: string;
+    s3?: S3Access;
+    conf?: Record<string, string>;
+    master?: string;
+    layout?: InstallLayout;
+  } = {},
 ): Promise<LocalSpark> {
   return startLocalSpark({
     port: await freePort(),
@@ -18,5 +27,6 @@ export async function startExtraSpark(
     token: options.token,
     s3: options.s3,
     logDir: TEST_LOG_DIR,
+    ...(options.layout ? { layout: options.layout } : {}),
   });
 }
