@@ -1,11 +1,11 @@
 import { statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError, SetupError } from "../../errors.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
-import { ensureBucket, s3Client, uploadFolder } from "../local/s3-objects.ts";
+import { downloadObject, ensureBucket, s3Client, uploadFolder } from "../local/s3-objects.ts";
 import { DEFAULT_S3_PORT, localS3Status, startLocalS3, stopLocalS3 } from "../local/s3-server.ts";
 import { hostOption, httpUrlOption, portOption } from "../option-schemas.ts";
 
@@ -35,7 +35,15 @@ export const s3UploadOptions = z.object({
   endpoint: httpUrlOption.default(`http://127.0.0.1:${DEFAULT_S3_PORT}`),
 });
 
-/** `orchard s3 start|stop|status|upload`: the local S3-compatible server (MinIO). */
+export const s3DownloadOptions = z.object({
+  from: s3UriOption.refine((u) => u.prefix !== "" && !u.prefix.endsWith("/"), {
+    error: "an S3 object URI such as s3://orchard/out/report.html",
+  }),
+  to: z.string().min(1, { error: "a file path" }).optional(),
+  endpoint: httpUrlOption.default(`http://127.0.0.1:${DEFAULT_S3_PORT}`),
+});
+
+/** `orchard s3 start|stop|status|upload|download`: the local S3-compatible server (MinIO). */
 export function registerS3Command(program: Command, ctx: CliContext): void {
   const s3 = program
     .command("s3")
@@ -113,6 +121,19 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
         dir: resolve(opts.dir),
       });
       ctx.out(`uploaded ${keys.length} files to s3://${opts.to.bucket}/${opts.to.prefix}`);
+    });
+
+  s3.command("download")
+    .description("download one object, e.g. a run's report.html (default: to its file name in this folder)")
+    .argument("<s3-uri>", "the object, e.g. s3://orchard/out/run1/report.html")
+    .option("--to <file>", "where to write it (default ./<its file name>)")
+    .option("--endpoint <url>", `S3 endpoint (default http://127.0.0.1:${DEFAULT_S3_PORT})`)
+    .action(async (from: string, raw: Record<string, unknown>) => {
+      const opts = parseConfig(s3DownloadOptions, { ...raw, from });
+      const client = s3Client({ endpoint: opts.endpoint, ...keysFromEnv(ctx) });
+      const to = resolve(opts.to ?? basename(opts.from.prefix));
+      const size = await downloadObject(client, { bucket: opts.from.bucket, key: opts.from.prefix, to });
+      ctx.out(`downloaded s3://${opts.from.bucket}/${opts.from.prefix} (${size} bytes) to ${to}`);
     });
 }
 
