@@ -99,6 +99,8 @@ done
 sync_file "$minio" "$ctx/minio/minio"
 sync_file "$repo/docker/Dockerfile" "$ctx/Dockerfile"
 sync_file "$repo/docker/bin/orchard-node" "$ctx/bin/orchard-node"
+# The image keeps these modes (its Dockerfile does not chmod: that would copy MinIO into a new layer).
+chmod 0755 "$ctx/minio/minio" "$ctx/bin/orchard-node"
 find "$ctx/ca" -type f -delete
 for crt in /usr/local/share/ca-certificates/*.crt; do
   [ -f "$crt" ] && cp "$crt" "$ctx/ca/"
