@@ -220,6 +220,19 @@ describe.skipIf(skip)("docker/: the compose cluster (2 workers, a sidecar each) 
     expect(clusterSummary.k).toBe(5);
   });
 
+  it("writes the report to the compose MinIO, and `orchard s3 download` fetches it", async () => {
+    const to = join(work, "report.html");
+    const ran = await orchard(
+      ["s3", "download", `s3://${bucket}/out/report.html`, "--to", to, "--endpoint", hostS3()],
+      clusterEnv(),
+    );
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(new RegExp(`^downloaded s3://${bucket}/out/report\\.html \\(\\d+ bytes\\) to ${to}`));
+    const html = readFileSync(to, "utf8");
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain(`${files.length}`);
+  });
+
   it("gives the same features per image as a local run (cosine >= 0.999), and the same explained variance", async () => {
     const cluster = await featuresOf(remoteWith(token), `s3a://${bucket}/out/data`);
     const local = await featuresOf(inject("sparkRemote"), join(work, "local-out", "data"));
