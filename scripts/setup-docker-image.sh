@@ -45,6 +45,9 @@ docker image inspect debian:bookworm-slim >/dev/null 2>&1 \
 [ -x "$minio" ] || die "MinIO is missing ($minio): run scripts/setup-s3.sh first"
 
 mkdir -p "$ctx/orchard" "$ctx/model/$MODEL" "$ctx/minio" "$ctx/ca" "$ctx/bin"
+# One staging at a time (two test runs, or a test and a user, share the context folder).
+exec 9>"$ORCHARD_CACHE/docker/context.lock"
+flock 9
 
 # --- orchard's tarballs: re-packed only when what they are made of changed.
 src_hash=$(cd "$repo" && {
