@@ -12,6 +12,8 @@
 #   base for docker/; see scripts/setup-docker.sh: ~1.5 s when cached, minutes on a new machine, and as
 #   root it starts a dockerd that outlives setup, which plain `npm test` should not do until a test
 #   needs it).
+#   docker-image (orchard's node image for docker/compose.yaml, see scripts/setup-docker-image.sh: packs
+#   orchard, stages the build context under the cache and builds only when its inputs changed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 parts=("$@")
@@ -29,6 +31,7 @@ for part in "${parts[@]}"; do
     spark40) bash "$here/setup-spark40.sh" ;;
     nginx) bash "$here/setup-nginx.sh" ;;
     docker) bash "$here/setup-docker.sh" ;;
-    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser, blas, node22, spark40, nginx or docker)" >&2; exit 2 ;;
+    docker-image) bash "$here/setup-docker-image.sh" ;;
+    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser, blas, node22, spark40, nginx, docker or docker-image)" >&2; exit 2 ;;
   esac
 done

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { s3UploadOptions, s3UriOption } from "../../src/cli/commands/s3.ts";
+import { s3DownloadOptions, s3UploadOptions, s3UriOption } from "../../src/cli/commands/s3.ts";
 import { sparkStartOptions } from "../../src/cli/commands/spark.ts";
 import { fieldName, parseConfig, zodToConfigError } from "../../src/cli/config-parse.ts";
 import { masterOption, portOption, sparkConfOption } from "../../src/cli/option-schemas.ts";
@@ -95,5 +95,17 @@ describe("CLI option schemas", () => {
     expect(() => parseConfig(s3UploadOptions, { dir: "/nonexistent-orchard-dir", to: "s3://orchard/x" })).toThrow(
       "invalid --dir: expected an existing folder",
     );
+  });
+
+  it("takes one object for s3 download, not a bucket or a folder", () => {
+    expect(parseConfig(s3DownloadOptions, { from: "s3://orchard/out/report.html" })).toEqual({
+      from: { bucket: "orchard", prefix: "out/report.html" },
+      endpoint: "http://127.0.0.1:9000",
+    });
+    for (const from of ["s3://orchard", "s3://orchard/out/"]) {
+      expect(() => parseConfig(s3DownloadOptions, { from })).toThrow(
+        "invalid --from: expected an S3 object URI such as s3://orchard/out/report.html",
+      );
+    }
   });
 });

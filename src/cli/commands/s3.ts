@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { ConfigError, SetupError } from "../../errors.ts";
@@ -31,7 +31,17 @@ export const s3UploadOptions = z.object({
   endpoint: httpUrlOption.default(`http://127.0.0.1:${DEFAULT_S3_PORT}`),
 });
 
-/** `orchard s3 start|stop|status|upload`: the local S3-compatible server (MinIO). */
+export const s3DownloadOptions = z.object({
+  // Checked on the URI as given: a folder's trailing slash is gone once it is parsed.
+  from: z
+    .string()
+    .regex(/^s3a?:\/\/[^/]+\/.*[^/]$/, { error: "an S3 object URI such as s3://orchard/out/report.html" })
+    .pipe(s3UriOption),
+  to: z.string().min(1, { error: "a file path" }).optional(),
+  endpoint: httpUrlOption.default(`http://127.0.0.1:${DEFAULT_S3_PORT}`),
+});
+
+/** `orchard s3 start|stop|status|upload|download`: the local S3-compatible server (MinIO). */
 export function registerS3Command(program: Command, ctx: CliContext): void {
   const s3 = program
     .command("s3")
@@ -111,6 +121,20 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
         dir: resolve(opts.dir),
       });
       ctx.out(`uploaded ${keys.length} files to s3://${opts.to.bucket}/${opts.to.prefix}`);
+    });
+
+  s3.command("download")
+    .description("download one object, e.g. a run's report.html (default: to its file name in this folder)")
+    .argument("<s3-uri>", "the object, e.g. s3://orchard/out/run1/report.html")
+    .option("--to <file>", "where to write it (default ./<its file name>)")
+    .option("--endpoint <url>", `S3 endpoint (default http://127.0.0.1:${DEFAULT_S3_PORT})`)
+    .action(async (from: string, raw: Record<string, unknown>) => {
+      const opts = parseConfig(s3DownloadOptions, { ...raw, from });
+      const { downloadObject } = await import("../local/s3-objects.ts");
+      const client = await s3Client(s3CompatibleAccess(opts.endpoint, keysFromEnv(ctx)));
+      const to = resolve(opts.to ?? basename(opts.from.prefix));
+      const size = await downloadObject(client, { bucket: opts.from.bucket, key: opts.from.prefix, to });
+      ctx.out(`downloaded s3://${opts.from.bucket}/${opts.from.prefix} (${size} bytes) to ${to}`);
     });
 }
 

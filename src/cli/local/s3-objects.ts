@@ -1,7 +1,8 @@
-import { readdir, readFile } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
 import {
   CreateBucketCommand,
+  GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -51,6 +52,23 @@ export async function uploadFolder(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, files.length)) }, worker));
   return keys.sort();
+}
+
+/** Downloads the object `s3://bucket/key` to the file `to` (its folder created); returns its size in bytes. */
+export async function downloadObject(
+  client: S3Client,
+  { bucket, key, to }: { bucket: string; key: string; to: string },
+): Promise<number> {
+  let bytes: Uint8Array;
+  try {
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    bytes = await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+  } catch (err) {
+    throw s3Failure(`cannot download s3://${bucket}/${key}`, err);
+  }
+  await mkdir(dirname(to), { recursive: true });
+  await writeFile(to, bytes);
+  return bytes.length;
 }
 
 /** Keys (and sizes) of all objects under `prefix` in `bucket`, following pagination. */
