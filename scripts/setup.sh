@@ -5,7 +5,7 @@
 #   spark (Spark + S3A jars + Python tools), s3 (MinIO), model (the CNN), data (sample images),
 #   proto (generated Spark Connect code), browser (Debian's chromium, for the report test),
 #   blas (Debian's OpenBLAS for Spark ML's PCA fit when possible; optional, never fails),
-#   node22 (a second Node.js, 22, for the package test).
+#   node22 (a second Node.js, 22, for the package test), moto (the AWS API server the EMR tests use).
 # Not in the default list, named only: docker (a Docker engine, compose v2 and the debian:bookworm-slim
 #   base for docker/; see scripts/setup-docker.sh: ~1.5 s when cached, minutes on a new machine, and as
 #   root it starts a dockerd that outlives setup, which plain `npm test` should not do until a test
@@ -13,7 +13,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto browser blas node22)
+[ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto browser blas node22 moto)
 for part in "${parts[@]}"; do
   case "$part" in
     spark) bash "$here/setup-spark.sh" ;;
@@ -24,7 +24,8 @@ for part in "${parts[@]}"; do
     browser) bash "$here/setup-browser.sh" ;;
     blas) bash "$here/setup-blas.sh" ;;
     node22) bash "$here/setup-node22.sh" ;;
+    moto) bash "$here/setup-moto.sh" ;;
     docker) bash "$here/setup-docker.sh" ;;
-    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser, blas, node22 or docker)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser, blas, node22, moto or docker)" >&2; exit 2 ;;
   esac
 done
