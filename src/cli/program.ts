@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { OrchardError } from "../errors.ts";
 import type { CliContext } from "./cli-context.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
+import { registerEmrCommand } from "./commands/emr.ts";
 import { registerPipelineCommands } from "./commands/pipeline.ts";
 import { registerReportCommand } from "./commands/report.ts";
 import { registerS3Command } from "./commands/s3.ts";
@@ -25,6 +26,7 @@ const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerSidecarCommand,
   registerS3Command,
   registerSetupCommand,
+  registerEmrCommand,
 ];
 
 /** Builds the `orchard` program: global settings, then each registered command. */
