@@ -27,7 +27,7 @@ root=${ORCHARD_BOOTSTRAP_ROOT:-}
 prefix="$root/opt/orchard"
 logfile="$root/var/log/orchard-bootstrap.log"
 mkdir -p "$(dirname "$logfile")" "$prefix"
-exec > >(tee -a "$logfile") 2>&1
+exec > >(tee -a "$logfile") 2> >(tee -a "$logfile" >&2)
 
 log() { echo "[orchard bootstrap $(date -u +%H:%M:%S)] $*"; }
 fail() {
