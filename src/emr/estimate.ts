@@ -115,6 +115,11 @@ export function estimate(input: EstimateInput, prices: Prices, throughput: Throu
     "the run scales linearly with the nodes (the input is read in parallel; the PCA fit is a small share of the time)",
     `cluster start (provisioning + bootstrap: Node.js, orchard, the model) ${input.startupMinutes} min, billed like the run`,
     `prices ${input.region}, ${prices.currency} per hour, on demand: ${input.primaryInstanceType} ${primary.ec2} EC2 + ${primary.emr} EMR; ${input.instanceType} ${core.ec2} EC2 + ${core.emr} EMR; EBS gp3 ${region.ebsGp3PerGbMonth}/GB-month (${input.rootGb} GB root per node, ${input.coreEbsGb} GB per core node); as of ${region.asOf}${region.checked ? "" : ", NOT re-checked against AWS: see emr/prices.json"}`,
+    ...(load !== undefined && load > throughput.machine.cores
+      ? [
+          `WARNING: the bench ran on a busy machine (load average ${load} on ${throughput.machine.cores} cores), so this throughput is pessimistic: re-run bench/pipeline on a quiet machine (or pass --throughput FILE)`,
+        ]
+      : []),
     "not counted: S3 requests and storage, data transfer, the idle time before auto-termination (terminate with orchard emr down), spot discounts (--spot)",
   ];
   return {

@@ -38,6 +38,12 @@ describe("orchard estimate's arithmetic", () => {
     expect(e.assumptions.join("\n")).toMatch(/NOT re-checked/);
   });
 
+  it("says when the throughput was measured on a busy machine", () => {
+    const busy = { ...throughput, machine: { ...throughput.machine, loadAverage1m: 9 } };
+    expect(estimate(input, prices, busy).assumptions.join("\n")).toMatch(/busy machine \(load average 9 on 2 cores\)/);
+    expect(estimate(input, prices, throughput).assumptions.join("\n")).not.toMatch(/busy machine/);
+  });
+
   it("an instance type or region outside the price table is a config error naming the flag", () => {
     expect(() => estimate({ ...input, instanceType: "x9.huge" }, prices, throughput)).toThrow(
       /invalid --instance-type/,
