@@ -82,6 +82,14 @@ export const emrClusterOptions = z.object({
   timeout: secondsOption.default(900),
 });
 
+export const emrPolicyOptions = z.object({
+  input: s3UriString,
+  output: s3UriString,
+  staging: s3UriString,
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "an AWS region such as eu-west-1" }),
+  accountId: z.string().regex(/^\d{12}$/, { error: "a 12-digit AWS account id" }),
+});
+
 function withAwsFlags(cmd: Command): Command {
   return cmd
     .option("--region <region>", "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's)")
@@ -257,6 +265,28 @@ export function registerEmrCommand(program: Command, ctx: CliContext): void {
       ctx.err(
         `session ${r.sessionId}${r.expires ? `; token expires ${r.expires.toISOString()} (run connect again for a new one)` : ""}; TLS on; no CA certificate is returned by this API (the system's CAs are used)`,
       );
+    });
+
+  emr
+    .command("policy")
+    .description("print the instance profile's S3 policy (emr/iam/) for your input, output and staging prefixes")
+    .requiredOption("--input <s3-uri>", "where the images are (read only)")
+    .requiredOption("--output <s3-uri>", "where runs write (read, write, delete)")
+    .requiredOption("--staging <s3-uri>", "what emr up stages (read) and the logs below it (write)")
+    .requiredOption("--region <region>", "the cluster's region (EMR's own regional bucket is readable)")
+    .requiredOption("--account-id <id>", "your AWS account id (12 digits)")
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseConfig(emrPolicyOptions, raw);
+      const { parseS3Uri } = await import("../../emr/s3-location.ts");
+      const { renderInstancePolicy } = await import("../../emr/instance-policy.ts");
+      const doc = renderInstancePolicy({
+        input: parseS3Uri(opts.input, "--input"),
+        output: parseS3Uri(opts.output, "--output"),
+        staging: parseS3Uri(opts.staging, "--staging"),
+        region: opts.region,
+        accountId: opts.accountId,
+      });
+      ctx.out(JSON.stringify(doc, null, 2));
     });
 
   withAwsFlags(emr.command("down").description("terminate the cluster (TerminateJobFlows)"))
