@@ -105,7 +105,7 @@ install_os_packages() {
   elif command -v apt-get >/dev/null 2>&1; then
     log "apt: OpenBLAS (libopenblas0-pthread), curl, ca-certificates; Node.js $NODE_MIN_MAJOR+ if the OS has it"
     export DEBIAN_FRONTEND=noninteractive
-    if ! dpkg -s libopenblas0-pthread curl ca-certificates xz-utils >/dev/null 2>&1; then
+    if ! dpkg -s libopenblas0-pthread curl ca-certificates >/dev/null 2>&1; then
       as_root apt-get update -qq || fail "apt-get update failed"
       as_root apt-get install -y -qq --no-install-recommends libopenblas0-pthread curl ca-certificates \
         || fail "apt-get could not install OpenBLAS (libopenblas0-pthread) and curl"

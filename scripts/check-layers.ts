@@ -51,6 +51,11 @@ export const RULES: readonly LayerRule[] = [
     forbidden: ["src/pipeline/", "src/cli/"],
   },
   { name: "src/pipeline/ imports nothing from src/cli", from: "src/pipeline/", forbidden: ["src/cli/"] },
+  {
+    name: "src/emr/ (AWS: staging, the EMR API, estimates) imports only src/errors.ts of ours",
+    from: "src/emr/",
+    forbidden: ["src/cli/", "src/pipeline/", "src/ml/", "src/connect/"],
+  },
 ];
 
 /** A source file: repository-relative path and text. */

@@ -17,6 +17,10 @@ describe("checkLayers", () => {
     { path: "src/ml/a.ts", text: 'import { D } from "../connect/data-frame.ts";', broken: 0 },
     { path: "src/pipeline/a.ts", text: 'import { c } from "../cli/x.ts";', broken: 1 },
     { path: "src/cli/a.ts", text: 'import { r } from "../pipeline/run-pipeline.ts";', broken: 0 },
+    { path: "src/emr/a.ts", text: 'import { c } from "../cli/config-parse.ts";', broken: 1 },
+    { path: "src/emr/a.ts", text: 'import { S } from "../connect/spark-session.ts";', broken: 1 },
+    { path: "src/emr/a.ts", text: 'import { E } from "../errors.ts";', broken: 0 },
+    { path: "src/cli/a.ts", text: 'const m = await import("../emr/cluster-ops.ts");', broken: 0 },
   ])("$path: $text -> $broken", ({ path, text, broken }) => {
     expect(checkLayers([{ path, text }])).toHaveLength(broken);
   });
