@@ -26,7 +26,14 @@ SIDECAR_PORT=8815
 root=${ORCHARD_BOOTSTRAP_ROOT:-}
 prefix="$root/opt/orchard"
 logfile="$root/var/log/orchard-bootstrap.log"
-mkdir -p "$(dirname "$logfile")" "$prefix"
+# EMR runs bootstrap actions as the hadoop user, with sudo: the install folder and the log are
+# made by root and handed to that user.
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+if ! { mkdir -p "$prefix" && touch "$logfile"; } 2>/dev/null; then
+  as_root mkdir -p "$prefix" "$(dirname "$logfile")"
+  as_root touch "$logfile"
+  as_root chown "$(id -u):$(id -g)" "$prefix" "$logfile"
+fi
 exec > >(tee -a "$logfile") 2> >(tee -a "$logfile" >&2)
 
 log() { echo "[orchard bootstrap $(date -u +%H:%M:%S)] $*"; }
@@ -47,8 +54,6 @@ case "$staging" in
   s3://?*|s3a://?*) staging="s3://${staging#*://}"; staging=${staging%/} ;;
   *) fail "--staging s3://BUCKET/PREFIX is required (got '$staging')" ;;
 esac
-
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # s3_get s3://bucket/key DEST: the aws CLI (on every EMR node, with the instance profile), or
 # plain HTTP against ORCHARD_S3_ENDPOINT for tests.
@@ -201,7 +206,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$prefix/app/node_modu
   mkdir -p "$prefix/app"
   echo '{ "name": "orchard-on-emr", "private": true }' > "$prefix/app/package.json"
   echo "onnxruntime-node-install=skip" > "$prefix/app/.npmrc"
-  (cd "$prefix/app" && "$npm_bin" install --omit=dev --no-audit --no-fund --loglevel=error "${packages[@]}") \
+  (cd "$prefix/app" && "$npm_bin" install --omit=dev --no-audit --no-fund --no-update-notifier --loglevel=error "${packages[@]}") \
     || fail "npm could not install orchard (the nodes need to reach registry.npmjs.org for its dependencies)"
   echo "$want" > "$stamp"
   installed_now=true
@@ -217,7 +222,7 @@ if [ "$is_primary" = true ]; then
   exit 0
 fi
 sidecar_cmd=("$node_bin" "$prefix/app/node_modules/@orchard/udf-server/bin/orchard-sidecar"
-  --host 127.0.0.1 --port "$SIDECAR_PORT" --model "$model_name" --cache-dir "$prefix/cache")
+  --host 127.0.0.1 --port "$SIDECAR_PORT" --model "$prefix/cache/models/$model_name" --cache-dir "$prefix/cache")
 if [ "${ORCHARD_BOOTSTRAP_NO_SYSTEMD:-}" = 1 ] || ! command -v systemctl >/dev/null 2>&1 || [ ! -d /run/systemd/system ]; then
   [ "${ORCHARD_BOOTSTRAP_NO_SYSTEMD:-}" = 1 ] || fail "systemd is not running on this node: cannot supervise the sidecar"
   if ! (exec 3<>/dev/tcp/127.0.0.1/$SIDECAR_PORT) 2>/dev/null; then
