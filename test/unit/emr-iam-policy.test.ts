@@ -64,14 +64,14 @@ describe("emr/iam policy documents", () => {
         }
       }
       if (actions.includes("s3:ListBucket")) {
-        expect(s.Condition?.StringLike?.["s3:prefix"]).toEqual([
-          "fruits/Training",
-          "fruits/Training/*",
-          "runs/2026",
-          "runs/2026/*",
-          "emr/stage",
-          "emr/stage/*",
-        ]);
+        // Each bucket is listable only below its own named prefix.
+        const expected: Record<string, string[]> = {
+          "arn:aws:s3:::photos-in": ["fruits/Training", "fruits/Training/*"],
+          "arn:aws:s3:::photos-out": ["runs/2026", "runs/2026/*"],
+          "arn:aws:s3:::orchard-ops": ["emr/stage", "emr/stage/*"],
+        };
+        expect(list(s.Resource), `${s.Sid}`).toHaveLength(1);
+        expect(s.Condition?.StringLike?.["s3:prefix"], `${s.Sid}`).toEqual(expected[list(s.Resource)[0] as string]);
       }
     }
     // Writes exist for exactly the output and the logs.
