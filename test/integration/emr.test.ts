@@ -9,12 +9,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { gzipSync } from "node:zlib";
 import { DescribeClusterCommand, EMRClient, ListBootstrapActionsCommand, ListStepsCommand } from "@aws-sdk/client-emr";
 import {
   CreateBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -267,6 +269,25 @@ describe("orchard emr against moto", () => {
     expect(r.code).toBe(3);
     expect(errorLines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toContain(`${staging}/logs/${clusterId}/steps/`);
+  });
+
+  it("logs prints a step's stderr from the log URI once EMR has copied it there", async () => {
+    const steps = (await emr.send(new ListStepsCommand({ ClusterId: clusterId }))).Steps ?? [];
+    const stepId = steps[steps.length - 1]?.Id as string;
+    const key = `${PREFIX}/logs/${clusterId}/steps/${stepId}/stderr.gz`;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: gzipSync("line one\nline two\n") }));
+    const r = await orchard([
+      "emr",
+      "logs",
+      "--cluster-id",
+      clusterId,
+      "--step-id",
+      stepId,
+      "--endpoint-url",
+      endpoint,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe("line one\nline two\n");
   });
 
   it("connect says that the endpoint has no StartSession (moto implements none)", async () => {
