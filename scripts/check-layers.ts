@@ -57,6 +57,11 @@ const RULES: readonly LayerRule[] = [
     forbidden: ["src/", "udf-server/"],
     exceptTo: ["src/errors.ts"],
   },
+  {
+    name: "src/emr/ (AWS: staging, the EMR API, estimates) imports only src/errors.ts of ours",
+    from: "src/emr/",
+    forbidden: ["src/cli/", "src/pipeline/", "src/ml/", "src/connect/"],
+  },
 ];
 
 /** A source file: repository-relative path and text. */

@@ -9,12 +9,17 @@
  * run's ratios are against that figure (this machine's speed drifts by 10-20% within minutes).
  *
  *   npx tsx bench/pipeline/run.ts [--base 1188] [--scales 1,4,16] [--repeat 3] [--k 50] [--partitions N]
+ *                                 [--throughput-out emr/throughput.json | --throughput-out ""]
+ *
+ * It writes the images/s per core it measured to `--throughput-out` (default emr/throughput.json,
+ * which `orchard estimate` reads): end to end and features alone, from the last (largest) scale's
+ * run, divided by this machine's cores, with every run's figures and the machine's load beside them.
  *
  * Uses SPARK_REMOTE / ORCHARD_SIDECAR when given, else starts both on free loopback ports (and
  * stops them). Needs `npm run setup` (Spark, model, sample data). Prints figures; asserts nothing.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -33,8 +38,10 @@ const { values } = parseArgs({
     k: { type: "string" },
     partitions: { type: "string" },
     repeat: { type: "string" },
+    "throughput-out": { type: "string" },
   },
 });
+const throughputOut = values["throughput-out"] ?? join(import.meta.dirname, "..", "..", "emr", "throughput.json");
 const baseCount = Number(values.base ?? 1188);
 const scales = (values.scales ?? "1,4,16").split(",").map(Number);
 const k = Number(values.k ?? 50);
@@ -120,6 +127,7 @@ async function main(): Promise<void> {
       .concat(Array.from({ length: repeat }, () => ({ scale: first, label: `${first}x` })))
       .concat(scales.slice(1).map((scale) => ({ scale, label: `${scale}x` })));
     const warm: Array<{ e2e: number; features: number; pca: number }> = [];
+    const measured: Array<Record<string, number | string>> = [];
     for (const [i, { scale, label }] of runs.entries()) {
       const input = dataset(images, scale);
       // The baseline is measured right before each run: on a shared machine the speed drifts by
@@ -140,6 +148,14 @@ async function main(): Promise<void> {
       const e2e = n / (s.wallMs / 1000);
       const ratios = { e2e: e2e / rawRate, features: n / features / rawRate, pca: (s.timingsMs.pca ?? 0) / s.wallMs };
       if (i > 0 && i <= repeat) warm.push(ratios);
+      measured.push({
+        run: label,
+        images: n,
+        wallSeconds: s.wallMs / 1000,
+        endToEndImagesPerSecond: e2e,
+        featuresImagesPerSecond: n / features,
+        rawModelImagesPerSecond: rawRate,
+      });
       console.log(
         [
           label.padEnd(6),
@@ -166,6 +182,29 @@ async function main(): Promise<void> {
           `features/raw ${median(warm.map((w) => w.features)).toFixed(2)}, ` +
           `pca share ${(100 * median(warm.map((w) => w.pca))).toFixed(1)}%`,
       );
+    }
+    const last = measured[measured.length - 1];
+    if (throughputOut && last) {
+      const cores = availableParallelism();
+      const perCore = (x: unknown) => Number((Number(x) / cores).toFixed(2));
+      const record = {
+        format: "orchard-throughput/1",
+        measured: new Date().toISOString(),
+        source: "bench/pipeline/run.ts",
+        note: "images/s per core of the last (largest) run: Spark local[N] + bridge + sidecar on one machine, all cores shared",
+        machine: { cores, cpu: cpus()[0]?.model ?? "?", loadAverage1m: Number(loadavg()[0]?.toFixed(2)) },
+        spark: process.env.SPARK_REMOTE ? "SPARK_REMOTE (given)" : "local[2]",
+        model: "efficientnet-lite0",
+        k,
+        imagesPerSecondPerCore: {
+          endToEnd: perCore(last.endToEndImagesPerSecond),
+          features: perCore(last.featuresImagesPerSecond),
+          rawModel: perCore(last.rawModelImagesPerSecond),
+        },
+        runs: measured,
+      };
+      writeFileSync(throughputOut, `${JSON.stringify(record, null, 2)}\n`);
+      console.log(`\nwrote ${throughputOut}: ${record.imagesPerSecondPerCore.endToEnd} images/s per core end to end`);
     }
     await spark.stop();
   } finally {

@@ -3,6 +3,8 @@ import { Command, CommanderError } from "commander";
 import { OrchardError } from "../errors.ts";
 import type { CliContext } from "./cli-context.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
+import { registerEmrCommand } from "./commands/emr.ts";
+import { registerEstimateCommand } from "./commands/estimate.ts";
 import { registerPipelineCommands } from "./commands/pipeline.ts";
 import { registerReportCommand } from "./commands/report.ts";
 import { registerS3Command } from "./commands/s3.ts";
@@ -27,6 +29,8 @@ const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerSidecarCommand,
   registerS3Command,
   registerSetupCommand,
+  registerEmrCommand,
+  registerEstimateCommand,
 ];
 
 /** Builds the `orchard` program: global settings, then each registered command. */

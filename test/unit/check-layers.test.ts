@@ -20,6 +20,10 @@ describe("checkLayers", () => {
     { path: "src/pipeline/a.ts", text: 'import { s3Client } from "../s3.ts";', broken: 0 },
     { path: "src/s3.ts", text: 'import { E } from "./errors.ts";', broken: 0 },
     { path: "src/s3.ts", text: 'import { p } from "./pipeline/output-store.ts";', broken: 1 },
+    { path: "src/emr/a.ts", text: 'import { c } from "../cli/config-parse.ts";', broken: 1 },
+    { path: "src/emr/a.ts", text: 'import { S } from "../connect/spark-session.ts";', broken: 1 },
+    { path: "src/emr/a.ts", text: 'import { E } from "../errors.ts";', broken: 0 },
+    { path: "src/cli/a.ts", text: 'const m = await import("../emr/cluster-ops.ts");', broken: 0 },
   ])("$path: $text -> $broken", ({ path, text, broken }) => {
     expect(checkLayers([{ path, text }])).toHaveLength(broken);
   });
