@@ -47,8 +47,3 @@ export const masterOption = z
   .regex(/^(local(\[(\d+|\*)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|(spark|yarn|k8s|mesos):\/\/\S+|yarn)$/, {
     error: "a Spark master such as local[2], local[*], local-cluster[2,1,1024], spark://host:7077 or yarn",
   });
-
-/** Commander helper: collects a repeatable option's values into an array. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { s3DownloadOptions, s3UploadOptions, s3UriOption } from "../../src/cli/commands/s3.ts";
-import { sparkStartOptions } from "../../src/cli/commands/spark.ts";
+import { s3DownloadOptions, s3UploadOptions, s3UriOption } from "../../src/cli/commands/s3-options.ts";
+import { sparkStartOptions } from "../../src/cli/commands/spark-options.ts";
 import { fieldName, parseConfig, zodToConfigError } from "../../src/cli/config-parse.ts";
 import { masterOption, portOption, sparkConfOption } from "../../src/cli/option-schemas.ts";
 import { ConfigError } from "../../src/errors.ts";

@@ -1,11 +1,9 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { z } from "zod";
 import { ConfigError } from "../../errors.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
-import { httpUrlOption, secondsOption } from "../option-schemas.ts";
 
 // The AWS SDK and the EMR code load when a verb runs, not when the program is built: `orchard --help` stays fast.
 const emrModules = async () => ({
@@ -13,82 +11,8 @@ const emrModules = async () => ({
   ops: await import("../../emr/cluster-ops.ts"),
 });
 
-const regionOption = z
-  .string()
-  .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "an AWS region such as eu-west-1" })
-  .optional();
-const clusterIdOption = z.string().regex(/^j-[A-Z0-9]{6,}$/, { error: "an EMR cluster id such as j-2AXXXXXXGAPLF" });
-const s3UriString = z.string().regex(/^s3a?:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, {
-  error: "an S3 URI such as s3://bucket/prefix (s3:// or s3a://)",
-});
-const positiveInt = (what: string) => z.coerce.number({ error: what }).int({ error: what }).min(1, { error: what });
-const instanceType = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "an EC2 instance type such as c6i.2xlarge" });
-
-const awsOptions = {
-  region: regionOption,
-  endpointUrl: httpUrlOption.optional(),
-  pollSeconds: secondsOption.default(30),
-};
-
-export const emrUpOptions = z.object({
-  ...awsOptions,
-  staging: s3UriString,
-  definition: z.string().min(1, { error: "a JSON file" }).optional(),
-  releaseLabel: z
-    .string()
-    .regex(/^emr-[\w.-]+$/, { error: "an EMR release label such as emr-spark-8.1.0" })
-    .optional(),
-  name: z.string().min(1).max(256, { error: "a name of at most 256 characters" }).optional(),
-  primaryInstanceType: instanceType.optional(),
-  coreInstanceType: instanceType.optional(),
-  coreCount: positiveInt("an integer >= 1").optional(),
-  spot: z.boolean().default(false),
-  subnetId: z
-    .string()
-    .regex(/^subnet-[0-9a-f]+$/, { error: "a subnet id such as subnet-0abc1234" })
-    .optional(),
-  idleMinutes: positiveInt("a number of minutes >= 1").optional(),
-  logUri: s3UriString.optional(),
-  packageDir: z.string().min(1, { error: "a folder" }).optional(),
-  model: z
-    .string()
-    .min(1, { error: "a catalog model name or a folder holding manifest.json" })
-    .default("efficientnet-lite0"),
-  wait: z.boolean().default(true),
-  timeout: secondsOption.default(3600),
-  dryRun: z.boolean().default(false),
-});
-
-export const emrSubmitOptions = z.object({
-  ...awsOptions,
-  clusterId: clusterIdOption,
-  name: z.string().min(1).optional(),
-  wait: z.boolean().default(false),
-});
-
-export const emrClusterOptions = z.object({
-  ...awsOptions,
-  clusterId: clusterIdOption,
-  json: z.boolean().default(false),
-  stepId: z
-    .string()
-    .regex(/^s-[A-Z0-9]+$/, { error: "an EMR step id such as s-1ABCDEFGHIJKL" })
-    .optional(),
-  showToken: z.boolean().default(false),
-  envFile: z.string().min(1, { error: "a file path" }).optional(),
-  idleMinutes: positiveInt("a number of minutes >= 1").default(60),
-  timeout: secondsOption.default(900),
-});
-
-export const emrPolicyOptions = z.object({
-  input: s3UriString,
-  output: s3UriString,
-  staging: s3UriString,
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "an AWS region such as eu-west-1" }),
-  accountId: z.string().regex(/^\d{12}$/, { error: "a 12-digit AWS account id" }),
-});
+// The option schemas (zod) load when a verb runs, not when the program is built.
+const options = () => import("./emr-options.ts");
 
 function withAwsFlags(cmd: Command): Command {
   return cmd
@@ -139,7 +63,7 @@ export function registerEmrCommand(program: Command, ctx: CliContext): void {
     .option("--timeout <seconds>", "how long to wait for WAITING (default 3600)")
     .option("--dry-run", "print the RunJobFlow request and the files to stage; call nothing")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(emrUpOptions, raw);
+      const opts = parseConfig((await options()).emrUpOptions, raw);
       const { readDefinition, buildRunJobFlowRequest } = await import("../../emr/cluster-definition.ts");
       const { parseS3Uri } = await import("../../emr/s3-location.ts");
       const { packageTarballs, stagingPlan } = await import("../../emr/staging.ts");
@@ -192,7 +116,7 @@ export function registerEmrCommand(program: Command, ctx: CliContext): void {
     .option("--name <name>", "step name")
     .option("--wait", "follow the step to its end and exit with its result")
     .action(async (args: string[], raw: Record<string, unknown>) => {
-      const opts = parseConfig(emrSubmitOptions, raw);
+      const opts = parseConfig((await options()).emrSubmitOptions, raw);
       const { aws, ops } = await emrModules();
       const clients = await aws.awsClients({ region: opts.region, endpointUrl: opts.endpointUrl, env: ctx.env });
       await ops.submit(
@@ -206,7 +130,7 @@ export function registerEmrCommand(program: Command, ctx: CliContext): void {
     .requiredOption("--cluster-id <id>", "the cluster (j-...)")
     .option("--json", "print JSON")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(emrClusterOptions, raw);
+      const opts = parseConfig((await options()).emrClusterOptions, raw);
       const { aws, ops } = await emrModules();
       const clients = await aws.awsClients({ region: opts.region, endpointUrl: opts.endpointUrl, env: ctx.env });
       const s = await ops.status(clients, opts.clusterId);
@@ -220,7 +144,7 @@ export function registerEmrCommand(program: Command, ctx: CliContext): void {
     .requiredOption("--cluster-id <id>", "the cluster (j-...)")
     .option("--step-id <id>", "the step (s-...)")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(emrClusterOptions, raw);
+      const opts = parseConfig((await options()).emrClusterOptions, raw);
       const { aws, ops } = await emrModules();
       const clients = await aws.awsClients({ region: opts.region, endpointUrl: opts.endpointUrl, env: ctx.env });
       await ops.logs(clients, opts.clusterId, opts.stepId, ctx);
@@ -237,7 +161,7 @@ export function registerEmrCommand(program: Command, ctx: CliContext): void {
     .option("--idle-minutes <n>", "end the session after this long idle (default 60)")
     .option("--timeout <seconds>", "how long to wait for the session (default 900)")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(emrClusterOptions, raw);
+      const opts = parseConfig((await options()).emrClusterOptions, raw);
       const { aws, ops } = await emrModules();
       const clients = await aws.awsClients({ region: opts.region, endpointUrl: opts.endpointUrl, env: ctx.env });
       const r = await ops.connect(
@@ -276,7 +200,7 @@ export function registerEmrCommand(program: Command, ctx: CliContext): void {
     .requiredOption("--region <region>", "the cluster's region (EMR's own regional bucket is readable)")
     .requiredOption("--account-id <id>", "your AWS account id (12 digits)")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(emrPolicyOptions, raw);
+      const opts = parseConfig((await options()).emrPolicyOptions, raw);
       const { parseS3Uri } = await import("../../emr/s3-location.ts");
       const { renderInstancePolicy } = await import("../../emr/instance-policy.ts");
       const doc = renderInstancePolicy({
@@ -292,7 +216,7 @@ export function registerEmrCommand(program: Command, ctx: CliContext): void {
   withAwsFlags(emr.command("down").description("terminate the cluster (TerminateJobFlows)"))
     .requiredOption("--cluster-id <id>", "the cluster (j-...)")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(emrClusterOptions, raw);
+      const opts = parseConfig((await options()).emrClusterOptions, raw);
       const { aws, ops } = await emrModules();
       const clients = await aws.awsClients({ region: opts.region, endpointUrl: opts.endpointUrl, env: ctx.env });
       await ops.down(clients, opts.clusterId, ctx);

@@ -1,24 +1,9 @@
 import type { Command } from "commander";
-import { z } from "zod";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 
-const positiveInt = (what: string) => z.coerce.number({ error: what }).int({ error: what }).min(1, { error: what });
-
-export const estimateOptions = z.object({
-  images: positiveInt("a number of images >= 1"),
-  instanceType: z.string().min(1).default("c6i.2xlarge"),
-  primaryInstanceType: z.string().min(1).default("m6i.xlarge"),
-  nodes: positiveInt("a number of core nodes >= 1").default(2),
-  region: z.string().min(1).default("us-east-1"),
-  startupMinutes: z.coerce
-    .number({ error: "a number of minutes >= 0" })
-    .min(0, { error: "a number of minutes >= 0" })
-    .default(12),
-  throughput: z.string().min(1, { error: "a JSON file written by bench/pipeline" }).optional(),
-  prices: z.string().min(1, { error: "a JSON price table" }).optional(),
-  json: z.boolean().default(false),
-});
+// The option schemas (zod) load when a command runs, not when the program is built.
+const options = () => import("./estimate-options.ts");
 
 function hours(h: number): string {
   const minutes = Math.round(h * 60);
@@ -42,7 +27,7 @@ export function registerEstimateCommand(program: Command, ctx: CliContext): void
     .option("--prices <file>", "price table (default emr/prices.json)")
     .option("--json", "print JSON")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(estimateOptions, raw);
+      const opts = parseConfig((await options()).estimateOptions, raw);
       const files = await import("../../emr/emr-files.ts");
       const { estimate, parsePrices, parseThroughput } = await import("../../emr/estimate.ts");
       const prices = parsePrices(

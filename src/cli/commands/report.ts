@@ -1,17 +1,10 @@
 import type { Command } from "commander";
-import { z } from "zod";
 import { DEFAULT_MAX_POINTS } from "../../pipeline/report-options.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 
-const points = "a positive whole number of points";
-const optionsSchema = z.object({
-  maxPoints: z.coerce
-    .number({ error: points })
-    .int({ error: points })
-    .positive({ error: points })
-    .default(DEFAULT_MAX_POINTS),
-});
+// The option schemas (zod) load when a command runs, not when the program is built.
+const options = () => import("./report-options.ts");
 
 /**
  * `orchard report OUTPUT_URI`: rebuilds `report.html` of an existing output folder from its
@@ -46,7 +39,7 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
           ...(raw.s3Endpoint ? { s3: { endpoint: raw.s3Endpoint } } : {}),
         },
       });
-      const { maxPoints } = parseConfig(optionsSchema, { maxPoints: raw.maxPoints });
+      const { maxPoints } = parseConfig((await options()).optionsSchema, { maxPoints: raw.maxPoints });
       const spark = SparkSession.builder.remote(config.remote).getOrCreate();
       try {
         const data = await regenerateReport(spark, config.output, outputStore(config.output, s3Access(config)), {

@@ -1,45 +1,13 @@
-import { statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { z } from "zod";
 import { ConfigError, SetupError } from "../../errors.ts";
-import { type S3Credentials, type S3Location, s3Client, s3CompatibleAccess, s3Location } from "../../s3.ts";
+import { type S3Credentials, s3Client, s3CompatibleAccess } from "../../s3.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 import { DEFAULT_S3_PORT, localS3Status, startLocalS3, stopLocalS3 } from "../local/s3-server.ts";
-import { hostOption, httpUrlOption, portOption } from "../option-schemas.ts";
 
-const s3StartOptions = z.object({
-  port: portOption.default(DEFAULT_S3_PORT),
-  host: hostOption.default("127.0.0.1"),
-  dataDir: z.string().min(1, { error: "a folder path" }).optional(),
-});
-
-const s3PortOptions = z.object({ port: portOption.default(DEFAULT_S3_PORT) });
-
-/** `s3://bucket/optional/prefix` */
-export const s3UriOption = z
-  .string()
-  .regex(/^s3a?:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, { error: "an S3 URI such as s3://bucket/prefix" })
-  .transform((uri) => s3Location(uri) as S3Location);
-
-export const s3UploadOptions = z.object({
-  dir: z.string().refine((d) => d.length > 0 && statSync(d, { throwIfNoEntry: false })?.isDirectory() === true, {
-    error: "an existing folder",
-  }),
-  to: s3UriOption,
-  endpoint: httpUrlOption.default(`http://127.0.0.1:${DEFAULT_S3_PORT}`),
-});
-
-export const s3DownloadOptions = z.object({
-  // Checked on the URI as given: a folder's trailing slash is gone once it is parsed.
-  from: z
-    .string()
-    .regex(/^s3a?:\/\/[^/]+\/.*[^/]$/, { error: "an S3 object URI such as s3://orchard/out/report.html" })
-    .pipe(s3UriOption),
-  to: z.string().min(1, { error: "a file path" }).optional(),
-  endpoint: httpUrlOption.default(`http://127.0.0.1:${DEFAULT_S3_PORT}`),
-});
+// The option schemas (zod) load when a command runs, not when the program is built.
+const options = () => import("./s3-options.ts");
 
 /** `orchard s3 start|stop|status|upload|download`: the local S3-compatible server (MinIO). */
 export function registerS3Command(program: Command, ctx: CliContext): void {
@@ -55,7 +23,7 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
     .option("--host <addr>", "address to bind (default 127.0.0.1)")
     .option("--data-dir <path>", `where objects are stored (default ${join(ctx.layout.s3Dir, "data")})`)
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(s3StartOptions, raw);
+      const opts = parseConfig((await options()).s3StartOptions, raw);
       const keys = keysFromEnv(ctx);
       const existing = await localS3Status({ runDir: ctx.runDir, port: opts.port });
       if (existing.running && existing.state) {
@@ -79,7 +47,7 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
     .description("stop the local S3 server orchard started on a port")
     .option("--port <n>", `S3 API port (default ${DEFAULT_S3_PORT})`)
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(s3PortOptions, raw);
+      const opts = parseConfig((await options()).s3PortOptions, raw);
       const stopped = await stopLocalS3({ runDir: ctx.runDir, port: opts.port });
       ctx.out(
         stopped
@@ -92,7 +60,7 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
     .description("show whether the local S3 server on a port runs (exit code 3 when it does not)")
     .option("--port <n>", `S3 API port (default ${DEFAULT_S3_PORT})`)
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(s3PortOptions, raw);
+      const opts = parseConfig((await options()).s3PortOptions, raw);
       const status = await localS3Status({ runDir: ctx.runDir, port: opts.port });
       if (!status.running || !status.state) {
         throw new SetupError({
@@ -110,7 +78,7 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
     .requiredOption("--to <s3-uri>", "destination, e.g. s3://orchard/fruits")
     .option("--endpoint <url>", `S3 endpoint (default http://127.0.0.1:${DEFAULT_S3_PORT})`)
     .action(async (dir: string, raw: Record<string, unknown>) => {
-      const opts = parseConfig(s3UploadOptions, { ...raw, dir });
+      const opts = parseConfig((await options()).s3UploadOptions, { ...raw, dir });
       // The AWS SDK is loaded when an upload runs, not when the program is built.
       const { ensureBucket, uploadFolder } = await import("../local/s3-objects.ts");
       const client = await s3Client(s3CompatibleAccess(opts.endpoint, keysFromEnv(ctx)));
@@ -129,7 +97,7 @@ export function registerS3Command(program: Command, ctx: CliContext): void {
     .option("--to <file>", "where to write it (default ./<its file name>)")
     .option("--endpoint <url>", `S3 endpoint (default http://127.0.0.1:${DEFAULT_S3_PORT})`)
     .action(async (from: string, raw: Record<string, unknown>) => {
-      const opts = parseConfig(s3DownloadOptions, { ...raw, from });
+      const opts = parseConfig((await options()).s3DownloadOptions, { ...raw, from });
       const { downloadObject } = await import("../local/s3-objects.ts");
       const client = await s3Client(s3CompatibleAccess(opts.endpoint, keysFromEnv(ctx)));
       const to = resolve(opts.to ?? basename(opts.from.prefix));

@@ -1,23 +1,11 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { z } from "zod";
 import { redactUrl } from "../../connect/connection-url.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 
-const shellOptions = z.object({
-  remote: z
-    .string()
-    .regex(/^sc:\/\/[^/]/, { error: "a Spark Connect URL like sc://host:15002" })
-    .default("sc://localhost:15002"),
-  sidecar: z
-    .string()
-    .regex(/^[^\s:]+:\d{1,5}$/, { error: "host:port, e.g. 127.0.0.1:8815" })
-    .default("127.0.0.1:8815"),
-  model: z.string().min(1).default("efficientnet-lite0"),
-  start: z.boolean().default(true),
-  progress: z.boolean().default(true),
-});
+// The option schemas (zod) load when a command runs, not when the program is built.
+const options = () => import("./shell-options.ts");
 
 /**
  * `orchard shell`: an interactive Node REPL connected to Spark (`SPARK_REMOTE`, `--remote`, or a
@@ -32,7 +20,7 @@ export function registerShellCommand(program: Command, ctx: CliContext): void {
     .option("--no-start", "never start a local Spark; fail if none answers")
     .option("--no-progress", "no progress bar for running actions")
     .action(async (raw: { remote?: string; start?: boolean; progress?: boolean }) => {
-      const opts = parseConfig(shellOptions, {
+      const opts = parseConfig((await options()).shellOptions, {
         remote: raw.remote ?? (ctx.env.SPARK_REMOTE || undefined),
         sidecar: ctx.env.ORCHARD_SIDECAR || undefined,
         start: raw.start,

@@ -1,33 +1,12 @@
 import { readFileSync } from "node:fs";
 import { DEFAULT_SIDECAR_PORT } from "@orchard/udf-server/defaults";
 import type { Command } from "commander";
-import { z } from "zod";
 import { SetupError } from "../../errors.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
-import { hostOption, portOption, secondsOption } from "../option-schemas.ts";
 
-const positiveInt = (what: string) => z.coerce.number({ error: what }).int({ error: what }).min(1, { error: what });
-
-const sidecarStartOptions = z.object({
-  port: portOption.default(DEFAULT_SIDECAR_PORT),
-  host: hostOption.default("127.0.0.1"),
-  model: z.string().min(1, { error: "a catalog model name or a path to an .onnx file" }).default("efficientnet-lite0"),
-  threads: positiveInt("an integer >= 1").optional(),
-  maxBatch: positiveInt("an integer from 1 to 1024").max(1024, { error: "an integer from 1 to 1024" }).default(16),
-  maxWaitMs: z.coerce
-    .number({ error: "an integer >= 0 (ms)" })
-    .int()
-    .min(0, { error: "an integer >= 0 (ms)" })
-    .default(5),
-  idleExit: z.coerce.number({ error: "an integer >= 0 (s)" }).int().min(0, { error: "an integer >= 0 (s)" }).default(0),
-  timeout: secondsOption.default(300),
-});
-
-const sidecarPortOptions = z.object({
-  port: portOption.default(DEFAULT_SIDECAR_PORT),
-  json: z.boolean().default(false),
-});
+// The option schemas (zod) load when a command runs, not when the program is built.
+const options = () => import("./sidecar-options.ts");
 
 // Loaded when a command runs, not when the program is built: `orchard --help` stays fast.
 const udfServer = () => import("@orchard/udf-server");
@@ -51,7 +30,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
     .option("--idle-exit <seconds>", "exit after this long without work (default 0 = never)")
     .option("--timeout <seconds>", "how long to wait for start-up (default 300)")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(sidecarStartOptions, raw);
+      const opts = parseConfig((await options()).sidecarStartOptions, raw);
       const { ensureLocalSidecar, readPidRecord, sidecarRunFiles } = await udfServer();
       const files = sidecarRunFiles(ctx.runDir, opts.port);
       const { started, address } = await ensureLocalSidecar({
@@ -84,7 +63,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
     .description("stop the local sidecar on a port (exactly the process in its pid file; drains in-flight work)")
     .option("--port <n>", `Flight port (default ${DEFAULT_SIDECAR_PORT})`)
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(sidecarPortOptions, raw);
+      const opts = parseConfig((await options()).sidecarPortOptions, raw);
       const { readPidRecord, SIDECAR_GRACE_MS, sidecarRunFiles } = await udfServer();
       const { isAlive, stopProcessGroup } = await processes();
       const { pidFile } = sidecarRunFiles(ctx.runDir, opts.port);
@@ -105,7 +84,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
     .option("--port <n>", `Flight port (default ${DEFAULT_SIDECAR_PORT})`)
     .option("--json", "print the status as JSON")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(sidecarPortOptions, raw);
+      const opts = parseConfig((await options()).sidecarPortOptions, raw);
       const { readPidRecord, sidecarRunFiles, sidecarStatus } = await udfServer();
       const files = sidecarRunFiles(ctx.runDir, opts.port);
       const record = readPidRecord(files.pidFile);

@@ -1,37 +1,17 @@
 import type { Command } from "commander";
-import { z } from "zod";
 import { ConfigError, SetupError } from "../../errors.ts";
 import { type S3Access, s3CompatibleAccess } from "../../s3.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 import { SPARK_VERSION } from "../local/install-layout.ts";
 import { DEFAULT_SPARK_PORT } from "../local/spark-launch.ts";
-import {
-  collect,
-  hostOption,
-  httpUrlOption,
-  masterOption,
-  portOption,
-  secondsOption,
-  sparkConfOption,
-} from "../option-schemas.ts";
+import { collect } from "../repeatable-option.ts";
 
 /** Environment variable holding the bearer token a started server requires (never a flag). */
 const SPARK_TOKEN_ENV = "ORCHARD_SPARK_TOKEN";
 
-export const sparkStartOptions = z.object({
-  port: portOption.default(DEFAULT_SPARK_PORT),
-  host: hostOption.default("127.0.0.1"),
-  master: masterOption.default("local[2]"),
-  conf: sparkConfOption,
-  s3Endpoint: httpUrlOption.optional(),
-  timeout: secondsOption.default(180),
-});
-
-const sparkPortOptions = z.object({
-  port: portOption.default(DEFAULT_SPARK_PORT),
-  json: z.boolean().default(false),
-});
+// The option schemas (zod) load when a command runs, not when the program is built.
+const options = () => import("./spark-options.ts");
 
 // Loaded when a command runs, not when the program is built: `orchard --help` stays fast.
 const sparkServer = () => import("../local/spark-server.ts");
@@ -56,7 +36,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
     )
     .option("--timeout <seconds>", "how long to wait for start-up (default 180)")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(sparkStartOptions, raw);
+      const opts = parseConfig((await options()).sparkStartOptions, raw);
       const { assertSparkInstalled, localSparkStatus, startLocalSpark } = await sparkServer();
       const token = ctx.env[SPARK_TOKEN_ENV] || undefined;
       const existing = await localSparkStatus({ runDir: ctx.runDir, port: opts.port });
@@ -93,7 +73,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
     .description("stop the local Spark Connect server orchard started on a port (exactly that process)")
     .option("--port <n>", `gRPC port (default ${DEFAULT_SPARK_PORT})`)
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(sparkPortOptions, raw);
+      const opts = parseConfig((await options()).sparkPortOptions, raw);
       const { stopLocalSpark } = await sparkServer();
       const stopped = await stopLocalSpark({ runDir: ctx.runDir, port: opts.port });
       ctx.out(
@@ -109,7 +89,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
     .option("--port <n>", `gRPC port (default ${DEFAULT_SPARK_PORT})`)
     .option("--json", "print the status as JSON")
     .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(sparkPortOptions, raw);
+      const opts = parseConfig((await options()).sparkPortOptions, raw);
       const { localSparkStatus } = await sparkServer();
       const status = await localSparkStatus({ runDir: ctx.runDir, port: opts.port });
       if (opts.json) ctx.out(JSON.stringify({ port: opts.port, ...status }));

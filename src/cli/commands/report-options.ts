@@ -1,0 +1,15 @@
+/**
+ * The option schemas (zod) of `orchard report`, loaded when a command runs so that `orchard --help`
+ * does not load zod.
+ */
+import { z } from "zod";
+import { DEFAULT_MAX_POINTS } from "../../pipeline/report-options.ts";
+
+export const points = "a positive whole number of points";
+export const optionsSchema = z.object({
+  maxPoints: z.coerce
+    .number({ error: points })
+    .int({ error: points })
+    .positive({ error: points })
+    .default(DEFAULT_MAX_POINTS),
+});
