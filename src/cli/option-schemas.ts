@@ -47,3 +47,7 @@ export const masterOption = z
   .regex(/^(local(\[(\d+|\*)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|(spark|yarn|k8s|mesos):\/\/\S+|yarn)$/, {
     error: "a Spark master such as local[2], local[*], local-cluster[2,1,1024], spark://host:7077 or yarn",
   });
+
+/** A whole number >= 1; `what` is the expected form named in the error (e.g. "a number of images >= 1"). */
+export const positiveIntOption = (what: string) =>
+  z.coerce.number({ error: what }).int({ error: what }).min(1, { error: what });

@@ -7,6 +7,7 @@ import { ConfigError } from "../errors.ts";
 import { DEFAULT_EXTENSIONS, type PipelineOptions } from "../pipeline/pipeline-options.ts";
 import type { S3Access } from "../s3.ts";
 import { zodToConfigError } from "./config-parse.ts";
+import { positiveIntOption } from "./option-schemas.ts";
 
 /**
  * The configuration of `orchard run | fit | transform | demo`, from three sources merged in this
@@ -14,8 +15,6 @@ import { zodToConfigError } from "./config-parse.ts";
  * `ORCHARD_SIDECAR`, `AWS_*`), and the command-line flags. Parsed and checked here, once; every
  * message names the field and the form it expects.
  */
-
-const positiveInt = (what: string) => z.coerce.number({ error: what }).int({ error: what }).positive({ error: what });
 
 /** A folder URI Spark can read or write: `s3a://bucket/prefix`, `s3://...` (read as s3a), `file:///abs`, or a local path. */
 const folderUri = z
@@ -38,7 +37,7 @@ export const pipelineConfigSchema = z
       .default("sc://localhost:15002"),
     input: folderUri,
     output: folderUri,
-    k: positiveInt("a positive whole number of components").optional(),
+    k: positiveIntOption("a positive whole number of components").optional(),
     variance: z.coerce
       .number({ error: "a share of variance in (0, 1], e.g. 0.95" })
       .gt(0, { error: "a share of variance in (0, 1], e.g. 0.95" })
@@ -48,13 +47,13 @@ export const pipelineConfigSchema = z
       .string()
       .min(1, { error: "a model name (efficientnet-lite0) or a path to an .onnx file" })
       .default("efficientnet-lite0"),
-    sample: positiveInt("a positive whole number of images per class").optional(),
+    sample: positiveIntOption("a positive whole number of images per class").optional(),
     keepFeatures: z.coerce.boolean().default(false),
     extensions: z
       .array(z.string().regex(/^[a-z0-9]+$/i, { error: "extensions without dots, e.g. jpg" }))
       .nonempty()
       .default([...DEFAULT_EXTENSIONS]),
-    partitions: positiveInt("a positive whole number of tasks").optional(),
+    partitions: positiveIntOption("a positive whole number of tasks").optional(),
     mode: z.enum(["overwrite", "errorifexists"], { error: "overwrite or errorifexists" }).default("errorifexists"),
     sidecar: z
       .string()

@@ -1,4 +1,5 @@
 import { bridgeCommand } from "@orchard/udf-server";
+import type { Column } from "../connect/column.ts";
 import type { DataFrame } from "../connect/data-frame.ts";
 import { col, concat, from_json, lit } from "../connect/functions.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
@@ -67,18 +68,10 @@ export async function featurize(
   // binaryFile evaluates a filter on `length` against the file's status before it reads the bytes:
   // a larger file gets its error row unread (a 400 MB one would stall a task, one over 2 GiB fail it).
   await images.where(col("length").le(lit(maxImageBytes))).createOrReplaceTempView(view);
-  const tooLarge = images
-    .where(col("length").gt(lit(maxImageBytes)))
-    .select(
-      col("path"),
-      labelOf().alias("label"),
-      lit(null).cast("int").alias("width"),
-      lit(null).cast("int").alias("height"),
-      lit(null).cast("array<float>").alias("features"),
-      concat(lit("image too large: "), col("length").cast("string"), lit(` bytes > limit ${maxImageBytes}`)).alias(
-        "error",
-      ),
-    );
+  const tooLarge = errorRows(
+    images.where(col("length").gt(lit(maxImageBytes))),
+    concat(lit("image too large: "), col("length").cast("string"), lit(` bytes > limit ${maxImageBytes}`)),
+  );
   return spark
     .sql(featurizeSql(view, bridge ?? bridgeCommand({ sidecar })))
     .select(
@@ -97,17 +90,23 @@ const EMPTY_FILE_ERROR = "empty file (0 bytes)";
 
 /** Rows shaped like {@link featurize}'s output for files that are empty. */
 export function emptyFileRows(spark: SparkSession, paths: readonly string[]): DataFrame {
-  return spark
-    .createDataFrame(
+  return errorRows(
+    spark.createDataFrame(
       paths.map((path) => ({ path })),
       "path string",
-    )
-    .select(
-      col("path"),
-      labelOf().alias("label"),
-      lit(null).cast("int").alias("width"),
-      lit(null).cast("int").alias("height"),
-      lit(null).cast("array<float>").alias("features"),
-      lit(EMPTY_FILE_ERROR).alias("error"),
-    );
+    ),
+    lit(EMPTY_FILE_ERROR),
+  );
+}
+
+/** `files` (with a `path` column) as rows shaped like {@link featurize}'s output that failed with `error`. */
+function errorRows(files: DataFrame, error: Column): DataFrame {
+  return files.select(
+    col("path"),
+    labelOf().alias("label"),
+    lit(null).cast("int").alias("width"),
+    lit(null).cast("int").alias("height"),
+    lit(null).cast("array<float>").alias("features"),
+    error.alias("error"),
+  );
 }

@@ -9,6 +9,7 @@ import { freePort } from "../../src/cli/local/ports.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { s3Client, s3CompatibleAccess } from "../../src/s3.ts";
+import { cosine } from "../support/vectors.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
 
@@ -115,18 +116,6 @@ async function featuresOf(remote: string, dataUri: string): Promise<Map<string, 
   } finally {
     await spark.stop();
   }
-}
-
-function cosine(a: number[], b: number[]): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] as number) * (b[i] as number);
-    aa += (a[i] as number) ** 2;
-    bb += (b[i] as number) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 async function sidecarInfo(service: string): Promise<{ rowsServed: number; pid: number }> {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { LocalSpark } from "../../src/cli/local/spark-server.ts";
 import { col } from "../../src/connect/functions.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
+import { cosine } from "../support/vectors.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
 import { startExtraSpark } from "./helpers/extra-spark.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
@@ -65,19 +66,6 @@ async function featuresOf(spark: SparkSession, output: string): Promise<Features
       },
     ]),
   );
-}
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  a.forEach((x, i) => {
-    const y = b[i] as number;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  });
-  return dot / Math.sqrt(na * nb);
 }
 
 beforeAll(async () => {

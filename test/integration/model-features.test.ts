@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { loadFeaturizer } from "../../udf-server/src/featurizer.ts";
+import { cosine } from "../support/vectors.ts";
 
 const cache = cacheRoot();
 const fruits = join(cache, "data", "fruits");
@@ -32,18 +33,6 @@ function split(name: "Training" | "Test"): Array<{ label: string; bytes: Buffer 
       .sort()
       .map((f) => ({ label, bytes: readFileSync(join(fruits, name, label, f)) })),
   );
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 beforeAll(() => {

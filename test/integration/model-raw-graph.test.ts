@@ -14,23 +14,12 @@ import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { SetupError } from "../../src/errors.ts";
 import { type Featurizer, loadFeaturizer } from "../../udf-server/src/featurizer.ts";
 import { readManifest } from "../../udf-server/src/model/manifest.ts";
+import { cosine } from "../support/vectors.ts";
 
 const cache = cacheRoot();
 const modelDir = join(cache, "models", "efficientnet-lite0");
 const skimage = join(cache, "data", "skimage");
 const fruits = join(cache, "data", "fruits", "Test");
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 /** Real photos <= 512x512 (raw path) and > 512 (sharp-resized), plus 100x100 fruit images. */
 function photos(): { small: Uint8Array[]; large: Uint8Array[] } {

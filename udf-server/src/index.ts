@@ -8,7 +8,6 @@ export { BRIDGE_BIN, type BridgeCommandOptions, bridgeCommand } from "./bridge/b
 export { type EnsureLocalSidecarOptions, ensureLocalSidecar } from "./manage/ensure-local-sidecar.ts";
 export { type PidRecord, readPidRecord, sidecarRunFiles } from "./manage/run-files.ts";
 export {
-  isSidecarHealthy,
   type RowCounter,
   type RowCounts,
   rowCounter,
@@ -16,10 +15,8 @@ export {
   sidecarStatus,
 } from "./manage/sidecar-status.ts";
 export {
-  SIDECAR_BIN,
   SIDECAR_GRACE_MS,
   type SidecarHandle,
   type StartSidecarOptions,
   startSidecar,
 } from "./manage/start-sidecar.ts";
-export { DEFAULT_SIDECAR_ADDRESS, DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "./server/defaults.ts";

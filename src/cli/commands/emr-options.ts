@@ -3,25 +3,21 @@
  * does not load zod.
  */
 import { z } from "zod";
-import { httpUrlOption, secondsOption } from "../option-schemas.ts";
+import { httpUrlOption, positiveIntOption, secondsOption } from "../option-schemas.ts";
 
-export const regionOption = z
+const regionOption = z
   .string()
   .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: "an AWS region such as eu-west-1" })
   .optional();
-export const clusterIdOption = z
-  .string()
-  .regex(/^j-[A-Z0-9]{6,}$/, { error: "an EMR cluster id such as j-2AXXXXXXGAPLF" });
-export const s3UriString = z.string().regex(/^s3a?:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, {
+const clusterIdOption = z.string().regex(/^j-[A-Z0-9]{6,}$/, { error: "an EMR cluster id such as j-2AXXXXXXGAPLF" });
+const s3UriString = z.string().regex(/^s3a?:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, {
   error: "an S3 URI such as s3://bucket/prefix (s3:// or s3a://)",
 });
-export const positiveInt = (what: string) =>
-  z.coerce.number({ error: what }).int({ error: what }).min(1, { error: what });
-export const instanceType = z
+const instanceType = z
   .string()
   .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "an EC2 instance type such as c6i.2xlarge" });
 
-export const awsOptions = {
+const awsOptions = {
   region: regionOption,
   endpointUrl: httpUrlOption.optional(),
   pollSeconds: secondsOption.default(30),
@@ -38,13 +34,13 @@ export const emrUpOptions = z.object({
   name: z.string().min(1).max(256, { error: "a name of at most 256 characters" }).optional(),
   primaryInstanceType: instanceType.optional(),
   coreInstanceType: instanceType.optional(),
-  coreCount: positiveInt("an integer >= 1").optional(),
+  coreCount: positiveIntOption("an integer >= 1").optional(),
   spot: z.boolean().default(false),
   subnetId: z
     .string()
     .regex(/^subnet-[0-9a-f]+$/, { error: "a subnet id such as subnet-0abc1234" })
     .optional(),
-  idleMinutes: positiveInt("a number of minutes >= 1").optional(),
+  idleMinutes: positiveIntOption("a number of minutes >= 1").optional(),
   logUri: s3UriString.optional(),
   packageDir: z.string().min(1, { error: "a folder" }).optional(),
   model: z
@@ -73,7 +69,7 @@ export const emrClusterOptions = z.object({
     .optional(),
   showToken: z.boolean().default(false),
   envFile: z.string().min(1, { error: "a file path" }).optional(),
-  idleMinutes: positiveInt("a number of minutes >= 1").default(60),
+  idleMinutes: positiveIntOption("a number of minutes >= 1").default(60),
   timeout: secondsOption.default(900),
 });
 

@@ -3,15 +3,13 @@
  * does not load zod.
  */
 import { z } from "zod";
-
-export const positiveInt = (what: string) =>
-  z.coerce.number({ error: what }).int({ error: what }).min(1, { error: what });
+import { positiveIntOption } from "../option-schemas.ts";
 
 export const estimateOptions = z.object({
-  images: positiveInt("a number of images >= 1"),
+  images: positiveIntOption("a number of images >= 1"),
   instanceType: z.string().min(1).default("c6i.2xlarge"),
   primaryInstanceType: z.string().min(1).default("m6i.xlarge"),
-  nodes: positiveInt("a number of core nodes >= 1").default(2),
+  nodes: positiveIntOption("a number of core nodes >= 1").default(2),
   region: z.string().min(1).default("us-east-1"),
   startupMinutes: z.coerce
     .number({ error: "a number of minutes >= 0" })

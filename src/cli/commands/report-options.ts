@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { DEFAULT_MAX_POINTS } from "../../pipeline/report-options.ts";
 
-export const points = "a positive whole number of points";
+const points = "a positive whole number of points";
 export const optionsSchema = z.object({
   maxPoints: z.coerce
     .number({ error: points })

@@ -29,7 +29,7 @@ const jarsOption = z
     ),
   );
 
-export const submitOptions = z.object({
+const submitOptions = z.object({
   master: masterOption.default("local[2]"),
   conf: sparkConfOption,
   jars: jarsOption,
