@@ -23,9 +23,10 @@ import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
-import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { runPipeline } from "../../src/pipeline/run-pipeline.ts";
-import { type ComposeCluster, sh, startComposeCluster } from "../../test/support/compose-cluster.ts";
+import type { RunSummary } from "../../src/pipeline/run-summary.ts";
+import { s3CompatibleAccess } from "../../src/s3.ts";
+import { sh, startComposeCluster } from "../../test/support/compose-cluster.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 
 const { values } = parseArgs({
@@ -85,23 +86,22 @@ function row(side: string, label: string, s: RunSummary): { e2e: number; feature
 
 async function main(): Promise<void> {
   const stops: Array<() => Promise<unknown>> = [];
-  let cluster: ComposeCluster | undefined;
   try {
     const dir = join(work, "images");
     const n = images(count, dir);
 
-    cluster = await startComposeCluster({ prefix: "orchard-bench" });
-    stops.push(() => (cluster as ComposeCluster).down());
+    const c = await startComposeCluster({ prefix: "orchard-bench" });
+    stops.push(() => c.down());
     console.log(
-      `compose cluster ${cluster.project}: image ${cluster.image} (${(cluster.timings.image / 1000).toFixed(0)} s), up --wait ${(cluster.timings.up / 1000).toFixed(0)} s`,
+      `compose cluster ${c.project}: image ${c.image} (${(c.timings.image / 1000).toFixed(0)} s), up --wait ${(c.timings.up / 1000).toFixed(0)} s`,
     );
     const upload = await sh(
       process.execPath,
       [
         ...[join(import.meta.dirname, "..", "..", "bin", "orchard.mjs"), "s3", "upload", dir],
-        ...["--to", `s3://${cluster.bucket}/in`, "--endpoint", cluster.s3Endpoint],
+        ...["--to", `s3://${c.bucket}/in`, "--endpoint", c.s3Endpoint],
       ],
-      cluster.hostEnv(),
+      c.hostEnv(),
     );
     if (upload.code !== 0) throw new Error(`orchard s3 upload failed: ${upload.stderr}`);
 
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     const sidecar = await startSidecar({ port: await freePort(), logFile: join(work, "sidecar.log") });
     stops.push(() => sidecar.stop());
 
-    const onCluster = SparkSession.builder.remote(cluster.remote()).getOrCreate();
+    const onCluster = SparkSession.builder.remote(c.remote()).getOrCreate();
     stops.push(() => onCluster.stop());
     const onLocal = SparkSession.builder.remote(local.remote).getOrCreate();
     stops.push(() => onLocal.stop());
@@ -120,14 +120,19 @@ async function main(): Promise<void> {
         name: "compose 2 x 1 core",
         rates: [],
         run: (i) =>
-          runPipeline(onCluster, {
-            ...common,
-            input: `s3a://${(cluster as ComposeCluster).bucket}/in`,
-            output: `s3a://${(cluster as ComposeCluster).bucket}/out-${i}`,
-            // Each executor feeds its own node's sidecar, with the image's bridge.
-            sidecar: "127.0.0.1:8815",
-            bridge: "orchard-bridge",
-          }),
+          runPipeline(
+            onCluster,
+            {
+              ...common,
+              input: `s3a://${c.bucket}/in`,
+              output: `s3a://${c.bucket}/out-${i}`,
+              // Each executor feeds its own node's sidecar, with the image's bridge.
+              sidecar: "127.0.0.1:8815",
+              bridge: "orchard-bridge",
+            },
+            // The driver's own listing and run.json go to MinIO's published port.
+            { s3: s3CompatibleAccess(c.s3Endpoint, { accessKeyId: c.accessKey, secretAccessKey: c.secretKey }) },
+          ),
       },
       {
         name: "local[2]",
@@ -150,13 +155,13 @@ async function main(): Promise<void> {
         if (i > 0) side.rates.push(rates);
       }
     }
-    const [c, l] = sides.map((s) => ({
+    const [onC, onL] = sides.map((s) => ({
       e2e: median(s.rates.map((r) => r.e2e)),
       features: median(s.rates.map((r) => r.features)),
     })) as [{ e2e: number; features: number }, { e2e: number; features: number }];
     console.log(
-      `\nwarm medians: compose ${c.e2e.toFixed(1)} img/s, local[2] ${l.e2e.toFixed(1)} img/s end to end; ` +
-        `compose/local ${(c.e2e / l.e2e).toFixed(2)} end to end, ${(c.features / l.features).toFixed(2)} in the features step`,
+      `\nwarm medians: compose ${onC.e2e.toFixed(1)} img/s, local[2] ${onL.e2e.toFixed(1)} img/s end to end; ` +
+        `compose/local ${(onC.e2e / onL.e2e).toFixed(2)} end to end, ${(onC.features / onL.features).toFixed(2)} in the features step`,
     );
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
