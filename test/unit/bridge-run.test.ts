@@ -7,7 +7,7 @@ import { bridgeConfig } from "../../udf-server/src/bridge/bridge-config.ts";
 import { ensureSidecar, SidecarUnavailableError } from "../../udf-server/src/bridge/ensure-sidecar.ts";
 import { runBridge } from "../../udf-server/src/bridge/run-bridge.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
-import { expectedResult, testFeaturizer } from "./flight-test-featurizer.ts";
+import { expectedResult, failingFirst, testFeaturizer } from "./flight-test-featurizer.ts";
 
 async function collect(stream: PassThrough): Promise<string> {
   let out = "";
@@ -112,6 +112,37 @@ describe("bridge against a Flight server with a featurizer double", () => {
       .map((l) => l.split("\t")[0]);
     expect(ids).toEqual(Array.from({ length: 120 }, (_, i) => `p/${i}.jpg`));
     expect(reconnects).toEqual([1]);
+  });
+
+  it("sends a batch again when the featurizer failed on it: every row gets its features, none an error", async () => {
+    const f = failingFirst(testFeaturizer(1));
+    server = await startFlightServer(f, {
+      host: "127.0.0.1",
+      port: 0,
+      batching: { maxBatch: 16, maxWaitMs: 2, maxConcurrentBatches: 2 },
+      limits: { maxPendingPerStream: 32, maxQueued: 128 },
+      maxMessageBytes: 64 * 1024 * 1024,
+    });
+    const config = bridgeConfig(["--sidecar", server.address, "--batch-size", "5", "--max-in-flight", "10"], {});
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const outText = collect(output);
+    const causes: string[] = [];
+    const run = runBridge(
+      config,
+      { input, output },
+      { reconnect: async () => {}, onReconnect: (_attempt, cause) => causes.push(String(cause)) },
+    );
+    for (let i = 0; i < 40; i++) input.write(`p/${i}.jpg\t${Buffer.from(`image-${i}`).toString("base64")}\n`);
+    input.end();
+    expect(await run).toEqual({ rowsIn: 40, rowsOut: 40 });
+    output.end();
+    const lines = (await outText).split("\n").slice(0, -1);
+    expect(lines.map((l) => l.split("\t")[0])).toEqual(Array.from({ length: 40 }, (_, i) => `p/${i}.jpg`));
+    expect(lines.filter((l) => l.split("\t")[2] !== "\\N")).toEqual([]);
+    expect(f.failed()).toBe(1);
+    expect(causes).toHaveLength(1);
+    expect(causes[0]).toMatch(/featurizer failed/);
   });
 
   it("handles empty input without output", async () => {
