@@ -1,8 +1,8 @@
+import { status } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
+import { FlightCallError, FlightClient } from "../../udf-server/src/flight/client.ts";
 import { isSidecarHealthy, rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
-import { status } from "@grpc/grpc-js";
-import { FlightCallError, FlightClient } from "../../udf-server/src/flight/client.ts";
 import { expectedResult, failingFirst, type TestFeaturizer, testFeaturizer } from "./flight-test-featurizer.ts";
 
 const enc = new TextEncoder();
