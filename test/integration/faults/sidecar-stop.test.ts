@@ -66,8 +66,14 @@ describe("a sidecar stopped (SIGSTOP) mid-featurize", () => {
     const run = new Promise<{ code: number; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
-        [join(REPO_ROOT, "bin", "orchard.mjs"), "run", "--input", join(work, "in"), "--output", output]
-          .concat(["--k", "3", "--partitions", "2", "--no-start", "--quiet"]),
+        [join(REPO_ROOT, "bin", "orchard.mjs"), "run", "--input", join(work, "in"), "--output", output].concat([
+          "--k",
+          "3",
+          "--partitions",
+          "2",
+          "--no-start",
+          "--quiet",
+        ]),
         { cwd: REPO_ROOT, timeout: 900_000, env: { ...cliEnv(), ORCHARD_SIDECAR: stopped.address } },
         (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
       );
