@@ -83,6 +83,8 @@ export interface FeaturizerOptions {
   rawMaxSide?: number;
   /** Cache root holding catalog models under `models/<name>/` (default `~/.cache/orchard`; the CLI passes `$ORCHARD_CACHE`). */
   cacheDir?: string;
+  /** The sessions' worker thread script (default: orchard's ONNX worker); fault tests give one that crashes. */
+  workerScript?: string;
 }
 
 /**
@@ -134,6 +136,7 @@ export async function loadFeaturizer(options: FeaturizerOptions): Promise<Featur
     outputs: logitsOutput ? [manifest.outputs.features, logitsOutput] : [manifest.outputs.features],
     sessions,
     threadsPerSession: threads / sessions,
+    ...(options.workerScript === undefined ? {} : { workerScript: options.workerScript }),
   });
   return new OnnxFeaturizer(manifest, pool, raw ? rawMaxSide : null, limits, threads, logitsOutput ?? null);
 }

@@ -1,5 +1,14 @@
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,16 +18,17 @@ import { cliEnv } from "../helpers/cli-env.ts";
 import { REPO_ROOT, testLayout } from "../helpers/test-paths.ts";
 
 // Issue 13, worker and model faults: the real model, served by a real Flight server in this
-// process to the bridges of the test Spark, throws once. The batch fails (never its rows), the
-// bridges send it again, and the run ends with rows in == rows out and no error row. (A worker
-// thread that dies is replaced and its batch failed: test/unit/onnx-session-restart.test.ts.
-// Terminating a real ONNX worker thread from outside mid-run aborts the whole process inside
-// onnxruntime-node, so it is not injected here.)
+// process to the bridges of the test Spark, (1) throws once, (2) loses an ONNX worker thread in
+// the middle of a batch (test/support/crashing-onnx-worker.mjs: the real worker plus an exit).
+// The batch fails (never its rows), a dead worker is replaced, the bridges send the batch again,
+// and the run ends with rows in == rows out and no error row.
 
 const work = mkdtempSync(join(tmpdir(), "orchard-model-faults-"));
 let real: Featurizer | undefined;
 let server: FlightServer | undefined;
 let images = 0;
+
+const crashMarker = join(work, "crash");
 
 /** What the wrapper does to the next featurize() calls. */
 const fault = { throwNext: 0, thrown: 0 };
@@ -32,7 +42,14 @@ beforeAll(async () => {
       images++;
     }
   }
-  const model = await loadFeaturizer({ model: "efficientnet-lite0", threads: 2, cacheDir: testLayout().cacheRoot });
+  // The worker threads read the marker's path when they start (see crashing-onnx-worker.mjs).
+  process.env.ORCHARD_TEST_CRASH_MARKER = crashMarker;
+  const model = await loadFeaturizer({
+    model: "efficientnet-lite0",
+    threads: 2,
+    cacheDir: testLayout().cacheRoot,
+    workerScript: join(import.meta.dirname, "..", "..", "support", "crashing-onnx-worker.mjs"),
+  });
   real = model;
   const faulty: Featurizer = {
     info: model.info,
@@ -59,6 +76,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  delete process.env.ORCHARD_TEST_CRASH_MARKER;
   await server?.close(5000);
   await real?.close();
   rmSync(work, { recursive: true, force: true });
@@ -93,6 +111,17 @@ describe("model and worker faults", () => {
     const { code, stderr } = await runPipeline(output);
     expect(code, stderr).toBe(0);
     expect(fault.thrown).toBe(1);
+    expect(counts(output)).toEqual({ filesIn: images, rowsOut: images, failed: 0 });
+  });
+
+  it("an ONNX worker thread dies in a batch: it is replaced, the batch is sent again, no row records it", async () => {
+    const before = real?.sessions?.restarts ?? 0;
+    writeFileSync(`${crashMarker}.armed`, "");
+    const output = join(work, "out-worker");
+    const { code, stderr } = await runPipeline(output);
+    expect(code, stderr).toBe(0);
+    expect(existsSync(crashMarker)).toBe(true); // a worker did crash
+    expect(real?.sessions).toEqual({ alive: 2, total: 2, restarts: before + 1 });
     expect(counts(output)).toEqual({ filesIn: images, rowsOut: images, failed: 0 });
   });
 
