@@ -217,8 +217,10 @@ export async function runBridge(
             : { id: batch.ids[i] ?? null, features: null, error: localError, width: null, height: null },
         );
       }
-      waitingSince = sent.length > 0 ? performance.now() : null;
+      // Time spent waiting for Spark to read the output is not the sidecar's.
+      waitingSince = null;
       await writeOut(text);
+      waitingSince = sent.length > 0 ? performance.now() : null;
       inFlight -= rows.length;
       rowsOut += rows.length;
       if (paused && !inputDone && inFlight < config.maxInFlight) {
