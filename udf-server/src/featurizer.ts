@@ -213,7 +213,12 @@ class OnnxFeaturizer implements Featurizer {
       images.map((bytes) =>
         decodeImage(bytes, this.spec, this.limits, this.rawMaxSide ?? undefined).then(
           (img): DecodedImage | string => img,
-          (err: unknown) => (err instanceof ImageError ? err.message : `decode: ${String(err)}`),
+          // An ImageError is the image's fault (its row's error); anything else is a fault of the
+          // decoder itself and fails the batch, like a model failure.
+          (err: unknown) => {
+            if (err instanceof ImageError) return err.message;
+            throw err;
+          },
         ),
       ),
     );
