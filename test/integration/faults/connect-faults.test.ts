@@ -106,6 +106,9 @@ describe("Connect connection faults through a TCP proxy", () => {
     // One second of quiet, one second for the PING: well under the 10 s that would mean no keepalive.
     expect(detectedAfterMs).toBeGreaterThan(0);
     expect(detectedAfterMs).toBeLessThan(10_000);
+    console.log(
+      `[connect-stall] keepalive (1 s / 1 s) noticed the stall after ${(detectedAfterMs / 1000).toFixed(1)} s`,
+    );
   }, 180_000);
 
   describe("a Spark restart under a running `orchard run`", () => {
