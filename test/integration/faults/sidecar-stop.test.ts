@@ -115,5 +115,5 @@ describe("a sidecar stopped (SIGSTOP) mid-featurize", () => {
     const summary = JSON.parse(readFileSync(join(output, "run.json"), "utf8"));
     expect(summary.counts).toEqual({ filesIn: images, rowsOut: images, failed: 0 });
     expect(isAlive(stopped.pid)).toBe(true);
-  });
+  }, 600_000);
 });
