@@ -112,7 +112,7 @@ describe("model and worker faults", () => {
     expect(code, stderr).toBe(0);
     expect(fault.thrown).toBe(1);
     expect(counts(output)).toEqual({ filesIn: images, rowsOut: images, failed: 0 });
-  });
+  }, 600_000);
 
   it("an ONNX worker thread dies in a batch: it is replaced, the batch is sent again, no row records it", async () => {
     const before = real?.sessions?.restarts ?? 0;
@@ -123,7 +123,7 @@ describe("model and worker faults", () => {
     expect(existsSync(crashMarker)).toBe(true); // a worker did crash
     expect(real?.sessions).toEqual({ alive: 2, total: 2, restarts: before + 1 });
     expect(counts(output)).toEqual({ filesIn: images, rowsOut: images, failed: 0 });
-  });
+  }, 600_000);
 
   it("a model that keeps throwing fails the run loudly and publishes no output", async () => {
     fault.throwNext = Number.POSITIVE_INFINITY;
@@ -136,5 +136,5 @@ describe("model and worker faults", () => {
     } finally {
       fault.throwNext = 0;
     }
-  });
+  }, 600_000);
 });
