@@ -11,6 +11,7 @@ import { InterruptedError, PlanError, ProtocolError, SparkConnectionError } from
 import type { ExecuteOptions } from "./execute-options.ts";
 import { type ExecuteRpc, ReattachableExecution } from "./execution.ts";
 import { isServiceError, toOrchardError, transportProblem } from "./grpc-errors.ts";
+import { DEFAULT_KEEPALIVE, type KeepalivePolicy, keepaliveChannelOptions } from "./keepalive.ts";
 import type { LocalArtifact } from "./local-relation.ts";
 import { toExecutionProgress } from "./progress-proto.ts";
 import { backoff, type RetryPolicy } from "./retry-policy.ts";
@@ -30,6 +31,8 @@ export interface ClientSettings {
   userId: string;
   clientType: string;
   retry: RetryPolicy;
+  /** HTTP/2 keepalive of the channel (default `DEFAULT_KEEPALIVE`: 60 s, 20 s to answer). */
+  keepalive?: KeepalivePolicy;
   /** CA and client certificate for a TLS channel (`url.useSsl`); the system roots when absent. */
   tls?: TlsMaterial;
 }
@@ -87,6 +90,8 @@ export class SparkConnectClient {
       // HTTP/2 window: the 64 KiB default stalls large Arrow results on window updates; 8 MiB
       // keeps throughput while still bounding what the server may send ahead of the consumer.
       "grpc-node.flow_control_window": FLOW_CONTROL_WINDOW,
+      // A silent connection (half-open, a stalled proxy) fails instead of blocking for ever.
+      ...keepaliveChannelOptions(settings.keepalive ?? DEFAULT_KEEPALIVE),
     });
   }
 

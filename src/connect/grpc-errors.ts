@@ -122,6 +122,13 @@ function problemError(
 }
 
 /**
+ * Error classes of a server that does not know the session any more: the server restarted (a new
+ * server-side session id) or dropped the session. Like an unreachable server, that is the
+ * connection's failure, not the command's: a connection error (CLI exit 3).
+ */
+const SESSION_LOST = new Set(["INVALID_HANDLE.SESSION_NOT_FOUND", "INVALID_HANDLE.SESSION_CHANGED"]);
+
+/**
  * Turns a gRPC failure into an orchard error: the structured `google.rpc.ErrorInfo` of the
  * `grpc-status-details-bin` trailer gives the error class, SQL state and message parameters;
  * when it carries an `errorId`, FetchErrorDetails supplies the full message and cause chain.
@@ -144,6 +151,16 @@ export async function toOrchardError(e: unknown, context: ErrorContext): Promise
     return new SparkServerError({ grpcCode: code, serverMessage: e.details, cause: e });
   }
   const md = info.metadata;
+  const errorClass = md.errorClass ?? info.reason;
+  if (SESSION_LOST.has(errorClass)) {
+    return new SparkConnectionError({
+      url: context.displayUrl,
+      grpcCode: code,
+      detail: `the server no longer has this session (${errorClass}: it restarted, or expired the session)`,
+      hint: "run the command again",
+      cause: e,
+    });
+  }
   let messageParameters: Record<string, string> = {};
   if (md.messageParameters) {
     try {

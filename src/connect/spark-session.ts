@@ -12,6 +12,7 @@ import { DataFrameReader } from "./data-frame-reader.ts";
 import type { StructType } from "./data-types.ts";
 import { PlanError } from "./errors.ts";
 import { dataFrameFrom, registerSparkSessionAccess, runtimeConfigFrom } from "./internal.ts";
+import { DEFAULT_KEEPALIVE, type KeepalivePolicy } from "./keepalive.ts";
 import { type LocalData, planLocalRelation } from "./local-relation.ts";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.ts";
 import type { RuntimeConfig } from "./runtime-config.ts";
@@ -38,6 +39,7 @@ export class SparkSessionBuilder {
   private url: string | undefined;
   private readonly confs = new Map<string, string>();
   private retry: RetryPolicy = DEFAULT_RETRY;
+  private keepaliveSetting: KeepalivePolicy = DEFAULT_KEEPALIVE;
   private tlsOptions: TlsOptions | undefined;
 
   /** The Spark Connect URL, `sc://host:port/;token=...;use_ssl=true;user_id=...;session_id=...`. */
@@ -65,6 +67,16 @@ export class SparkSessionBuilder {
   /** Transient-failure retry policy (UNAVAILABLE, dropped streams); default 6 retries, 100 ms .. 5 s. */
   retryPolicy(policy: Partial<RetryPolicy>): this {
     this.retry = { ...this.retry, ...policy };
+    return this;
+  }
+
+  /**
+   * HTTP/2 keepalive of the channel: PING after `timeMs` of quiet on an open call, fail the
+   * connection when it has no answer within `timeoutMs` (default 60 s / 20 s; `timeMs: 0` turns
+   * it off). PySpark: the `grpc.keepalive_time_ms` / `grpc.keepalive_timeout_ms` channel options.
+   */
+  keepalive(policy: Partial<KeepalivePolicy>): this {
+    this.keepaliveSetting = { ...this.keepaliveSetting, ...policy };
     return this;
   }
 
@@ -135,6 +147,7 @@ export class SparkSessionBuilder {
         conn.userAgent ??
         `orchard/${CLIENT_VERSION} spark-connect-ts node/${process.versions.node} os/${process.platform}`,
       retry: this.retry,
+      keepalive: this.keepaliveSetting,
       ...(tls ? { tls } : {}),
     };
     const session = openSession(new SparkConnectClient(settings), url);

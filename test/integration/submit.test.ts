@@ -127,7 +127,7 @@ describe("orchard submit", () => {
       const server = serverOf(s.stderr());
       expect(out).toContain("driver arguments: n=200 partitions=3");
       expect(out).toContain(`connected to sc://127.0.0.1:${server.port}/;token=<redacted>`);
-      expect(out).toContain("application orchard-submit-05-submit-driver on master local[2]");
+      expect(out).toContain("application orchard-submit-05-submit-driver on master local[2,4]");
       expect(out).toContain(`sum of the first ${n} squares: ${(n * (n + 1) * (2 * n + 1)) / 6}`);
       expect(out).toMatch(/\|\s*residue\|\s*n\|sum_of_squares\|/);
       expect(s.stderr()).toContain("05-submit-driver.ts exited with code 0");

@@ -7,7 +7,8 @@ import { bridgeConfig } from "../../udf-server/src/bridge/bridge-config.ts";
 import { ensureSidecar, SidecarUnavailableError } from "../../udf-server/src/bridge/ensure-sidecar.ts";
 import { runBridge } from "../../udf-server/src/bridge/run-bridge.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
-import { expectedResult, testFeaturizer } from "./flight-test-featurizer.ts";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+import { expectedResult, failingFirst, testFeaturizer } from "./flight-test-featurizer.ts";
 
 async function collect(stream: PassThrough): Promise<string> {
   let out = "";
@@ -114,6 +115,118 @@ describe("bridge against a Flight server with a featurizer double", () => {
     expect(reconnects).toEqual([1]);
   });
 
+  it("sends a batch again when the featurizer failed on it: every row gets its features, none an error", async () => {
+    const f = failingFirst(testFeaturizer(1));
+    server = await startFlightServer(f, {
+      host: "127.0.0.1",
+      port: 0,
+      batching: { maxBatch: 16, maxWaitMs: 2, maxConcurrentBatches: 2 },
+      limits: { maxPendingPerStream: 32, maxQueued: 128 },
+      maxMessageBytes: 64 * 1024 * 1024,
+    });
+    const config = bridgeConfig(["--sidecar", server.address, "--batch-size", "5", "--max-in-flight", "10"], {});
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const outText = collect(output);
+    const causes: string[] = [];
+    const run = runBridge(
+      config,
+      { input, output },
+      { reconnect: async () => {}, onReconnect: (_attempt, cause) => causes.push(String(cause)) },
+    );
+    for (let i = 0; i < 40; i++) input.write(`p/${i}.jpg\t${Buffer.from(`image-${i}`).toString("base64")}\n`);
+    input.end();
+    expect(await run).toEqual({ rowsIn: 40, rowsOut: 40 });
+    output.end();
+    const lines = (await outText).split("\n").slice(0, -1);
+    expect(lines.map((l) => l.split("\t")[0])).toEqual(Array.from({ length: 40 }, (_, i) => `p/${i}.jpg`));
+    expect(lines.filter((l) => l.split("\t")[2] !== "\\N")).toEqual([]);
+    expect(f.failed()).toBe(1);
+    expect(causes).toHaveLength(1);
+    expect(causes[0]).toMatch(/featurizer failed/);
+  });
+
+  it("notices a silent sidecar connection by keepalive, and sends again on a new one", async () => {
+    const { address } = await start();
+    const proxy: TcpProxy = await startTcpProxy(Number(address.split(":")[1]));
+    try {
+      const config = bridgeConfig(
+        ["--sidecar", `127.0.0.1:${proxy.port}`, "--batch-size", "5", "--max-in-flight", "10"],
+        {},
+      );
+      const input = new PassThrough();
+      const output = new PassThrough();
+      const outText = collect(output);
+      const causes: string[] = [];
+      const run = runBridge(
+        config,
+        { input, output },
+        {
+          // The "network" heals once the bridge has given up on the stalled connection.
+          reconnect: async () => proxy.resume(),
+          onReconnect: (_attempt, cause) => causes.push(String(cause)),
+        },
+        { keepaliveMs: 300, keepaliveTimeoutMs: 300 },
+      );
+      for (let i = 0; i < 20; i++) input.write(`p/${i}.jpg\t${Buffer.from(`image-${i}`).toString("base64")}\n`);
+      while (proxy.downstreamBytes === 0) await new Promise((r) => setTimeout(r, 10));
+      proxy.stall();
+      for (let i = 20; i < 40; i++) input.write(`p/${i}.jpg\t${Buffer.from(`image-${i}`).toString("base64")}\n`);
+      input.end();
+      expect(await run).toEqual({ rowsIn: 40, rowsOut: 40 });
+      output.end();
+      const lines = (await outText).split("\n").slice(0, -1);
+      expect(lines.map((l) => l.split("\t")[0])).toEqual(Array.from({ length: 40 }, (_, i) => `p/${i}.jpg`));
+      expect(lines.filter((l) => l.split("\t")[2] !== "\\N")).toEqual([]);
+      expect(causes).toHaveLength(1);
+      expect(causes[0]).toMatch(/UNAVAILABLE|Connection dropped|keepalive/i);
+      expect(proxy.connections).toBeGreaterThanOrEqual(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("abandons an exchange whose oldest batch has no answer within --answer-timeout-seconds", async () => {
+    // The first batch the model gets hangs for 4 s (a stuck session); the bridge gives up on it after 1 s.
+    const f = testFeaturizer(1);
+    const featurize = f.featurize.bind(f);
+    let calls = 0;
+    f.featurize = async (images) => {
+      if (calls++ === 0) await new Promise((r) => setTimeout(r, 4000));
+      return featurize(images);
+    };
+    server = await startFlightServer(f, {
+      host: "127.0.0.1",
+      port: 0,
+      batching: { maxBatch: 16, maxWaitMs: 2, maxConcurrentBatches: 2 },
+      limits: { maxPendingPerStream: 32, maxQueued: 128 },
+      maxMessageBytes: 64 * 1024 * 1024,
+    });
+    const config = bridgeConfig(
+      ["--sidecar", server.address, "--batch-size", "5", "--answer-timeout-seconds", "1"],
+      {},
+    );
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const outText = collect(output);
+    const causes: string[] = [];
+    const started = performance.now();
+    const run = runBridge(
+      config,
+      { input, output },
+      { reconnect: async () => {}, onReconnect: (_attempt, cause) => causes.push(String(cause)) },
+    );
+    for (let i = 0; i < 10; i++) input.write(`p/${i}.jpg\t${Buffer.from(`image-${i}`).toString("base64")}\n`);
+    input.end();
+    expect(await run).toEqual({ rowsIn: 10, rowsOut: 10 });
+    output.end();
+    expect(performance.now() - started).toBeLessThan(4000); // not held up by the stuck batch
+    const lines = (await outText).split("\n").slice(0, -1);
+    expect(lines.map((l) => l.split("\t")[0])).toEqual(Array.from({ length: 10 }, (_, i) => `p/${i}.jpg`));
+    expect(lines.filter((l) => l.split("\t")[2] !== "\\N")).toEqual([]);
+    expect(causes).toEqual([expect.stringMatching(/no answer from the sidecar at .* within 1 s/)]);
+  });
+
   it("handles empty input without output", async () => {
     const { address } = await start();
     const input = new PassThrough();
@@ -144,5 +257,7 @@ describe("bridge against a Flight server with a featurizer double", () => {
       "127.0.0.1:7",
     );
     expect(bridgeConfig([], { ORCHARD_SIDECAR_AUTOSTART: "0" }).autoStart).toBe(false);
+    expect(bridgeConfig([], {}).answerTimeoutSeconds).toBe(120);
+    expect(() => bridgeConfig(["--answer-timeout-seconds", "0"], {})).toThrow(/--answer-timeout-seconds.*1-86400/);
   });
 });

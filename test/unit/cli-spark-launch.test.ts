@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { checkJava, parseJavaVersion } from "../../src/cli/local/java-runtime.ts";
 import { redact } from "../../src/cli/local/redact.ts";
-import { CONNECT_SERVER_CLASS, sparkLaunchCommand, TOKEN_ENV } from "../../src/cli/local/spark-launch.ts";
+import {
+  CONNECT_SERVER_CLASS,
+  sparkLaunchCommand,
+  TOKEN_ENV,
+  withTaskRetries,
+} from "../../src/cli/local/spark-launch.ts";
 import { SetupError } from "../../src/errors.ts";
 import { s3CompatibleAccess } from "../../src/s3.ts";
 
@@ -26,11 +31,23 @@ function confOf(args: string[]): Record<string, string> {
   return out;
 }
 
+describe("withTaskRetries", () => {
+  it("gives local masters 4 attempts per task and keeps every other master as given", () => {
+    expect(withTaskRetries("local")).toBe("local[1,4]");
+    expect(withTaskRetries("local[2]")).toBe("local[2,4]");
+    expect(withTaskRetries("local[*]")).toBe("local[*,4]");
+    expect(withTaskRetries("local[2,1]")).toBe("local[2,1]");
+    expect(withTaskRetries("local-cluster[2,1,1024]")).toBe("local-cluster[2,1,1024]");
+    expect(withTaskRetries("spark://h:7077")).toBe("spark://h:7077");
+    expect(withTaskRetries("yarn")).toBe("yarn");
+  });
+});
+
 describe("sparkLaunchCommand", () => {
   it("runs SparkConnectServer through spark-submit bound to loopback with the S3A jars", () => {
     const { command, args } = sparkLaunchCommand(spec, { PATH: "/usr/bin" });
     expect(command).toBe("/opt/spark/bin/spark-submit");
-    expect(args.slice(0, 4)).toEqual(["--master", "local[2]", "--class", CONNECT_SERVER_CLASS]);
+    expect(args.slice(0, 4)).toEqual(["--master", "local[2,4]", "--class", CONNECT_SERVER_CLASS]);
     expect(args[args.indexOf("--jars") + 1]).toBe("/jars/hadoop-aws.jar,/jars/bundle.jar");
     expect(args.at(-1)).toBe("spark-internal");
     expect(confOf(args)).toMatchObject({

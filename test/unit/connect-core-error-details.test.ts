@@ -97,6 +97,21 @@ describe("SparkConnectClient.convertError", () => {
     expect(e.grpcCode).toBe("INTERNAL");
     expect(e.message).toContain("[UNRESOLVED_COLUMN.WITH_SUGGESTION]");
   });
+  it("a server that lost the session (it restarted) is a connection error, not a server error", async () => {
+    for (const errorClass of ["INVALID_HANDLE.SESSION_NOT_FOUND", "INVALID_HANDLE.SESSION_CHANGED"]) {
+      const info = errorInfoBytes("org.apache.spark.SparkSQLException", "org.apache.spark", { errorClass });
+      const trailer = statusBytes(13, "x", [{ typeUrl: "type.googleapis.com/google.rpc.ErrorInfo", value: info }]);
+      const err = await client().convertError(
+        serviceError(grpc.status.INTERNAL, `[${errorClass}] The handle 1234 is invalid.`, trailer),
+      );
+      expect(err).toBeInstanceOf(SparkConnectionError);
+      expect((err as SparkConnectionError).kind).toBe("connection");
+      expect(err.message).toMatch(
+        new RegExp(`the server no longer has this session \\(${errorClass.replace(".", "\\.")}`),
+      );
+      expect(err.message).not.toContain("SECRET-TOKEN");
+    }
+  });
   it("unreachable server: names the redacted URL and how to start one", async () => {
     const err = await client().convertError(serviceError(grpc.status.UNAVAILABLE, "No connection established"));
     expect(err).toBeInstanceOf(SparkConnectionError);

@@ -1,8 +1,9 @@
+import { status } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { FlightClient } from "../../udf-server/src/flight/client.ts";
+import { FlightCallError, FlightClient } from "../../udf-server/src/flight/client.ts";
 import { isSidecarHealthy, rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
-import { expectedResult, type TestFeaturizer, testFeaturizer } from "./flight-test-featurizer.ts";
+import { expectedResult, failingFirst, type TestFeaturizer, testFeaturizer } from "./flight-test-featurizer.ts";
 
 const enc = new TextEncoder();
 
@@ -263,5 +264,39 @@ describe("sidecar Flight server (featurizer test double)", () => {
     expect(counts).toEqual([80, 80, 80]);
     // Each stream may add the batch that crossed the limit before it paused.
     expect(maxQueued).toBeLessThanOrEqual(8 + 3 * 4);
+  });
+
+  it("fails the exchange (UNAVAILABLE) when the featurizer throws: no row records it as an image error", async () => {
+    const f = failingFirst(testFeaturizer());
+    server = await start(f);
+    client = new FlightClient(server.address);
+    const ex = client.featureExchange();
+    const rows: unknown[] = [];
+    const read = (async () => {
+      for await (const b of ex.batches()) rows.push(...b);
+    })();
+    await ex.send(["a", "b"], [enc.encode("one"), enc.encode("two")]);
+    ex.end();
+    const err = await read.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(FlightCallError);
+    expect((err as FlightCallError).code).toBe(status.UNAVAILABLE);
+    expect((err as FlightCallError).message).toMatch(/featurizer failed: inference failed: ONNX worker exited/);
+    expect(rows).toEqual([]);
+    const info = await client.actionJson<{ rowsServed: number; rowsFailed: number }>("info");
+    expect(info).toMatchObject({ rowsServed: 0, rowsFailed: 0 });
+
+    // The next exchange is served: the fault was the batch's, not the server's.
+    const again = client.featureExchange();
+    const answered = (async () => {
+      const out = [];
+      for await (const b of again.batches()) out.push(...b);
+      return out;
+    })();
+    await again.send(["c"], [enc.encode("three")]);
+    again.end();
+    expect((await answered).map((r) => [r.id, r.error])).toEqual([["c", null]]);
   });
 });

@@ -60,3 +60,22 @@ export function testFeaturizer(delayMs = 0): TestFeaturizer {
     },
   };
 }
+
+/**
+ * `featurizer` whose first `failures` featurize() calls reject (a model or runtime fault, not a
+ * bad image); the later ones answer normally. `failed()` counts the rejections.
+ */
+export function failingFirst<F extends Featurizer>(featurizer: F, failures = 1): F & { failed(): number } {
+  let failed = 0;
+  const featurize = featurizer.featurize.bind(featurizer);
+  return Object.assign(featurizer, {
+    failed: () => failed,
+    async featurize(images: ReadonlyArray<Uint8Array | null>): Promise<FeatureResult[]> {
+      if (failed < failures) {
+        failed++;
+        throw new Error("inference failed: ONNX worker exited (code 3)");
+      }
+      return featurize(images);
+    },
+  });
+}

@@ -1,7 +1,9 @@
 /**
  * The featurizer: image bytes in, CNN feature vectors out. One instance holds one warm ONNX model
  * and is shared by every request of the sidecar; it never throws for a bad image (that image gets
- * an `error` string instead), and it keeps the order and the count of its input.
+ * an `error` string instead), and it keeps the order and the count of its input. It does throw
+ * when the model itself fails (inference error, dead worker thread): that is not data, and the
+ * caller fails the batch so it is retried.
  */
 
 import { createHash } from "node:crypto";
@@ -41,7 +43,11 @@ export interface Featurizer {
   readonly info: ModelInfo;
   /** The model's sessions: how many are alive out of how many, and worker threads replaced so far. */
   readonly sessions?: { readonly alive: number; readonly total: number; readonly restarts: number };
-  /** Decodes + preprocesses each image and runs the model on the whole batch. Never throws for a bad image: that image gets `error`. Order preserved. */
+  /**
+   * Decodes + preprocesses each image and runs the model on the whole batch. Never throws for a
+   * bad image: that image gets `error`. Order preserved. Rejects (`SetupError`, component
+   * `model`) when the model or its runtime fails: no image is blamed for that.
+   */
   featurize(images: ReadonlyArray<Uint8Array | null>): Promise<FeatureResult[]>;
   close(): Promise<void>;
 }
@@ -77,6 +83,8 @@ export interface FeaturizerOptions {
   rawMaxSide?: number;
   /** Cache root holding catalog models under `models/<name>/` (default `~/.cache/orchard`; the CLI passes `$ORCHARD_CACHE`). */
   cacheDir?: string;
+  /** The sessions' worker thread script (default: orchard's ONNX worker); fault tests give one that crashes. */
+  workerScript?: string;
 }
 
 /**
@@ -128,6 +136,7 @@ export async function loadFeaturizer(options: FeaturizerOptions): Promise<Featur
     outputs: logitsOutput ? [manifest.outputs.features, logitsOutput] : [manifest.outputs.features],
     sessions,
     threadsPerSession: threads / sessions,
+    ...(options.workerScript === undefined ? {} : { workerScript: options.workerScript }),
   });
   return new OnnxFeaturizer(manifest, pool, raw ? rawMaxSide : null, limits, threads, logitsOutput ?? null);
 }
@@ -204,7 +213,12 @@ class OnnxFeaturizer implements Featurizer {
       images.map((bytes) =>
         decodeImage(bytes, this.spec, this.limits, this.rawMaxSide ?? undefined).then(
           (img): DecodedImage | string => img,
-          (err: unknown) => (err instanceof ImageError ? err.message : `decode: ${String(err)}`),
+          // An ImageError is the image's fault (its row's error); anything else is a fault of the
+          // decoder itself and fails the batch, like a model failure.
+          (err: unknown) => {
+            if (err instanceof ImageError) return err.message;
+            throw err;
+          },
         ),
       ),
     );
@@ -243,31 +257,30 @@ class OnnxFeaturizer implements Featurizer {
     results: FeatureResult[],
   ): Promise<void> {
     const dim = this.manifest.featureDim;
-    try {
-      const out = await this.pool.run(input, group.length);
-      const features = out[this.manifest.outputs.features];
-      if (!features || features.dim !== dim) {
-        throw new SetupError({
-          component: "model",
-          message: `model output ${this.manifest.outputs.features} has ${features?.dim} values per image, manifest says ${dim}`,
-        });
+    // A failed run (the model threw, its worker thread died, no session is alive) is not the
+    // images' fault: it propagates and fails the batch (see FeaturizerFailure), never an error row.
+    const out = await this.pool.run(input, group.length);
+    const features = out[this.manifest.outputs.features];
+    if (!features || features.dim !== dim) {
+      throw new SetupError({
+        component: "model",
+        message: `model output ${this.manifest.outputs.features} has ${features?.dim} values per image, manifest says ${dim}`,
+      });
+    }
+    const logits = this.logitsOutput === null ? undefined : out[this.logitsOutput];
+    for (const [k, { i }] of group.entries()) {
+      const r = results[i] as FeatureResult;
+      const row = features.data.slice(k * dim, (k + 1) * dim);
+      // A NaN or an infinity would poison the PCA's covariance for every image. The model is fixed
+      // and checksummed, and an image is prepared the same way whatever it is batched with, so a
+      // non-finite row is a function of this image: it is the image's error row (a retry would give
+      // the same), not an infrastructure failure.
+      if (!row.every(Number.isFinite)) {
+        Object.assign(r, { error: NON_FINITE_FEATURES, width: null, height: null });
+        continue;
       }
-      const logits = this.logitsOutput === null ? undefined : out[this.logitsOutput];
-      for (const [k, { i }] of group.entries()) {
-        const r = results[i] as FeatureResult;
-        const row = features.data.slice(k * dim, (k + 1) * dim);
-        // A NaN or an infinity would poison the PCA's covariance for every image: the row fails instead.
-        if (!row.every(Number.isFinite)) {
-          Object.assign(r, { error: NON_FINITE_FEATURES, width: null, height: null });
-          continue;
-        }
-        r.features = row;
-        if (logits) r.logits = logits.data.slice(k * logits.dim, (k + 1) * logits.dim);
-      }
-    } catch (err) {
-      const message = `model: ${err instanceof Error ? err.message : String(err)}`;
-      for (const { i } of group)
-        Object.assign(results[i] as FeatureResult, { error: message, width: null, height: null });
+      r.features = row;
+      if (logits) r.logits = logits.data.slice(k * logits.dim, (k + 1) * logits.dim);
     }
   }
 

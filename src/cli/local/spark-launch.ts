@@ -31,6 +31,22 @@ export const TOKEN_ENV = "SPARK_CONNECT_AUTHENTICATE_TOKEN";
 
 const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] as const;
 
+/** Attempts per task on a local master, as `spark.task.maxFailures` gives a cluster by default. */
+export const LOCAL_TASK_ATTEMPTS = 4;
+
+/**
+ * The master orchard starts a local driver on: `local`, `local[N]` and `local[*]` get task retries
+ * (`local[N,F]` with F = {@link LOCAL_TASK_ATTEMPTS}), because Spark runs a local master's tasks
+ * once whatever `spark.task.maxFailures` says, so one failed task (a sidecar that stopped answering,
+ * a bridge that could not reach it) would fail the whole job where a cluster retries it. A master
+ * that names its F already, and any non-local master, is kept as given.
+ */
+export function withTaskRetries(master: string): string {
+  if (master === "local") return `local[1,${LOCAL_TASK_ATTEMPTS}]`;
+  const m = /^local\[(\d+|\*)\]$/.exec(master);
+  return m ? `local[${m[1]},${LOCAL_TASK_ATTEMPTS}]` : master;
+}
+
 /**
  * Builds the `spark-submit` command line and the child's environment. Secrets (the Connect
  * token, the S3 keys) only ever go into the environment, never into the arguments, because
@@ -53,7 +69,7 @@ export function sparkLaunchCommand(
   };
   const args = [
     "--master",
-    spec.master,
+    withTaskRetries(spec.master),
     "--class",
     CONNECT_SERVER_CLASS,
     "--name",

@@ -29,6 +29,11 @@ export interface BridgeConfig {
   threads: number | undefined;
   idleExitSeconds: number;
   startTimeoutSeconds: number;
+  /**
+   * Longest wait for the answer to the oldest batch sent and not yet answered (the sidecar is up
+   * but stuck); past it the exchange is abandoned and its batches are sent again on a new one.
+   */
+  answerTimeoutSeconds: number;
   /** `<cache>/run` (or `ORCHARD_RUN_DIR`): pid file, log and lock of an auto-started sidecar. */
   runDir: string;
   cacheDir: string;
@@ -41,6 +46,7 @@ const HELP_FLAGS = {
   threads: "an integer >= 1",
   "idle-exit-seconds": "an integer >= 0",
   "start-timeout-seconds": "an integer >= 1",
+  "answer-timeout-seconds": "an integer 1-86400",
 } as const;
 
 function intFlag(name: keyof typeof HELP_FLAGS, raw: string | undefined, fallback: number, min: number, max: number) {
@@ -85,6 +91,7 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
         threads: { type: "string" },
         "idle-exit-seconds": { type: "string" },
         "start-timeout-seconds": { type: "string" },
+        "answer-timeout-seconds": { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -115,6 +122,7 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
     threads: threadsRaw === undefined ? undefined : intFlag("threads", threadsRaw, 1, 1, 256),
     idleExitSeconds: intFlag("idle-exit-seconds", str("idle-exit-seconds"), 900, 0, 30 * 86_400),
     startTimeoutSeconds: intFlag("start-timeout-seconds", str("start-timeout-seconds"), 300, 1, 3600),
+    answerTimeoutSeconds: intFlag("answer-timeout-seconds", str("answer-timeout-seconds"), 120, 1, 86_400),
     runDir: env.ORCHARD_RUN_DIR || join(cacheDir, "run"),
     cacheDir,
   };

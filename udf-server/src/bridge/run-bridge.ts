@@ -10,11 +10,16 @@
  * answer for once more, in order, on a new exchange: the task goes on, and no row is lost or
  * written twice (answers come whole per batch, in order). A sidecar that refuses the input
  * (INVALID_ARGUMENT) or answers rows it cannot match is not retried.
+ *
+ * Liveness: the Flight client's keepalive fails the exchange when the sidecar stops answering
+ * PINGs (a stopped or hung process, a half-open connection: within 20 s, see
+ * `FLIGHT_KEEPALIVE_MS`), and an exchange whose oldest unanswered batch has had no answer for
+ * `answerTimeoutSeconds` is abandoned (DEADLINE_EXCEEDED); both are retried like a broken one.
  */
 import type { Readable, Writable } from "node:stream";
 import { status } from "@grpc/grpc-js";
 import { OrchardError } from "../errors.ts";
-import { FlightCallError, FlightClient } from "../flight/client.ts";
+import { FlightCallError, FlightClient, type FlightClientOptions } from "../flight/client.ts";
 import type { BridgeConfig } from "./bridge-config.ts";
 import { DelimitedRowParser, type InputRow, oversizedRowError } from "./delimited-input.ts";
 import { formatOutputRow } from "./delimited-output.ts";
@@ -56,6 +61,8 @@ interface SentBatch {
 }
 
 const FLUSH_DELAY_MS = 2;
+/** How often the answer deadline is checked, at most. */
+const WATCHDOG_EVERY_MS = 1000;
 
 /** Whether a new exchange could succeed where this error ended the last one. */
 function retriable(err: unknown): boolean {
@@ -66,10 +73,16 @@ function retriable(err: unknown): boolean {
 
 /**
  * Streams `io.input` through the sidecar at `config.sidecar` to `io.output`; with `recovery`,
- * a broken exchange is replaced (see the module's comment).
+ * a broken exchange is replaced (see the module's comment). `flight` tunes the Flight client
+ * (tests shorten its keepalive).
  */
-export async function runBridge(config: BridgeConfig, io: BridgeIo, recovery?: BridgeRecovery): Promise<BridgeResult> {
-  let client = new FlightClient(config.sidecar);
+export async function runBridge(
+  config: BridgeConfig,
+  io: BridgeIo,
+  recovery?: BridgeRecovery,
+  flight: FlightClientOptions = {},
+): Promise<BridgeResult> {
+  let client = new FlightClient(config.sidecar, flight);
   let exchange = client.featureExchange();
   const sent: SentBatch[] = [];
   let ids: (string | null)[] = [];
@@ -84,6 +97,21 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo, recovery?: B
   let flushTimer: NodeJS.Timeout | null = null;
   let sending: Promise<void> = Promise.resolve();
   let failure: unknown = null;
+  /** When the oldest batch without an answer started waiting for it (null: none is waiting). */
+  let waitingSince: number | null = null;
+  const answerTimeoutMs = config.answerTimeoutSeconds * 1000;
+  const watchdog = setInterval(
+    () => {
+      if (waitingSince === null || failure || performance.now() - waitingSince < answerTimeoutMs) return;
+      failure = new FlightCallError(
+        `no answer from the sidecar at ${config.sidecar} within ${config.answerTimeoutSeconds} s`,
+        status.DEADLINE_EXCEEDED,
+      );
+      exchange.cancel();
+    },
+    Math.min(WATCHDOG_EVERY_MS, answerTimeoutMs / 4),
+  );
+  watchdog.unref();
 
   const flush = () => {
     if (flushTimer) {
@@ -92,6 +120,7 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo, recovery?: B
     }
     if (ids.length === 0) return;
     const batch = { ids, contents, localErrors };
+    if (sent.length === 0) waitingSince = performance.now();
     sent.push(batch);
     inFlight += ids.length;
     ids = [];
@@ -188,7 +217,10 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo, recovery?: B
             : { id: batch.ids[i] ?? null, features: null, error: localError, width: null, height: null },
         );
       }
+      // Time spent waiting for Spark to read the output is not the sidecar's.
+      waitingSince = null;
       await writeOut(text);
+      waitingSince = sent.length > 0 ? performance.now() : null;
       inFlight -= rows.length;
       rowsOut += rows.length;
       if (paused && !inputDone && inFlight < config.maxInFlight) {
@@ -212,9 +244,10 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo, recovery?: B
         client.close();
         await recovery.reconnect();
         // Batches go out again in their order on the new exchange; their answers come back whole.
-        client = new FlightClient(config.sidecar);
+        client = new FlightClient(config.sidecar, flight);
         exchange = client.featureExchange();
         failure = null;
+        waitingSince = sent.length > 0 ? performance.now() : null;
         sending = Promise.resolve();
         for (const batch of sent) send(batch);
         if (inputDone) {
@@ -232,6 +265,7 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo, recovery?: B
     throw failure ?? err;
   } finally {
     if (flushTimer) clearTimeout(flushTimer);
+    clearInterval(watchdog);
     client.close();
   }
 }

@@ -37,7 +37,23 @@ const decoder = new TextDecoder();
 export interface FlightClientOptions {
   /** Largest message either way, in bytes (default 256 MiB). */
   maxMessageBytes?: number;
+  /**
+   * HTTP/2 keepalive: while a call is open, a PING is sent after this long without traffic
+   * (default {@link FLIGHT_KEEPALIVE_MS}); 0 turns keepalive off.
+   */
+  keepaliveMs?: number;
+  /** How long a keepalive PING may go unanswered before the connection and its calls fail with UNAVAILABLE (default {@link FLIGHT_KEEPALIVE_TIMEOUT_MS}). */
+  keepaliveTimeoutMs?: number;
 }
+
+/**
+ * Default keepalive interval of a Flight client. With {@link FLIGHT_KEEPALIVE_TIMEOUT_MS}, a peer
+ * that stops answering (a stopped or hung process, a half-open connection) fails the open calls
+ * within 20 s, where TCP alone would wait for ever.
+ */
+export const FLIGHT_KEEPALIVE_MS = 10_000;
+/** Default time a keepalive PING may stay unanswered. */
+export const FLIGHT_KEEPALIVE_TIMEOUT_MS = 10_000;
 
 /** A connection to one Flight server at `host:port` (plaintext, meant for loopback). */
 export class FlightClient {
@@ -48,9 +64,16 @@ export class FlightClient {
     options: FlightClientOptions = {},
   ) {
     const max = options.maxMessageBytes ?? 256 * 1024 * 1024;
+    const keepalive = options.keepaliveMs ?? FLIGHT_KEEPALIVE_MS;
     this.client = new Client(address, credentials.createInsecure(), {
       "grpc.max_receive_message_length": max,
       "grpc.max_send_message_length": max,
+      ...(keepalive > 0
+        ? {
+            "grpc.keepalive_time_ms": keepalive,
+            "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? FLIGHT_KEEPALIVE_TIMEOUT_MS,
+          }
+        : {}),
     });
   }
 

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { SetupError } from "../errors.ts";
 import { tryLock } from "../process/managed-process.ts";
+import { portInUse } from "../process/port-in-use.ts";
 import { sidecarRunFiles } from "./run-files.ts";
 import { isSidecarHealthy } from "./sidecar-status.ts";
 import type { StartSidecarOptions } from "./start-sidecar.ts";
@@ -41,6 +42,14 @@ export async function ensureLocalSidecar(
     if (release) {
       try {
         if (await healthy(1000)) return { started: false, address };
+        // A process that holds the port and does not answer (a stopped or hung sidecar) keeps a
+        // new one from binding it: say so now rather than load a model that cannot serve.
+        if (await portInUse(options.host, options.port)) {
+          throw new SetupError({
+            component: "sidecar",
+            message: `the port of ${address} is held by a process that does not answer health (a stopped or hung sidecar? log: ${files.logFile})`,
+          });
+        }
         options.log?.(`no sidecar at ${address}: starting one (log: ${files.logFile})`);
         const { startSidecar } = await import("./start-sidecar.ts");
         await startSidecar({

@@ -3,8 +3,13 @@
  * the shared featurizer on batches of up to `maxBatch` images, waiting at most `maxWaitMs`
  * for a batch to fill, with at most `maxConcurrentBatches` batches in the model at once.
  * FIFO across all streams, so each stream's results come back in its own order.
+ *
+ * A featurizer that throws (the model or its runtime failed, not an image) fails the whole batch:
+ * the submissions holding its images reject with a `FeaturizerFailure`, so the exchanges fail and
+ * their clients send the rows again. Such a failure is never turned into per-image error results.
  */
 import type { FeatureResult, Featurizer } from "../featurizer.ts";
+import { FeaturizerFailure } from "./featurizer-failure.ts";
 
 /** Batching settings (reported by `DoAction("info")`). */
 export interface BatchingOptions {
@@ -21,10 +26,12 @@ interface Pending {
   enqueuedAt: number;
   cancelled: boolean;
   resolve: (r: FeatureResult) => void;
+  reject: (err: FeaturizerFailure) => void;
 }
 
 /** A submitted group of images whose results can be awaited, or cancelled while still queued. */
 export interface Submission {
+  /** Rejects with a `FeaturizerFailure` when the batch holding one of these images failed. */
   readonly results: Promise<FeatureResult[]>;
   /** Drops the images not yet handed to the model (their results become a "cancelled" error). */
   cancel(): void;
@@ -76,15 +83,18 @@ export class DynamicBatcher {
     const items: Pending[] = [];
     const promises = images.map(
       (image) =>
-        new Promise<FeatureResult>((resolve) => {
-          const item: Pending = { image, enqueuedAt: now, cancelled: false, resolve };
+        new Promise<FeatureResult>((resolve, reject) => {
+          const item: Pending = { image, enqueuedAt: now, cancelled: false, resolve, reject };
           items.push(item);
           this.queue.push(item);
         }),
     );
     this.schedule();
+    const results = Promise.all(promises);
+    // A submission whose exchange is gone may fail with nobody waiting on it.
+    results.catch(() => {});
     return {
-      results: Promise.all(promises),
+      results,
       cancel: () => {
         for (const item of items) {
           if (!item.cancelled) {
@@ -151,20 +161,27 @@ export class DynamicBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    let results: FeatureResult[];
+    let outcome: FeatureResult[] | FeaturizerFailure;
     try {
-      results = await this.featurizer.featurize(batch.map((p) => p.image));
-      if (results.length !== batch.length) {
-        results = batch.map(() => failure(`featurizer returned ${results.length} results for ${batch.length} images`));
-      }
+      const results = await this.featurizer.featurize(batch.map((p) => p.image));
+      outcome =
+        results.length === batch.length
+          ? results
+          : new FeaturizerFailure({
+              message: `featurizer returned ${results.length} results for ${batch.length} images`,
+            });
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause);
-      results = batch.map(() => failure(`featurizer failed: ${message}`));
+      outcome = new FeaturizerFailure({ message: `featurizer failed: ${message}`, cause });
     }
     this.running--;
     this.batches++;
     this.images += batch.length;
-    for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve(results[i] as FeatureResult);
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i] as Pending;
+      if (outcome instanceof FeaturizerFailure) item.reject(outcome);
+      else item.resolve(outcome[i] as FeatureResult);
+    }
     this.schedule();
     for (const listener of this.progressListeners) listener();
   }
@@ -173,8 +190,4 @@ export class DynamicBatcher {
     const waiters = this.idleWaiters.splice(0);
     for (const w of waiters) w();
   }
-}
-
-function failure(error: string): FeatureResult {
-  return { features: null, error, width: null, height: null };
 }

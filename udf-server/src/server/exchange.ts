@@ -3,6 +3,10 @@
  * batches out, one output batch per input batch, same rows in the same order. Images go to the
  * shared batcher; reading from the stream pauses while too many of its rows are pending (or the
  * shared queue is full), so memory stays bounded whatever the client's rate.
+ *
+ * A batch the featurizer failed on (a model or runtime fault, see `FeaturizerFailure`) ends the
+ * call with UNAVAILABLE: the client sends its unanswered rows again (the bridge does, on a new
+ * exchange), and no row is answered with that fault as its error.
  */
 import { type ServerDuplexStream, status } from "@grpc/grpc-js";
 import {
@@ -15,6 +19,7 @@ import {
 import { FlightBatchEncoder, FlightStreamDecoder } from "../flight/ipc.ts";
 import type { FlightData } from "../flight/messages.ts";
 import type { DynamicBatcher, Submission } from "./batcher.ts";
+import { FeaturizerFailure } from "./featurizer-failure.ts";
 
 /** Flow-control limits of one exchange. */
 export interface ExchangeLimits {
@@ -129,7 +134,11 @@ export function handleExchange(call: ServerDuplexStream<FlightData, FlightData>,
         pending -= rows;
         maybeResume();
       })
-      .catch((err: unknown) => fail(status.INTERNAL, `could not encode results: ${errorMessage(err)}`));
+      .catch((err: unknown) =>
+        err instanceof FeaturizerFailure
+          ? fail(status.UNAVAILABLE, err.message)
+          : fail(status.INTERNAL, `could not encode results: ${errorMessage(err)}`),
+      );
     if (!paused && overLimit()) {
       paused = true;
       call.pause();

@@ -78,6 +78,10 @@ const SIDECAR_ACTIONS: ActionType[] = [
 
 const encoder = new TextEncoder();
 
+/** The server PINGs a connection quiet this long; one unanswered for `SERVER_KEEPALIVE_TIMEOUT_MS` is closed. */
+const SERVER_KEEPALIVE_MS = 30_000;
+const SERVER_KEEPALIVE_TIMEOUT_MS = 10_000;
+
 /** Starts the Flight server with `featurizer`; resolves once it is bound. */
 export async function startFlightServer(featurizer: Featurizer, options: FlightServerOptions): Promise<FlightServer> {
   const log = options.log ?? (() => {});
@@ -112,6 +116,10 @@ export async function startFlightServer(featurizer: Featurizer, options: FlightS
   const server = new Server({
     "grpc.max_receive_message_length": options.maxMessageBytes,
     "grpc.max_send_message_length": options.maxMessageBytes,
+    // A client that vanished without closing (a stopped or killed bridge, a half-open connection)
+    // stops answering PINGs: its exchanges end and their queued images are dropped.
+    "grpc.keepalive_time_ms": SERVER_KEEPALIVE_MS,
+    "grpc.keepalive_timeout_ms": SERVER_KEEPALIVE_TIMEOUT_MS,
   });
   server.addService(flightServiceDefinition, {
     DoExchange: (call: ServerDuplexStream<FlightData, FlightData>) => {
