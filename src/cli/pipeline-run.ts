@@ -19,7 +19,9 @@ import {
 } from "./pipeline-config.ts";
 import { progressMode, progressReporter } from "./progress-reporter.ts";
 import { printSummary } from "./run-output.ts";
+import { expectedModel } from "./expected-model.ts";
 import { checkSidecarServes } from "./sidecar-model.ts";
+import { localSecretFile } from "./sidecar-secret-file.ts";
 
 /** Flags as the config schema names them. */
 function flagsToConfig(raw: Record<string, unknown>): Record<string, unknown> {
@@ -44,11 +46,15 @@ export async function runPipelineCommand(
     flags: flagsToConfig(raw),
   });
   const s3 = s3Access(config);
-  const options = pipelineOptions(config, { fitOnly: flavour === "fit" });
+  // This machine's sidecar secret; the bridges get its path (never the secret) when they run this
+  // install's bridge here. With --bridge (executors elsewhere) each bridge uses its node's own.
+  const secretFile = localSecretFile(ctx, config.sidecar, config.sidecarSecretFile);
+  const bridgeSecretFile = config.sidecarSecretFile ?? (config.bridge === undefined ? secretFile : undefined);
+  const baseOptions = pipelineOptions(config, { fitOnly: flavour === "fit" });
   // Input, output and saved model are checked before anything starts: a mistake costs no Spark start.
-  const checked = await preflight(options, s3);
+  const checked = await preflight(baseOptions, s3);
   // --no-start runs on what is running: the sidecar there must serve --model (ensureLocalStack checks it otherwise).
-  if (raw.start === false) await checkSidecarServes(config.sidecar, config.model);
+  if (raw.start === false) await checkSidecarServes(config.sidecar, config.model, secretFile);
   const stack =
     raw.start === false
       ? undefined
@@ -60,12 +66,28 @@ export async function runPipelineCommand(
             startSpark,
             // A local Spark started here reads s3a:// from a custom endpoint (MinIO) with these keys.
             ...(s3.endpoint && s3.accessKeyId && s3.secretAccessKey ? { s3 } : {}),
+            secretFile,
           },
           ctx,
         );
+  // After the stack is up: a sidecar started here has installed a catalog model on first use.
+  const expected = await expectedModel({
+    model: config.model,
+    cacheDir: ctx.layout.cacheRoot,
+    sidecar: config.sidecar,
+    secretFile,
+  }).catch(async (err: unknown) => {
+    await stack?.stop();
+    throw err;
+  });
+  const options = {
+    ...baseOptions,
+    expectedModel: expected,
+    ...(bridgeSecretFile === undefined ? {} : { sidecarSecretFile: bridgeSecretFile }),
+  };
   const spark = SparkSession.builder.remote(config.remote).getOrCreate();
   // The sidecar the run's bridges feed counts the images it answers: live images/s in the features step.
-  const counter = rowCounter(config.sidecar);
+  const counter = rowCounter(config.sidecar, secretFile);
   const progress = progressReporter(ctx, {
     mode: progressMode({ quiet: raw.quiet === true, isTTY: process.stderr.isTTY === true }),
     rowCounts: () => counter.read(800),

@@ -122,6 +122,8 @@ export async function runPipeline(
     featurize(spark, taskPartitions(images, imageFiles, partitions), {
       sidecar: options.sidecar,
       ...(options.bridge ? { bridge: options.bridge } : {}),
+      ...(options.sidecarSecretFile ? { secretFile: options.sidecarSecretFile } : {}),
+      ...(options.expectedModel ? { expectModel: options.expectedModel } : {}),
     }),
   );
   const featurized = await persist(
@@ -211,6 +213,7 @@ export async function runPipeline(
       input: input.uri,
       output: options.output,
       sparkVersion,
+      model: options.expectedModel ? { name: options.expectedModel.name, sha256: options.expectedModel.sha256 } : null,
       counts: { filesIn, rowsOut: options.fitOnly ? 0 : rowsOut, failed },
       timingsMs: Object.fromEntries(
         STEPS.filter((s) => timings[s] !== undefined).map((s) => [s, timings[s] as number]),

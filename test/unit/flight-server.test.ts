@@ -3,6 +3,7 @@ import { FlightClient } from "../../udf-server/src/flight/client.ts";
 import { isSidecarHealthy, rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
 import { expectedResult, type TestFeaturizer, testFeaturizer } from "./flight-test-featurizer.ts";
+import { TEST_SECRET, testSecretFile } from "./test-secret.ts";
 
 const enc = new TextEncoder();
 
@@ -24,8 +25,13 @@ async function start(
       maxWaitMs: overrides.maxWaitMs ?? 5,
       maxConcurrentBatches: overrides.maxConcurrentBatches ?? 1,
     },
-    limits: { maxPendingPerStream: overrides.maxPendingPerStream ?? 64, maxQueued: overrides.maxQueued ?? 256 },
+    limits: {
+      maxPendingPerStream: overrides.maxPendingPerStream ?? 64,
+      maxQueued: overrides.maxQueued ?? 256,
+      maxBatchRows: 4096,
+    },
     maxMessageBytes: 64 * 1024 * 1024,
+    secret: TEST_SECRET,
   });
 }
 
@@ -42,7 +48,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("answers health, info and ListActions", async () => {
     const f = testFeaturizer();
     server = await start(f);
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const health = await client.actionJson<{ status: string; pid: number }>("health");
     expect(health.status).toBe("ok");
     expect(health.pid).toBe(process.pid);
@@ -58,7 +64,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("reports the model's sessions in health, and `failing` once none is alive", async () => {
     const sessions = { alive: 2, total: 2, restarts: 0 };
     server = await start(Object.assign(testFeaturizer(), { sessions }));
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     expect(await client.actionJson("health")).toMatchObject({ status: "ok", sessions });
     expect(await isSidecarHealthy(server.address)).toBe(true);
     Object.assign(sessions, { alive: 0, restarts: 5 });
@@ -72,7 +78,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("returns one row per input row, in order, with per-row errors", async () => {
     const f = testFeaturizer(2);
     server = await start(f);
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const ex = client.featureExchange();
     const inputs: { ids: (string | null)[]; contents: (Uint8Array | null)[] }[] = [
       { ids: ["a", "b", null], contents: [enc.encode("hello"), null, enc.encode("xyz")] },
@@ -113,8 +119,8 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("counts rows answered with features and with an error, cumulatively over exchanges (info, rowCounter)", async () => {
     const f = testFeaturizer(2);
     server = await start(f, { maxBatch: 4 });
-    client = new FlightClient(server.address);
-    const counter = rowCounter(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
+    const counter = rowCounter(server.address, testSecretFile());
     try {
       expect(await counter.read(2000)).toEqual({ rowsServed: 0, rowsFailed: 0 });
       const exchange = async (contents: (Uint8Array | null)[]) => {
@@ -148,7 +154,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   });
 
   it("rowCounter rejects when no sidecar answers", async () => {
-    const counter = rowCounter("127.0.0.1:1");
+    const counter = rowCounter("127.0.0.1:1", testSecretFile());
     try {
       await expect(counter.read(500)).rejects.toThrow(/info/);
     } finally {
@@ -159,7 +165,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("batches across concurrent streams and bounds the batch size", async () => {
     const f = testFeaturizer(20);
     server = await start(f, { maxBatch: 8, maxWaitMs: 10 });
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const runOne = async (s: number) => {
       if (!client) throw new Error("no client");
       const ex = client.featureExchange();
@@ -187,7 +193,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("rejects a stream whose schema is not (id utf8, content binary) and keeps serving", async () => {
     const f = testFeaturizer();
     server = await start(f);
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const { FlightBatchEncoder } = await import("../../udf-server/src/flight/ipc.ts");
     const { Schema, Field, Int32 } = await import("apache-arrow");
     const raw = client.rawExchange();
@@ -205,7 +211,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("stops reading a stream while too many of its rows are pending (bounded queue)", async () => {
     const f = testFeaturizer(15);
     server = await start(f, { maxBatch: 4, maxWaitMs: 1, maxPendingPerStream: 8, maxQueued: 1000 });
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const s = server;
     let maxQueued = 0;
     const sampler = setInterval(() => {
@@ -234,7 +240,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("pauses every stream while the shared queue is full", async () => {
     const f = testFeaturizer(15);
     server = await start(f, { maxBatch: 4, maxWaitMs: 1, maxPendingPerStream: 100_000, maxQueued: 8 });
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const s = server;
     const c = client;
     let maxQueued = 0;

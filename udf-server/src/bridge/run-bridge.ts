@@ -69,7 +69,7 @@ function retriable(err: unknown): boolean {
  * a broken exchange is replaced (see the module's comment).
  */
 export async function runBridge(config: BridgeConfig, io: BridgeIo, recovery?: BridgeRecovery): Promise<BridgeResult> {
-  let client = new FlightClient(config.sidecar);
+  let client = new FlightClient(config.sidecar, { secretFile: config.secretFile });
   let exchange = client.featureExchange();
   const sent: SentBatch[] = [];
   let ids: (string | null)[] = [];
@@ -212,7 +212,7 @@ export async function runBridge(config: BridgeConfig, io: BridgeIo, recovery?: B
         client.close();
         await recovery.reconnect();
         // Batches go out again in their order on the new exchange; their answers come back whole.
-        client = new FlightClient(config.sidecar);
+        client = new FlightClient(config.sidecar, { secretFile: config.secretFile });
         exchange = client.featureExchange();
         failure = null;
         sending = Promise.resolve();

@@ -1,9 +1,12 @@
 /**
  * A small Arrow Flight client for the sidecar's methods: actions, and a featurizing
  * `DoExchange` that sends `(id, content)` batches and yields the output rows batch by batch.
- * Used by the bridge, the manager (health checks) and the tests.
+ * Used by the bridge, the manager (health checks) and the tests. Given the sidecar's secret (or
+ * its file, read at each call: a restarted sidecar has a new one), it sends it on every call but
+ * `health`, which must not carry it (a client asks `health` to check the server first).
  */
 import { Client, type ClientDuplexStream, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { AUTHORIZATION_KEY, bearer, readSecretFile } from "../auth/sidecar-secret.ts";
 import { OrchardError } from "../errors.ts";
 import { type FeatureRow, inputSchema, makeInputBatch, readOutputTable } from "./feature-schema.ts";
 import { FlightBatchEncoder, FlightStreamDecoder } from "./ipc.ts";
@@ -37,16 +40,22 @@ const decoder = new TextDecoder();
 export interface FlightClientOptions {
   /** Largest message either way, in bytes (default 256 MiB). */
   maxMessageBytes?: number;
+  /** The sidecar's secret file (0600, `sidecar-<port>.secret`), read at each call that needs it. */
+  secretFile?: string;
+  /** The secret itself (tests); `secretFile` wins when both are given. */
+  secret?: string;
 }
 
 /** A connection to one Flight server at `host:port` (plaintext, meant for loopback). */
 export class FlightClient {
   private readonly client: Client;
+  private readonly options: FlightClientOptions;
 
   constructor(
     readonly address: string,
     options: FlightClientOptions = {},
   ) {
+    this.options = options;
     const max = options.maxMessageBytes ?? 256 * 1024 * 1024;
     this.client = new Client(address, credentials.createInsecure(), {
       "grpc.max_receive_message_length": max,
@@ -54,9 +63,24 @@ export class FlightClient {
     });
   }
 
-  /** Runs `DoAction(type)` and returns every result body. */
+  /** Call metadata: the secret, when this client has one (throws when its file cannot be read). */
+  private metadata(): Metadata {
+    const metadata = new Metadata();
+    const { secretFile, secret } = this.options;
+    const value = secretFile !== undefined ? readSecretFile(secretFile) : secret;
+    if (value !== undefined) metadata.set(AUTHORIZATION_KEY, bearer(value));
+    return metadata;
+  }
+
+  /** Runs `DoAction(type)` and returns every result body (`health` is sent without the secret). */
   doAction(type: string, options: { body?: Uint8Array; timeoutMs?: number } = {}): Promise<Uint8Array[]> {
     const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+    let metadata: Metadata;
+    try {
+      metadata = type === "health" ? new Metadata() : this.metadata();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
       const bodies: Uint8Array[] = [];
       const call = this.client.makeServerStreamRequest(
@@ -64,7 +88,7 @@ export class FlightClient {
         doActionMethod.requestSerialize,
         doActionMethod.responseDeserialize,
         { type, body: options.body ?? EMPTY },
-        new Metadata(),
+        metadata,
         deadline === undefined ? {} : { deadline },
       );
       call.on("data", (r: { body: Uint8Array }) => bodies.push(r.body));
@@ -74,8 +98,11 @@ export class FlightClient {
   }
 
   /** Runs `DoAction(type)` and parses its single result as JSON. */
-  async actionJson<T>(type: string, timeoutMs?: number): Promise<T> {
-    const bodies = await this.doAction(type, timeoutMs === undefined ? {} : { timeoutMs });
+  async actionJson<T>(type: string, timeoutMs?: number, body?: Uint8Array): Promise<T> {
+    const bodies = await this.doAction(type, {
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(body === undefined ? {} : { body }),
+    });
     const first = bodies[0];
     if (!first) throw new FlightCallError(`DoAction(${type}) on ${this.address} returned no result`, null);
     return JSON.parse(decoder.decode(first)) as T;
@@ -84,6 +111,12 @@ export class FlightClient {
   /** Runs `ListActions`. */
   listActions(timeoutMs?: number): Promise<{ type: string; description: string }[]> {
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    let metadata: Metadata;
+    try {
+      metadata = this.metadata();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
       const out: { type: string; description: string }[] = [];
       const call = this.client.makeServerStreamRequest(
@@ -91,7 +124,7 @@ export class FlightClient {
         listActionsMethod.requestSerialize,
         listActionsMethod.responseDeserialize,
         {},
-        new Metadata(),
+        metadata,
         deadline === undefined ? {} : { deadline },
       );
       call.on("data", (t: { type: string; description: string }) => out.push(t));
@@ -100,12 +133,13 @@ export class FlightClient {
     });
   }
 
-  /** Opens a raw `DoExchange` stream. */
+  /** Opens a raw `DoExchange` stream (with the secret; throws when its file cannot be read). */
   rawExchange(): ClientDuplexStream<FlightData, FlightData> {
     return this.client.makeBidiStreamRequest(
       doExchangeMethod.path,
       doExchangeMethod.requestSerialize,
       doExchangeMethod.responseDeserialize,
+      this.metadata(),
     );
   }
 
