@@ -25,7 +25,8 @@ export async function expectedModel({
   if (installed) expected = installed;
   else {
     const info = (await sidecarStatus(sidecar, 2000, secretFile)).info;
-    expected = info && info.model === model ? { name: info.model, sha256: info.sha256 ?? null } : { name: model, sha256: null };
+    expected =
+      info && info.model === model ? { name: info.model, sha256: info.sha256 ?? null } : { name: model, sha256: null };
   }
   if (!/^[\w.+-]+$/.test(expected.name)) {
     throw new ConfigError({

@@ -1,7 +1,7 @@
 import { sidecarStatus, startSidecar } from "@orchard/udf-server";
-import { SetupError } from "../errors.ts";
 import { isLoopbackHost, parseConnectionUrl, redactUrl } from "../connect/connection-url.ts";
 import { SparkConnectionError } from "../connect/errors.ts";
+import { SetupError } from "../errors.ts";
 import type { S3Access } from "../s3.ts";
 import type { CliContext } from "./cli-context.ts";
 import { canConnect } from "./local/ports.ts";

@@ -7,6 +7,7 @@ import type { RunSummary } from "../pipeline/run-summary.ts";
 import type { CliContext } from "./cli-context.ts";
 import type { Flavour } from "./commands/pipeline.ts";
 import { EXIT } from "./exit-codes.ts";
+import { expectedModel } from "./expected-model.ts";
 import { ensureLocalStack } from "./local-stack.ts";
 import {
   configForRecord,
@@ -19,7 +20,6 @@ import {
 } from "./pipeline-config.ts";
 import { progressMode, progressReporter } from "./progress-reporter.ts";
 import { printSummary } from "./run-output.ts";
-import { expectedModel } from "./expected-model.ts";
 import { checkSidecarServes } from "./sidecar-model.ts";
 import { localSecretFile } from "./sidecar-secret-file.ts";
 

@@ -82,7 +82,9 @@ describe("sidecar over Arrow Flight with the real model", () => {
     writeFileSync(listing, paths.join("\n"));
     const script = join(TEST_LOG_DIR, `pyarrow-client-${process.pid}.py`);
     writeFileSync(script, PYARROW_CLIENT);
-    const { stdout } = await run(python, [script, sidecar.address, listing, sidecar.secretFile], { maxBuffer: 256 * 1024 * 1024 });
+    const { stdout } = await run(python, [script, sidecar.address, listing, sidecar.secretFile], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
     const out = JSON.parse(stdout) as {
       actions: string[];
       health: { status: string; pid: number };

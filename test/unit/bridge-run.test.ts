@@ -38,7 +38,10 @@ describe("bridge against a Flight server with a featurizer double", () => {
 
   it("writes one line per input row, in input order, with per-row errors", async () => {
     const { f, address } = await start();
-    const config = bridgeConfig(["--sidecar", address, "--batch-size", "7", "--max-in-flight", "10", "--secret-file", testSecretFile()], {});
+    const config = bridgeConfig(
+      ["--sidecar", address, "--batch-size", "7", "--max-in-flight", "10", "--secret-file", testSecretFile()],
+      {},
+    );
     const input = new PassThrough();
     const output = new PassThrough();
     const outText = collect(output);
@@ -74,7 +77,10 @@ describe("bridge against a Flight server with a featurizer double", () => {
   it("replaces a broken exchange: a sidecar restarted on the same port gets the unanswered batches again", async () => {
     const first = await start();
     const port = Number(first.address.split(":")[1]);
-    const config = bridgeConfig(["--sidecar", first.address, "--batch-size", "5", "--max-in-flight", "10", "--secret-file", testSecretFile()], {});
+    const config = bridgeConfig(
+      ["--sidecar", first.address, "--batch-size", "5", "--max-in-flight", "10", "--secret-file", testSecretFile()],
+      {},
+    );
     const input = new PassThrough();
     const output = new PassThrough();
     const outText = collect(output);
@@ -123,7 +129,10 @@ describe("bridge against a Flight server with a featurizer double", () => {
     const output = new PassThrough();
     const outText = collect(output);
     input.end();
-    const result = await runBridge(bridgeConfig(["--sidecar", address, "--secret-file", testSecretFile()], {}), { input, output });
+    const result = await runBridge(bridgeConfig(["--sidecar", address, "--secret-file", testSecretFile()], {}), {
+      input,
+      output,
+    });
     output.end();
     expect(result).toEqual({ rowsIn: 0, rowsOut: 0 });
     expect(await outText).toBe("");

@@ -20,4 +20,4 @@ export {
   type StartSidecarOptions,
   startSidecar,
 } from "./manage/start-sidecar.ts";
-export { type ModelIdentity, installedModelIdentity } from "./model/model-identity.ts";
+export { installedModelIdentity, type ModelIdentity } from "./model/model-identity.ts";

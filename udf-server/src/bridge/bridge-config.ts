@@ -162,6 +162,8 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
     cacheDir,
     secretFile,
     expectModel:
-      expectName === undefined ? undefined : { name: expectName, ...(expectSha === undefined ? {} : { sha256: expectSha }) },
+      expectName === undefined
+        ? undefined
+        : { name: expectName, ...(expectSha === undefined ? {} : { sha256: expectSha }) },
   };
 }

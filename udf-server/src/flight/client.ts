@@ -3,10 +3,20 @@
  * `DoExchange` that sends `(id, content)` batches and yields the output rows batch by batch.
  * Used by the bridge, the manager (health checks) and the tests. Given the sidecar's secret (or
  * its file, read at each call: a restarted sidecar has a new one), it sends it on every call but
- * `health`, which must not carry it (a client asks `health` to check the server first).
+ * `health`, and never before the server has proved it knows the secret: the first action that
+ * needs it is preceded by a `health` carrying a fresh challenge, whose `proof` must match (again
+ * after the connection failed). An exchange does not wait for that proof: its callers (the bridge)
+ * verify the sidecar first (see `verifySidecar`).
  */
 import { Client, type ClientDuplexStream, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { AUTHORIZATION_KEY, bearer, readSecretFile } from "../auth/sidecar-secret.ts";
+import {
+  AUTHORIZATION_KEY,
+  bearer,
+  isServerProof,
+  newChallenge,
+  readSecretFile,
+  SidecarAuthError,
+} from "../auth/sidecar-secret.ts";
 import { OrchardError } from "../errors.ts";
 import { type FeatureRow, inputSchema, makeInputBatch, readOutputTable } from "./feature-schema.ts";
 import { FlightBatchEncoder, FlightStreamDecoder } from "./ipc.ts";
@@ -50,6 +60,8 @@ export interface FlightClientOptions {
 export class FlightClient {
   private readonly client: Client;
   private readonly options: FlightClientOptions;
+  /** The server's proof of the secret, once asked for (cleared when a call fails). */
+  private proven: Promise<void> | null = null;
 
   constructor(
     readonly address: string,
@@ -63,31 +75,65 @@ export class FlightClient {
     });
   }
 
-  /** Call metadata: the secret, when this client has one (throws when its file cannot be read). */
-  private metadata(): Metadata {
-    const metadata = new Metadata();
+  /** The secret, when this client has one (throws when its file cannot be read). */
+  private secret(): string | undefined {
     const { secretFile, secret } = this.options;
-    const value = secretFile !== undefined ? readSecretFile(secretFile) : secret;
-    if (value !== undefined) metadata.set(AUTHORIZATION_KEY, bearer(value));
+    return secretFile !== undefined ? readSecretFile(secretFile) : secret;
+  }
+
+  /** Call metadata: the secret, when this client has one. */
+  private metadata(secret = this.secret()): Metadata {
+    const metadata = new Metadata();
+    if (secret !== undefined) metadata.set(AUTHORIZATION_KEY, bearer(secret));
     return metadata;
   }
 
+  /** Resolves once the server has answered a fresh challenge with the secret's proof (asked once per client). */
+  proveServer(timeoutMs?: number): Promise<void> {
+    const secret = this.secret();
+    if (secret === undefined) return Promise.resolve();
+    this.proven ??= (async () => {
+      const challenge = newChallenge();
+      const bodies = await this.call("health", new TextEncoder().encode(challenge), new Metadata(), timeoutMs);
+      let proof: unknown;
+      try {
+        proof = bodies[0] ? (JSON.parse(decoder.decode(bodies[0])) as { proof?: unknown }).proof : undefined;
+      } catch {
+        proof = undefined;
+      }
+      if (!isServerProof(proof, secret, challenge)) {
+        throw new SidecarAuthError(
+          `the server at ${this.address} did not prove that it knows the sidecar's secret` +
+            `${this.options.secretFile ? ` (${this.options.secretFile})` : ""}: it is not the sidecar orchard started ` +
+            "there (another process on the port?); nothing is sent to it",
+        );
+      }
+    })();
+    this.proven.catch(() => {
+      this.proven = null;
+    });
+    return this.proven;
+  }
+
   /** Runs `DoAction(type)` and returns every result body (`health` is sent without the secret). */
-  doAction(type: string, options: { body?: Uint8Array; timeoutMs?: number } = {}): Promise<Uint8Array[]> {
-    const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-    let metadata: Metadata;
-    try {
-      metadata = type === "health" ? new Metadata() : this.metadata();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  async doAction(type: string, options: { body?: Uint8Array; timeoutMs?: number } = {}): Promise<Uint8Array[]> {
+    if (type === "health") return this.call(type, options.body ?? EMPTY, new Metadata(), options.timeoutMs);
+    await this.proveServer(options.timeoutMs);
+    return this.call(type, options.body ?? EMPTY, this.metadata(), options.timeoutMs).catch((err: unknown) => {
+      this.proven = null;
+      throw err;
+    });
+  }
+
+  private call(type: string, body: Uint8Array, metadata: Metadata, timeoutMs?: number): Promise<Uint8Array[]> {
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     return new Promise((resolve, reject) => {
       const bodies: Uint8Array[] = [];
       const call = this.client.makeServerStreamRequest(
         doActionMethod.path,
         doActionMethod.requestSerialize,
         doActionMethod.responseDeserialize,
-        { type, body: options.body ?? EMPTY },
+        { type, body },
         metadata,
         deadline === undefined ? {} : { deadline },
       );
@@ -109,14 +155,10 @@ export class FlightClient {
   }
 
   /** Runs `ListActions`. */
-  listActions(timeoutMs?: number): Promise<{ type: string; description: string }[]> {
+  async listActions(timeoutMs?: number): Promise<{ type: string; description: string }[]> {
+    await this.proveServer(timeoutMs);
+    const metadata = this.metadata();
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    let metadata: Metadata;
-    try {
-      metadata = this.metadata();
-    } catch (err) {
-      return Promise.reject(err);
-    }
     return new Promise((resolve, reject) => {
       const out: { type: string; description: string }[] = [];
       const call = this.client.makeServerStreamRequest(

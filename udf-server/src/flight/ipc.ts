@@ -180,7 +180,9 @@ export class FlightStreamDecoder {
     for (const b of header.buffers) {
       const end = Number(b.offset) + Number(b.length);
       if (!Number.isSafeInteger(end) || Number(b.offset) < 0 || Number(b.length) < 0 || end > bodyLength) {
-        throw new IpcProtocolError(`a record batch buffer (${b.offset}+${b.length}) lies outside its ${bodyLength}-byte body`);
+        throw new IpcProtocolError(
+          `a record batch buffer (${b.offset}+${b.length}) lies outside its ${bodyLength}-byte body`,
+        );
       }
     }
   }

@@ -70,7 +70,17 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   const logFile = options.logFile ?? `${pidFile.replace(/\.pid$/, "")}.log`;
   const secretFile = options.secretFile ?? `${pidFile.replace(/\.pid$/, "")}.secret`;
   rmSync(pidFile, { force: true });
-  const args = [SIDECAR_BIN, "--host", host, "--port", String(port), "--pid-file", pidFile, "--secret-file", secretFile];
+  const args = [
+    SIDECAR_BIN,
+    "--host",
+    host,
+    "--port",
+    String(port),
+    "--pid-file",
+    pidFile,
+    "--secret-file",
+    secretFile,
+  ];
   if (options.model !== undefined) args.push("--model", options.model);
   if (options.threads !== undefined) args.push("--threads", String(options.threads));
   if (options.maxBatch !== undefined) args.push("--max-batch", String(options.maxBatch));

@@ -7,12 +7,13 @@
  * 2. `info`, now with the secret, must name the expected model and its ONNX file's SHA-256.
  * Either failure is loud: an error, never rows.
  */
-import { isServerProof, newChallenge, readSecretFile, SidecarAuthError } from "../auth/sidecar-secret.ts";
+
 import { status } from "@grpc/grpc-js";
+import { SidecarAuthError } from "../auth/sidecar-secret.ts";
 import { OrchardError } from "../errors.ts";
 import { FlightCallError, FlightClient } from "../flight/client.ts";
 import type { ModelIdentity } from "../model/model-identity.ts";
-import type { HealthReport, InfoReport } from "../server/flight-server.ts";
+import type { InfoReport } from "../server/flight-server.ts";
 
 /** The sidecar serves another model than the run asked for. */
 export class ModelMismatchError extends OrchardError {
@@ -30,22 +31,13 @@ export interface VerifySidecarOptions {
   timeoutMs?: number;
 }
 
-const encoder = new TextEncoder();
-
 /** Resolves with the sidecar's `info` when it proves itself and serves the expected model; throws otherwise. */
 export async function verifySidecar(address: string, options: VerifySidecarOptions): Promise<InfoReport> {
   const timeoutMs = options.timeoutMs ?? 5000;
-  const secret = readSecretFile(options.secretFile);
-  const client = new FlightClient(address, { secret });
+  const client = new FlightClient(address, { secretFile: options.secretFile });
   try {
-    const challenge = newChallenge();
-    const health = await client.actionJson<HealthReport>("health", timeoutMs, encoder.encode(challenge));
-    if (!isServerProof(health.proof, secret, challenge)) {
-      throw new SidecarAuthError(
-        `the server at ${address} did not prove that it knows this node's sidecar secret (${options.secretFile}): ` +
-          "it is not the sidecar orchard started here (another process on the port?); no image is sent to it",
-      );
-    }
+    // The challenge first (FlightClient asks for the proof before it sends the secret).
+    await client.proveServer(timeoutMs);
     let info: InfoReport;
     try {
       info = await client.actionJson<InfoReport>("info", timeoutMs);

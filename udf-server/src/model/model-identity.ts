@@ -32,7 +32,8 @@ export async function installedModelIdentity(model: string, cacheDir: string): P
   if (!existsSync(location.manifestPath)) return undefined;
   const manifest = await readManifest(location.manifestPath);
   const onnxPath = location.onnxPath ?? join(location.dir, manifest.file);
-  if (location.onnxPath === null && manifest.sha256 !== undefined) return { name: manifest.name, sha256: manifest.sha256 };
+  if (location.onnxPath === null && manifest.sha256 !== undefined)
+    return { name: manifest.name, sha256: manifest.sha256 };
   if (!existsSync(onnxPath)) return undefined;
   return { name: manifest.name, sha256: await sha256File(onnxPath) };
 }

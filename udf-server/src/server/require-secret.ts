@@ -4,7 +4,7 @@
  * so nothing of an unauthenticated call's body is read or decoded; it ends UNAUTHENTICATED.
  * `DoAction` is checked by its handler, because `health` stays open (see flight-server.ts).
  */
-import { type Metadata, type ServerInterceptor, ServerInterceptingCall, status } from "@grpc/grpc-js";
+import { type Metadata, ServerInterceptingCall, type ServerInterceptor, status } from "@grpc/grpc-js";
 import { AUTHORIZATION_KEY, isAuthorized } from "../auth/sidecar-secret.ts";
 import { doActionMethod } from "../flight/service.ts";
 
