@@ -57,7 +57,9 @@ export const pipelineConfigSchema = z
     mode: z.enum(["overwrite", "errorifexists"], { error: "overwrite or errorifexists" }).default("errorifexists"),
     sidecar: sidecarAddressOption.default("127.0.0.1:8815"),
     /** The sidecar's secret file on each executor's node (ORCHARD_SIDECAR_SECRET_FILE); default: the node's run folder. */
-    sidecarSecretFile: commandPathOption("a file path (ORCHARD_SIDECAR_SECRET_FILE, the sidecar's secret file)").optional(),
+    sidecarSecretFile: commandPathOption(
+      "a file path (ORCHARD_SIDECAR_SECRET_FILE, the sidecar's secret file)",
+    ).optional(),
     bridge: bridgeCommandOption.optional(),
     pcaModel: folderUri.optional(),
     s3: z

@@ -1,4 +1,5 @@
 import { rowCounter } from "@orchard/udf-server";
+import { isLoopbackHost, parseConnectionUrl } from "../connect/connection-url.ts";
 import { SparkSession } from "../connect/spark-session.ts";
 import { preflight } from "../pipeline/preflight.ts";
 import { reportUri } from "../pipeline/report.ts";
@@ -46,10 +47,10 @@ export async function runPipelineCommand(
     flags: flagsToConfig(raw),
   });
   const s3 = s3Access(config);
-  // This machine's sidecar secret; the bridges get its path (never the secret) when they run this
-  // install's bridge here. With --bridge (executors elsewhere) each bridge uses its node's own.
+  // This machine's sidecar secret; the bridges get its path (never the secret) when Spark runs
+  // here (a loopback remote with a local master). Elsewhere each bridge uses its node's own.
   const secretFile = localSecretFile(ctx, config.sidecar, config.sidecarSecretFile);
-  const bridgeSecretFile = config.sidecarSecretFile ?? (config.bridge === undefined ? secretFile : undefined);
+  const bridgeSecretFile = isLoopbackHost(parseConnectionUrl(config.remote).host) ? secretFile : undefined;
   const baseOptions = pipelineOptions(config, { fitOnly: flavour === "fit" });
   // Input, output and saved model are checked before anything starts: a mistake costs no Spark start.
   const checked = await preflight(baseOptions, s3);

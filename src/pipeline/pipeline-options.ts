@@ -23,7 +23,10 @@ export interface PipelineOptions {
   readonly sidecar: string;
   /** The command Spark's executors run instead of this install's bridge (see `FeaturizeOptions.bridge`). */
   readonly bridge?: string;
-  /** The sidecar's secret file on each executor's node (see `FeaturizeOptions.secretFile`). */
+  /**
+   * The sidecar's secret file as a path on the Spark server's machine, passed to the bridges when
+   * the executors run there (`local[...]`, `local-cluster[...]`); see `FeaturizeOptions.secretFile`.
+   */
   readonly sidecarSecretFile?: string;
   /**
    * The model the run asked for, as the bridges check it against each sidecar's `info`: its name

@@ -122,7 +122,9 @@ export async function runPipeline(
     featurize(spark, taskPartitions(images, imageFiles, partitions), {
       sidecar: options.sidecar,
       ...(options.bridge ? { bridge: options.bridge } : {}),
-      ...(options.sidecarSecretFile ? { secretFile: options.sidecarSecretFile } : {}),
+      // The caller's secret file names a path on the Spark server's machine: elsewhere each bridge
+      // uses its own node's (ORCHARD_SIDECAR_SECRET_FILE, or the run folder's sidecar-<port>.secret).
+      ...(options.sidecarSecretFile && cluster.serverMachine ? { secretFile: options.sidecarSecretFile } : {}),
       ...(options.expectedModel ? { expectModel: options.expectedModel } : {}),
     }),
   );
