@@ -100,13 +100,17 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
       if (!opts.json) {
         const { health, info } = status;
         ctx.out(`running: ${status.address} (pid ${health?.pid}, up ${health?.uptimeSeconds} s)`);
-        ctx.out(
-          `model: ${info?.model} ${info?.version} (input ${info?.inputSize.join("x")}, ${info?.featureDim} features, ${info?.threads} threads)`,
-        );
-        ctx.out(
-          `batching: max ${info?.batching.maxBatch} images, wait ${info?.batching.maxWaitMs} ms; now ${health?.activeExchanges} exchange(s), ${health?.queued} queued; served ${health?.images} image(s) in ${health?.batches} batch(es)`,
-        );
-        ctx.out(`rows answered: ${info?.rowsServed} with features, ${info?.rowsFailed} with an error`);
+        if (info) {
+          ctx.out(
+            `model: ${info.model} ${info.version} sha256 ${info.sha256} (input ${info.inputSize.join("x")}, ${info.featureDim} features, ${info.threads} threads)`,
+          );
+          ctx.out(
+            `batching: max ${info.batching.maxBatch} images, wait ${info.batching.maxWaitMs} ms; now ${health?.activeExchanges} exchange(s), ${health?.queued} queued; served ${health?.images} image(s) in ${health?.batches} batch(es)`,
+          );
+          ctx.out(`rows answered: ${info.rowsServed} with features, ${info.rowsFailed} with an error`);
+        } else {
+          ctx.out(`model: unknown (${status.error ?? "no info"}; secret file ${files.secretFile})`);
+        }
         if (record) ctx.out(`log: ${files.logFile}`);
       }
     });
