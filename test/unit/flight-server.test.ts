@@ -156,7 +156,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("rowCounter rejects when no sidecar answers", async () => {
     const counter = rowCounter("127.0.0.1:1", testSecretFile());
     try {
-      await expect(counter.read(500)).rejects.toThrow(/info/);
+      await expect(counter.read(500)).rejects.toThrow(/on 127\.0\.0\.1:1: No connection/);
     } finally {
       counter.close();
     }
