@@ -1,14 +1,13 @@
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { freePort } from "../../src/cli/local/ports.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { s3Client, s3CompatibleAccess } from "../../src/s3.ts";
+import { type ComposeCluster, type Ran, sh, startComposeCluster } from "../support/compose-cluster.ts";
 import { cosine } from "../support/vectors.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
@@ -22,75 +21,23 @@ import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
 // Set ORCHARD_SKIP_DOCKER=1 to skip (no Docker engine and no root to start one).
 
 const skip = process.env.ORCHARD_SKIP_DOCKER === "1";
-const project = `orchard-it-${process.pid}-${Date.now().toString(36)}`;
-const composeFile = join(REPO_ROOT, "docker", "compose.yaml");
 const work = mkdtempSync(join(tmpdir(), "orchard-docker-"));
-const token = randomBytes(18).toString("base64url");
-const accessKey = `orchard${randomBytes(4).toString("hex")}`;
-const secretKey = randomBytes(18).toString("base64url");
-const bucket = "orchard";
 const CLASSES = 2;
 const PER_CLASS = 20;
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command; resolves with its exit code and output (never rejects). */
-function sh(file: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeout = 1_200_000): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd: REPO_ROOT, env, timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** What an orchard user on the host has: the compose secrets, none of the test's own servers. */
-function userEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  for (const key of [
-    "SPARK_REMOTE",
-    "ORCHARD_SIDECAR",
-    "ORCHARD_S3_ENDPOINT",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_S3",
-  ]) {
-    if (!(key in extra)) delete env[key];
-  }
-  return env;
-}
-
-let ports = { connect: 0, s3: 0 };
-let image = "";
+let cluster: ComposeCluster | undefined;
 const timings: Record<string, number> = {};
-const composeEnv = () =>
-  userEnv({
-    ORCHARD_IMAGE: image,
-    ORCHARD_SPARK_TOKEN: token,
-    ORCHARD_S3_ACCESS_KEY: accessKey,
-    ORCHARD_S3_SECRET_KEY: secretKey,
-    ORCHARD_S3_BUCKET: bucket,
-    ORCHARD_CONNECT_PORT: String(ports.connect),
-    ORCHARD_S3_PORT: String(ports.s3),
-  });
-const compose = (args: string[], timeout?: number) =>
-  sh("docker", ["compose", "-p", project, "-f", composeFile, ...args], composeEnv(), timeout);
-const remoteWith = (t: string) => `sc://127.0.0.1:${ports.connect}/;token=${t}`;
-const hostS3 = () => `http://127.0.0.1:${ports.s3}`;
+const the = (): ComposeCluster => {
+  if (!cluster) throw new Error("the compose cluster is not up");
+  return cluster;
+};
+const compose = (args: string[], timeout?: number) => the().compose(args, timeout);
 const orchard = (args: string[], env: NodeJS.ProcessEnv) =>
   sh(process.execPath, [join(REPO_ROOT, "bin", "orchard.mjs"), ...args], env);
-/** The host CLI against the compose cluster: its Connect port with a token, its MinIO's host port. */
-const clusterEnv = (t = token) =>
-  userEnv({
-    SPARK_REMOTE: remoteWith(t),
-    ORCHARD_S3_ENDPOINT: hostS3(),
-    ORCHARD_S3_ACCESS_KEY: accessKey,
-    ORCHARD_S3_SECRET_KEY: secretKey,
-  });
 /** The bridge the cluster's executors run: the image's, on every node's PATH. */
 const CLUSTER_BRIDGE = "orchard-bridge";
+/** The driver `orchard submit` runs on the cluster's master node. */
+const CLUSTER_DRIVER = join(REPO_ROOT, "test", "integration", "fixtures", "cluster-driver.mjs");
 
 async function timed<T>(name: string, f: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
@@ -131,26 +78,16 @@ describe.skipIf(skip)("docker/: the compose cluster (2 workers, a sidecar each) 
   let clusterRun: Ran;
   let clusterSummary: RunSummary;
   let localSummary: RunSummary;
-  let upped = false;
 
   beforeAll(async () => {
-    // The engine (started as root when none answers) and the image (built only when its inputs changed).
-    const engine = await sh("bash", [join(REPO_ROOT, "scripts", "setup-docker.sh")]);
-    expect(engine.code, `scripts/setup-docker.sh: ${engine.stderr}`).toBe(0);
-    const built = await timed("image", () =>
-      sh("bash", [join(REPO_ROOT, "scripts", "setup-docker-image.sh"), "--print-tag"], process.env, 2_400_000),
-    );
-    expect(built.code, `scripts/setup-docker-image.sh: ${built.stderr}`).toBe(0);
-    image = built.stdout.trim();
-    expect(image).toMatch(/^orchard\/node:[0-9a-f]{12}$/);
-
-    ports = { connect: await freePort(), s3: await freePort() };
-    upped = true; // from here on, afterAll takes the project down, whatever happens
-    const up = await timed("composeUp", () => compose(["up", "-d", "--wait", "--wait-timeout", "420"], 600_000));
-    if (up.code !== 0) {
-      const logs = await compose(["logs", "--no-color", "--tail", "40"]);
-      throw new Error(`docker compose up failed (${up.code}): ${up.stderr}\n${logs.stdout}`);
-    }
+    // The engine (started as root when none answers), the image (built only when its inputs
+    // changed), fresh secrets and ports, `up -d --wait`.
+    const c = await startComposeCluster({ prefix: "orchard-it" });
+    cluster = c;
+    timings.image = c.timings.image;
+    timings.composeUp = c.timings.up;
+    expect(c.image).toMatch(/^orchard\/node:[0-9a-f]{12}$/);
+    const { bucket } = cluster;
 
     // 2 classes x 20 images of the sample set.
     const training = join(testLayout().cacheRoot, "data", "fruits", "Training");
@@ -163,8 +100,8 @@ describe.skipIf(skip)("docker/: the compose cluster (2 workers, a sidecar each) 
     }
     files = files.sort();
     const upload = await orchard(
-      ["s3", "upload", imagesDir, "--to", `s3://${bucket}/in`, "--endpoint", hostS3()],
-      clusterEnv(),
+      ["s3", "upload", imagesDir, "--to", `s3://${bucket}/in`, "--endpoint", c.s3Endpoint],
+      c.hostEnv(),
     );
     expect(upload.code, upload.stderr).toBe(0);
     expect(upload.stdout).toContain(`uploaded ${files.length} files to s3://${bucket}/in`);
@@ -176,11 +113,16 @@ describe.skipIf(skip)("docker/: the compose cluster (2 workers, a sidecar each) 
           ...["--input", `s3a://${bucket}/in`, "--output", `s3a://${bucket}/out`],
           ...["--k", "5", "--keep-features", "--no-start", "--bridge", CLUSTER_BRIDGE],
         ],
-        clusterEnv(),
+        c.hostEnv(),
       ),
     );
     expect(clusterRun.code, clusterRun.stderr).toBe(0);
-    const client = await s3Client(s3CompatibleAccess(hostS3(), { accessKeyId: accessKey, secretAccessKey: secretKey }));
+    const client = await s3Client(
+      s3CompatibleAccess(c.s3Endpoint, {
+        accessKeyId: c.accessKey,
+        secretAccessKey: c.secretKey,
+      }),
+    );
     const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: "out/run.json" }));
     clusterSummary = JSON.parse(await (got.Body as { transformToString(): Promise<string> }).transformToString());
 
@@ -196,7 +138,7 @@ describe.skipIf(skip)("docker/: the compose cluster (2 workers, a sidecar each) 
   }, 3_000_000);
 
   afterAll(async () => {
-    if (upped) await compose(["down", "-v", "--remove-orphans", "--timeout", "10"], 300_000);
+    await cluster?.down();
     rmSync(work, { recursive: true, force: true });
     console.log(`[docker-cluster] timings (ms): ${JSON.stringify(timings)}`);
   }, 600_000);
@@ -204,26 +146,28 @@ describe.skipIf(skip)("docker/: the compose cluster (2 workers, a sidecar each) 
   it("keeps one row per image: rows in == rows out, through the token", () => {
     expect(clusterSummary.counts).toEqual({ filesIn: files.length, rowsOut: files.length, failed: 0 });
     expect(clusterRun.stdout).toMatch(new RegExp(`images: +${files.length} in, ${files.length} rows out, 0 failed`));
-    expect(clusterRun.stdout + clusterRun.stderr).not.toContain(token);
-    expect(JSON.stringify(clusterSummary)).not.toContain(token);
+    expect(clusterRun.stdout + clusterRun.stderr).not.toContain(the().token);
+    expect(JSON.stringify(clusterSummary)).not.toContain(the().token);
     expect(clusterSummary.k).toBe(5);
   });
 
   it("writes the report to the compose MinIO, and `orchard s3 download` fetches it", async () => {
     const to = join(work, "report.html");
     const ran = await orchard(
-      ["s3", "download", `s3://${bucket}/out/report.html`, "--to", to, "--endpoint", hostS3()],
-      clusterEnv(),
+      ["s3", "download", `s3://${the().bucket}/out/report.html`, "--to", to, "--endpoint", the().s3Endpoint],
+      the().hostEnv(),
     );
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.stdout).toMatch(new RegExp(`^downloaded s3://${bucket}/out/report\\.html \\(\\d+ bytes\\) to ${to}`));
+    expect(ran.stdout).toMatch(
+      new RegExp(`^downloaded s3://${the().bucket}/out/report\\.html \\(\\d+ bytes\\) to ${to}`),
+    );
     const html = readFileSync(to, "utf8");
     expect(html).toMatch(/^<!doctype html>/i);
     expect(html).toContain(`${files.length}`);
   });
 
   it("gives the same features per image as a local run (cosine >= 0.999), and the same explained variance", async () => {
-    const cluster = await featuresOf(remoteWith(token), `s3a://${bucket}/out/data`);
+    const cluster = await featuresOf(the().remote(), `s3a://${the().bucket}/out/data`);
     const local = await featuresOf(inject("sparkRemote"), join(work, "local-out", "data"));
     expect([...cluster.keys()].sort()).toEqual(files);
     expect([...local.keys()].sort()).toEqual(files);
@@ -255,24 +199,24 @@ describe.skipIf(skip)("docker/: the compose cluster (2 workers, a sidecar each) 
     const ran = await orchard(
       [
         "run",
-        ...["--input", `s3a://${bucket}/in`, "--output", `s3a://${bucket}/out-wrong`],
+        ...["--input", `s3a://${the().bucket}/in`, "--output", `s3a://${the().bucket}/out-wrong`],
         ...["--k", "5", "--no-start", "--quiet", "--bridge", CLUSTER_BRIDGE],
       ],
-      clusterEnv(wrong),
+      the().hostEnv(wrong),
     );
     expect(ran.code).not.toBe(0);
     expect(ran.stderr).toMatch(
       new RegExp(
-        `^orchard: Spark Connect at sc://127\\.0\\.0\\.1:${ports.connect}\\S* refused the request .*token`,
+        `^orchard: Spark Connect at sc://127\\.0\\.0\\.1:${the().ports.connect}\\S* refused the request .*token`,
         "m",
       ),
     );
     expect(ran.stderr).not.toContain(wrong);
-    expect(ran.stderr).not.toContain(token);
+    expect(ran.stderr).not.toContain(the().token);
   });
 
   it("publishes only on 127.0.0.1, only Connect and MinIO's S3 API", async () => {
-    const ids = await sh("docker", ["ps", "-q", "--filter", `label=com.docker.compose.project=${project}`]);
+    const ids = await sh("docker", ["ps", "-q", "--filter", `label=com.docker.compose.project=${the().project}`]);
     const containers = ids.stdout.split("\n").filter(Boolean);
     expect(containers).toHaveLength(5);
     const inspected = await sh("docker", ["inspect", ...containers]);
@@ -289,9 +233,9 @@ describe.skipIf(skip)("docker/: the compose cluster (2 workers, a sidecar each) 
     expect(bindings.map((b) => b.host)).toEqual(bindings.map(() => "127.0.0.1"));
     expect(
       bindings.map((b) => `${b.name.replace(/^\/.*?-(connect|minio)-\d+$/, "$1")} ${b.port} ${b.hostPort}`).sort(),
-    ).toEqual([`connect 15002/tcp ${ports.connect}`, `minio 9000/tcp ${ports.s3}`].sort());
+    ).toEqual([`connect 15002/tcp ${the().ports.connect}`, `minio 9000/tcp ${the().ports.s3}`].sort());
     const port = await compose(["port", "connect", "15002"]);
-    expect(port.stdout.trim()).toBe(`127.0.0.1:${ports.connect}`);
+    expect(port.stdout.trim()).toBe(`127.0.0.1:${the().ports.connect}`);
   });
 
   it("restarts a worker's sidecar that dies", async () => {
@@ -314,16 +258,57 @@ describe.skipIf(skip)("docker/: the compose cluster (2 workers, a sidecar each) 
     expect(after?.pid).toBeGreaterThan(0);
   });
 
+  it("runs `orchard submit --master spark://spark-master:7077` on a cluster node: the job runs on the workers' executors, the exit code propagates, the server is gone, no token in any output", async () => {
+    // The Connect application holds both workers' cores: stop it so that the submitted one gets them.
+    const stopped = await compose(["stop", "connect"], 120_000);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    // Beside the image's orchard install, where `import "orchard"` resolves.
+    const copied = await compose(["cp", CLUSTER_DRIVER, "spark-master:/opt/orchard/cluster-driver.mjs"], 60_000);
+    expect(copied.code, copied.stderr).toBe(0);
+    const n = 1000;
+    const ran = await compose(
+      [
+        ...["exec", "-T", "spark-master", "orchard", "submit", "--master", "spark://spark-master:7077"],
+        // The executors on the workers connect back to this node's driver (orchard keeps it on loopback unless told).
+        ...["--conf", "spark.driver.host=spark-master", "--conf", "spark.driver.bindAddress=0.0.0.0"],
+        ...["--conf", "spark.executor.cores=1", "--conf", "spark.executor.memory=1g"],
+        ...["/opt/orchard/cluster-driver.mjs", String(n), "5"],
+      ],
+      600_000,
+    );
+    expect(ran.code, ran.stderr).toBe(5);
+    expect(ran.stdout).toMatch(/^connected to sc:\/\/127\.0\.0\.1:\d+\/;token=<redacted>$/m);
+    expect(ran.stdout).toContain("application orchard-submit-cluster-driver on master spark://spark-master:7077");
+    expect(ran.stdout).toContain(`sum of the first ${n} squares: ${(n * (n + 1) * (2 * n + 1)) / 6}`);
+    expect(Number(/cores granted by the master: (\d+)/.exec(ran.stdout)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(ran.stderr).toContain("cluster-driver.mjs exited with code 5");
+    expect(ran.stdout + ran.stderr).not.toMatch(/token=(?!<redacted>)/);
+
+    // Afterwards no Connect server runs on that node, and the master lists the application as finished.
+    const left = await compose(["exec", "-T", "spark-master", "pgrep", "-f", "SparkConnectServer"], 60_000);
+    expect(left.code, left.stdout).toBe(1);
+    const apps = await compose(
+      [
+        ...["exec", "-T", "spark-master", "node", "-e"],
+        'fetch("http://spark-master:8080/json/").then((r) => r.json()).then((j) => console.log(JSON.stringify({ active: j.activeapps.map((a) => a.name), completed: j.completedapps.map((a) => a.name) })))',
+      ],
+      60_000,
+    );
+    expect(apps.code, apps.stderr).toBe(0);
+    const { active, completed } = JSON.parse(apps.stdout) as { active: string[]; completed: string[] };
+    expect(active).not.toContain("orchard-submit-cluster-driver");
+    expect(completed).toContain("orchard-submit-cluster-driver");
+  }, 900_000);
+
   it("leaves no container, network or volume after `down -v`", async () => {
-    const down = await compose(["down", "-v", "--remove-orphans", "--timeout", "10"], 300_000);
+    const down = await the().down();
     expect(down.code, down.stderr).toBe(0);
-    upped = false;
     for (const kind of ["ps -a", "network ls", "volume ls"]) {
       const ran = await sh("docker", [
         ...kind.split(" "),
         "-q",
         "--filter",
-        `label=com.docker.compose.project=${project}`,
+        `label=com.docker.compose.project=${the().project}`,
       ]);
       expect(ran.code).toBe(0);
       expect(ran.stdout.trim(), kind).toBe("");

@@ -12,7 +12,11 @@ export interface InstallLayout {
   readonly pythonVenv: string;
   /** SPARK_HOME of the pinned Spark (pyspark's bundled runtime). */
   readonly sparkHome: string;
-  /** The hadoop-aws and AWS SDK bundle jars that give Spark the `s3a://` file system. */
+  /**
+   * The hadoop-aws and AWS SDK bundle jars that give Spark the `s3a://` file system (`--jars`);
+   * none when the Spark home already holds them in its `jars/` (a distribution built with S3A,
+   * such as orchard's node image).
+   */
   readonly s3aJars: readonly string[];
   /** The S3 server installation (MinIO binary or moto venv). */
   readonly s3Dir: string;
@@ -25,17 +29,20 @@ export const S3A_JAR_NAMES = ["hadoop-aws-3.4.2.jar", "bundle-2.29.52.jar"] as c
 
 /**
  * Computes the install layout for a cache root. Pure apart from finding the venv's
- * `python3.X` folder; `sparkHomeOverride` replaces the bundled Spark (e.g. a full distribution).
+ * `python3.X` folder and looking into an override's `jars/`; `sparkHomeOverride` replaces the
+ * bundled Spark (e.g. a full distribution).
  */
 export function installLayout(cacheRoot: string, sparkHomeOverride?: string): InstallLayout {
   const pythonVenv = join(cacheRoot, "spark", "venv");
   const lib = join(pythonVenv, "lib");
   const py = existsSync(lib) ? readdirSync(lib).find((d) => d.startsWith("python3")) : undefined;
+  const bundled =
+    sparkHomeOverride !== undefined && S3A_JAR_NAMES.every((name) => existsSync(join(sparkHomeOverride, "jars", name)));
   return {
     cacheRoot,
     pythonVenv,
     sparkHome: sparkHomeOverride ?? join(lib, py ?? "python3", "site-packages", "pyspark"),
-    s3aJars: S3A_JAR_NAMES.map((name) => join(cacheRoot, "spark", "s3a", name)),
+    s3aJars: bundled ? [] : S3A_JAR_NAMES.map((name) => join(cacheRoot, "spark", "s3a", name)),
     s3Dir: join(cacheRoot, "s3"),
     runDir: join(cacheRoot, "run"),
   };
