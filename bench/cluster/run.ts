@@ -138,6 +138,7 @@ async function main(): Promise<void> {
             input: pathToFileURL(dir).href,
             output: pathToFileURL(join(work, `out-${i}`)).href,
             sidecar: sidecar.address,
+            sidecarSecretFile: sidecar.secretFile,
           }),
       },
     ];
