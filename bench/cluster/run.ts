@@ -23,8 +23,8 @@ import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
-import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { runPipeline } from "../../src/pipeline/run-pipeline.ts";
+import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { type ComposeCluster, sh, startComposeCluster } from "../../test/support/compose-cluster.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 

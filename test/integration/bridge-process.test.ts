@@ -93,7 +93,10 @@ describe("orchard-bridge with a real sidecar", () => {
         expected.push({ id: null, image: 1 });
       }
     });
-    const run = await runBridge(["--sidecar", sidecar.address, "--secret-file", sidecar.secretFile], `${lines.join("\n")}\n`);
+    const run = await runBridge(
+      ["--sidecar", sidecar.address, "--secret-file", sidecar.secretFile],
+      `${lines.join("\n")}\n`,
+    );
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const out = run.stdout.split("\n");
