@@ -233,6 +233,9 @@ if [ "${ORCHARD_BOOTSTRAP_NO_SYSTEMD:-}" = 1 ] || ! command -v systemctl >/dev/n
   exit 0
 fi
 unit=/etc/systemd/system/orchard-sidecar.service
+# Its shared secret (fresh at each start, 0600) in its state folder, the one place it may write;
+# cluster.json names the same path to the executors (ORCHARD_SIDECAR_SECRET_FILE).
+sidecar_cmd+=(--secret-file "/var/lib/orchard-sidecar/sidecar-$SIDECAR_PORT.secret")
 tmp_unit=$(mktemp)
 cat >"$tmp_unit" <<UNIT
 [Unit]

@@ -106,10 +106,12 @@ async function main(): Promise<void> {
       remote = spark.remote;
     }
     let sidecar = process.env.ORCHARD_SIDECAR;
+    let sidecarSecretFile = process.env.ORCHARD_SIDECAR_SECRET_FILE || undefined;
     if (!sidecar) {
       const handle = await startSidecar({ port: await freePort(), logFile: join(work, "sidecar.log") });
       stops.push(() => handle.stop());
       sidecar = handle.address;
+      sidecarSecretFile = handle.secretFile;
     }
     const images = baseImages(baseCount);
     console.log(
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
         mode: "overwrite",
         partitions,
         sidecar,
+        ...(sidecarSecretFile === undefined ? {} : { sidecarSecretFile }),
       });
       const n = s.counts.filesIn;
       const features = (s.timingsMs.features ?? 0) / 1000;

@@ -38,6 +38,8 @@ const CLIENT_BATCH = Number(values["client-batch"] ?? 32);
 const THREADS = availableParallelism();
 const root = join(import.meta.dirname, "..", "..");
 const bridgeBin = join(root, "udf-server", "bin", "orchard-bridge");
+/** The started sidecar's secret file (its clients and bridges read the secret from it). */
+let secretFile = "";
 
 function sampleImages(limit: number): { paths: string[]; bytes: Buffer[] } {
   const base = join(cacheRoot(), "data", "fruits", "Training");
@@ -63,7 +65,7 @@ async function timed(fn: () => Promise<number>): Promise<number> {
 
 /** One client streaming its share of the images through one exchange, pipelined. */
 async function client(address: string, ids: string[], bytes: Buffer[]): Promise<number> {
-  const flight = new FlightClient(address);
+  const flight = new FlightClient(address, { secretFile });
   const ex = flight.featureExchange();
   const results = (async () => {
     let n = 0;
@@ -98,7 +100,7 @@ async function clients(address: string, k: number, paths: string[], bytes: Buffe
 
 function runBridge(address: string, inputFile: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bridgeBin, "--sidecar", address], {
+    const child = spawn(process.execPath, [bridgeBin, "--sidecar", address, "--secret-file", secretFile], {
       stdio: [openSync(inputFile, "r"), "pipe", "inherit"],
     });
     let lines = 0;
@@ -152,7 +154,8 @@ async function main(): Promise<void> {
     extraArgs,
   });
   try {
-    const info = (await sidecarStatus(sidecar.address)).info;
+    secretFile = sidecar.secretFile;
+    const info = (await sidecarStatus(sidecar.address, 2000, secretFile)).info;
     console.log(`sidecar ${sidecar.address} pid ${sidecar.pid}: batching ${JSON.stringify(info?.batching)}`);
     // Warm-up: the model's first runs, the bridge bundle.
     await featurizer.featurize(bytes.slice(0, BATCH));

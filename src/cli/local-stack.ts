@@ -1,6 +1,7 @@
 import { sidecarStatus, startSidecar } from "@orchard/udf-server";
 import { isLoopbackHost, parseConnectionUrl, redactUrl } from "../connect/connection-url.ts";
 import { SparkConnectionError } from "../connect/errors.ts";
+import { SetupError } from "../errors.ts";
 import type { S3Access } from "../s3.ts";
 import type { CliContext } from "./cli-context.ts";
 import { canConnect } from "./local/ports.ts";
@@ -11,7 +12,8 @@ import { checkServedModel } from "./sidecar-model.ts";
  * Makes sure the parts a local run needs answer: the Spark Connect server at `remote` and the
  * sidecar at `sidecar`. What is not reachable on loopback is started (and stopped again by
  * `stop()`, unless the caller keeps it); a remote that is not loopback is never started from here.
- * A local sidecar that already runs must serve `model` (a ConfigError naming `--model` otherwise).
+ * A local sidecar that already runs must accept this node's secret (`secretFile`) and serve
+ * `model` (a ConfigError naming `--model` otherwise); one started here writes its secret there.
  */
 export interface LocalStack {
   /** What this call started, e.g. `["spark sc://127.0.0.1:15002", "sidecar 127.0.0.1:8815"]`. */
@@ -27,7 +29,8 @@ export async function ensureLocalStack(
     model,
     startSpark,
     s3,
-  }: { remote: string; sidecar: string; model: string; startSpark: boolean; s3?: S3Access },
+    secretFile,
+  }: { remote: string; sidecar: string; model: string; startSpark: boolean; s3?: S3Access; secretFile: string },
   ctx: CliContext,
 ): Promise<LocalStack> {
   const say = ctx.err;
@@ -58,7 +61,7 @@ export async function ensureLocalStack(
     // The sidecar serves the executors: locally that is this machine, so it must run here.
     const [host, port] = sidecar.split(":") as [string, string];
     if (sparkLocal && isLoopbackHost(host)) {
-      const status = await sidecarStatus(sidecar);
+      const status = await sidecarStatus(sidecar, 2000, secretFile);
       if (!status.reachable) {
         say(`starting the sidecar on ${sidecar} (model ${model}) ...`);
         const handle = await startSidecar({
@@ -66,12 +69,18 @@ export async function ensureLocalStack(
           port: Number(port),
           model,
           cacheDir: ctx.layout.cacheRoot,
+          secretFile,
           env: { ...ctx.env },
         });
         started.push(`sidecar ${handle.address}`);
         stops.push(() => handle.stop());
+      } else if (status.info === undefined) {
+        throw new SetupError({
+          component: "sidecar",
+          message: `a sidecar answers at ${sidecar}, but not to this node's secret (${secretFile}): ${status.error ?? "no info"}; stop it, or point ORCHARD_SIDECAR_SECRET_FILE at its secret file`,
+        });
       } else {
-        checkServedModel({ address: sidecar, requested: model, served: status.info?.model });
+        checkServedModel({ address: sidecar, requested: model, served: status.info.model });
       }
     }
   } catch (err) {

@@ -51,3 +51,34 @@ export const masterOption = z
 /** A whole number >= 1; `what` is the expected form named in the error (e.g. "a number of images >= 1"). */
 export const positiveIntOption = (what: string) =>
   z.coerce.number({ error: what }).int({ error: what }).min(1, { error: what });
+
+/**
+ * `host:port` of a sidecar (`--sidecar`, `ORCHARD_SIDECAR`): a host name, an IPv4 address or a
+ * bracketed IPv6 one, and a port 1-65535. Nothing else: the value reaches the bridge command that
+ * Spark runs under `bash -c`, so a shell metacharacter is refused here (exit 2), not only quoted.
+ */
+export const sidecarAddressOption = z
+  .string()
+  .regex(/^([A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/, {
+    error: "host:port (--sidecar or ORCHARD_SIDECAR), e.g. 127.0.0.1:8815: a host name or IP and a port 1-65535",
+  })
+  .refine((s) => {
+    const port = Number(s.slice(s.lastIndexOf(":") + 1));
+    return port >= 1 && port <= 65535;
+  }, "host:port (--sidecar or ORCHARD_SIDECAR), e.g. 127.0.0.1:8815: a host name or IP and a port 1-65535");
+
+/** Characters a shell gives a meaning to (besides spaces): refused in any value that reaches a command line. */
+export const SHELL_METACHARACTERS = /[`$;&|<>(){}[\]*?!"'\\#~\n\r\t]/;
+
+/** A file path that reaches a command line: spaces are fine (it is quoted), shell metacharacters are not. */
+export const commandPathOption = (what: string) =>
+  z
+    .string()
+    .min(1, { error: what })
+    .refine((s) => !SHELL_METACHARACTERS.test(s), { error: `${what}, without shell metacharacters` });
+
+/** A bridge command (`--bridge`): words of plain path characters separated by single spaces. */
+export const bridgeCommandOption = z.string().regex(/^[\w./:@=+,-]+( [\w./:@=+,-]+)*$/, {
+  error:
+    "the bridge command the executors run: words of letters, digits and . / : @ = + , - separated by spaces, without shell metacharacters (e.g. orchard-bridge)",
+});

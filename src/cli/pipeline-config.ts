@@ -7,7 +7,7 @@ import { ConfigError } from "../errors.ts";
 import { DEFAULT_EXTENSIONS, type PipelineOptions } from "../pipeline/pipeline-options.ts";
 import type { S3Access } from "../s3.ts";
 import { zodToConfigError } from "./config-parse.ts";
-import { positiveIntOption } from "./option-schemas.ts";
+import { bridgeCommandOption, commandPathOption, positiveIntOption, sidecarAddressOption } from "./option-schemas.ts";
 
 /**
  * The configuration of `orchard run | fit | transform | demo`, from three sources merged in this
@@ -55,11 +55,12 @@ export const pipelineConfigSchema = z
       .default([...DEFAULT_EXTENSIONS]),
     partitions: positiveIntOption("a positive whole number of tasks").optional(),
     mode: z.enum(["overwrite", "errorifexists"], { error: "overwrite or errorifexists" }).default("errorifexists"),
-    sidecar: z
-      .string()
-      .regex(/^[^\s:]+:\d{1,5}$/, { error: "host:port, e.g. 127.0.0.1:8815" })
-      .default("127.0.0.1:8815"),
-    bridge: z.string().min(1).optional(),
+    sidecar: sidecarAddressOption.default("127.0.0.1:8815"),
+    /** The sidecar's secret file on each executor's node (ORCHARD_SIDECAR_SECRET_FILE); default: the node's run folder. */
+    sidecarSecretFile: commandPathOption(
+      "a file path (ORCHARD_SIDECAR_SECRET_FILE, the sidecar's secret file)",
+    ).optional(),
+    bridge: bridgeCommandOption.optional(),
     pcaModel: folderUri.optional(),
     s3: z
       .object({
@@ -121,6 +122,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
   return {
     ...(env.SPARK_REMOTE ? { remote: env.SPARK_REMOTE } : {}),
     ...(env.ORCHARD_SIDECAR ? { sidecar: env.ORCHARD_SIDECAR } : {}),
+    ...(env.ORCHARD_SIDECAR_SECRET_FILE ? { sidecarSecretFile: env.ORCHARD_SIDECAR_SECRET_FILE } : {}),
     ...(Object.keys(s3).length ? { s3 } : {}),
   };
 }

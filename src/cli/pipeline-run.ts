@@ -1,4 +1,5 @@
 import { rowCounter } from "@orchard/udf-server";
+import { isLoopbackHost, parseConnectionUrl } from "../connect/connection-url.ts";
 import { SparkSession } from "../connect/spark-session.ts";
 import { preflight } from "../pipeline/preflight.ts";
 import { reportUri } from "../pipeline/report.ts";
@@ -7,6 +8,7 @@ import type { RunSummary } from "../pipeline/run-summary.ts";
 import type { CliContext } from "./cli-context.ts";
 import type { Flavour } from "./commands/pipeline.ts";
 import { EXIT } from "./exit-codes.ts";
+import { expectedModel } from "./expected-model.ts";
 import { ensureLocalStack } from "./local-stack.ts";
 import {
   configForRecord,
@@ -20,6 +22,7 @@ import {
 import { progressMode, progressReporter } from "./progress-reporter.ts";
 import { printSummary } from "./run-output.ts";
 import { checkSidecarServes } from "./sidecar-model.ts";
+import { localSecretFile } from "./sidecar-secret-file.ts";
 
 /** Flags as the config schema names them. */
 function flagsToConfig(raw: Record<string, unknown>): Record<string, unknown> {
@@ -44,11 +47,15 @@ export async function runPipelineCommand(
     flags: flagsToConfig(raw),
   });
   const s3 = s3Access(config);
-  const options = pipelineOptions(config, { fitOnly: flavour === "fit" });
+  // This machine's sidecar secret; the bridges get its path (never the secret) when Spark runs
+  // here (a loopback remote with a local master). Elsewhere each bridge uses its node's own.
+  const secretFile = localSecretFile(ctx, config.sidecar, config.sidecarSecretFile);
+  const bridgeSecretFile = isLoopbackHost(parseConnectionUrl(config.remote).host) ? secretFile : undefined;
+  const baseOptions = pipelineOptions(config, { fitOnly: flavour === "fit" });
   // Input, output and saved model are checked before anything starts: a mistake costs no Spark start.
-  const checked = await preflight(options, s3);
+  const checked = await preflight(baseOptions, s3);
   // --no-start runs on what is running: the sidecar there must serve --model (ensureLocalStack checks it otherwise).
-  if (raw.start === false) await checkSidecarServes(config.sidecar, config.model);
+  if (raw.start === false) await checkSidecarServes(config.sidecar, config.model, secretFile);
   const stack =
     raw.start === false
       ? undefined
@@ -60,12 +67,28 @@ export async function runPipelineCommand(
             startSpark,
             // A local Spark started here reads s3a:// from a custom endpoint (MinIO) with these keys.
             ...(s3.endpoint && s3.accessKeyId && s3.secretAccessKey ? { s3 } : {}),
+            secretFile,
           },
           ctx,
         );
+  // After the stack is up: a sidecar started here has installed a catalog model on first use.
+  const expected = await expectedModel({
+    model: config.model,
+    cacheDir: ctx.layout.cacheRoot,
+    sidecar: config.sidecar,
+    secretFile,
+  }).catch(async (err: unknown) => {
+    await stack?.stop();
+    throw err;
+  });
+  const options = {
+    ...baseOptions,
+    expectedModel: expected,
+    ...(bridgeSecretFile === undefined ? {} : { sidecarSecretFile: bridgeSecretFile }),
+  };
   const spark = SparkSession.builder.remote(config.remote).getOrCreate();
   // The sidecar the run's bridges feed counts the images it answers: live images/s in the features step.
-  const counter = rowCounter(config.sidecar);
+  const counter = rowCounter(config.sidecar, secretFile);
   const progress = progressReporter(ctx, {
     mode: progressMode({ quiet: raw.quiet === true, isTTY: process.stderr.isTTY === true }),
     rowCounts: () => counter.read(800),

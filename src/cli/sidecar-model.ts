@@ -33,8 +33,8 @@ export function checkServedModel({
   });
 }
 
-/** Asks the sidecar at `address` which model it serves and refuses a different `model` (see {@link checkServedModel}). */
-export async function checkSidecarServes(address: string, model: string): Promise<void> {
-  const status = await sidecarStatus(address);
+/** Asks the sidecar at `address` (with its secret file) which model it serves and refuses a different `model` (see {@link checkServedModel}). */
+export async function checkSidecarServes(address: string, model: string, secretFile: string): Promise<void> {
+  const status = await sidecarStatus(address, 2000, secretFile);
   checkServedModel({ address, requested: model, served: status.info?.model });
 }

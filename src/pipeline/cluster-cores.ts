@@ -6,6 +6,8 @@ export interface ClusterShape {
   readonly cores: number;
   /** The master is `local[...]`: driver and executor are one JVM on one machine. */
   readonly local: boolean;
+  /** The executors run on the Spark server's machine (`local[...]` or `local-cluster[...]`). */
+  readonly serverMachine: boolean;
 }
 
 /**
@@ -31,12 +33,13 @@ export function shapeOf(conf: {
   coresPerExecutor: string | null;
 }): ClusterShape {
   const local = /^local(?:\[|$)/.test(conf.master ?? "");
+  const serverMachine = /^local(?:\[|-cluster\[|$)/.test(conf.master ?? "");
   const n = Number(conf.parallelism);
-  if (conf.parallelism && n > 0) return { cores: n, local };
+  if (conf.parallelism && n > 0) return { cores: n, local, serverMachine };
   const localCores = /^local(?:-cluster)?\[(\d+|\*)/.exec(conf.master ?? "");
-  if (localCores) return { cores: localCores[1] === "*" ? 2 : Number(localCores[1]), local };
+  if (localCores) return { cores: localCores[1] === "*" ? 2 : Number(localCores[1]), local, serverMachine };
   const total = Number(conf.executors ?? 0) * Number(conf.coresPerExecutor ?? 1);
-  return { cores: total > 0 ? total : 2, local };
+  return { cores: total > 0 ? total : 2, local, serverMachine };
 }
 
 /**

@@ -38,10 +38,17 @@ export interface FeaturizeOptions {
   /** `host:port` of the sidecar on each executor's node, e.g. `127.0.0.1:8815`. */
   readonly sidecar: string;
   /**
-   * The whole command the executors run instead of this install's bridge (nodes that keep orchard
-   * elsewhere); default `bridgeCommand({ sidecar })` from `@orchard/udf-server`.
+   * The bridge command the executors run instead of this install's bridge (nodes that keep orchard
+   * elsewhere), e.g. `orchard-bridge`: words without shell metacharacters; the flags below are added.
    */
   readonly bridge?: string;
+  /**
+   * The sidecar's secret FILE on each executor's node (never the secret: a command line is visible
+   * to every local user); default: the bridge's own (`sidecar-<port>.secret` in its node's run folder).
+   */
+  readonly secretFile?: string;
+  /** The model the bridges must find the sidecar serving (name, and checksum when known). */
+  readonly expectModel?: { readonly name: string; readonly sha256: string | null };
   /** Temporary view the images are registered as (default `orchard_images`). */
   readonly view?: string;
   /**
@@ -63,7 +70,14 @@ export const DEFAULT_MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 export async function featurize(
   spark: SparkSession,
   images: DataFrame,
-  { sidecar, bridge, view = "orchard_images", maxImageBytes = DEFAULT_MAX_IMAGE_BYTES }: FeaturizeOptions,
+  {
+    sidecar,
+    bridge,
+    secretFile,
+    expectModel,
+    view = "orchard_images",
+    maxImageBytes = DEFAULT_MAX_IMAGE_BYTES,
+  }: FeaturizeOptions,
 ): Promise<DataFrame> {
   // binaryFile evaluates a filter on `length` against the file's status before it reads the bytes:
   // a larger file gets its error row unread (a 400 MB one would stall a task, one over 2 GiB fail it).
@@ -73,7 +87,19 @@ export async function featurize(
     concat(lit("image too large: "), col("length").cast("string"), lit(` bytes > limit ${maxImageBytes}`)),
   );
   return spark
-    .sql(featurizeSql(view, bridge ?? bridgeCommand({ sidecar })))
+    .sql(
+      featurizeSql(
+        view,
+        bridgeCommand({
+          sidecar,
+          ...(bridge === undefined ? {} : { command: bridge }),
+          ...(secretFile === undefined ? {} : { secretFile }),
+          ...(expectModel === undefined
+            ? {}
+            : { expectModel: { name: expectModel.name, sha256: expectModel.sha256 ?? undefined } }),
+        }),
+      ),
+    )
     .select(
       col("path"),
       labelOf().alias("label"),

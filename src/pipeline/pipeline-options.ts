@@ -23,12 +23,29 @@ export interface PipelineOptions {
   readonly sidecar: string;
   /** The command Spark's executors run instead of this install's bridge (see `FeaturizeOptions.bridge`). */
   readonly bridge?: string;
+  /**
+   * The sidecar's secret file as a path on the Spark server's machine, passed to the bridges when
+   * the executors run there (`local[...]`, `local-cluster[...]`); see `FeaturizeOptions.secretFile`.
+   */
+  readonly sidecarSecretFile?: string;
+  /**
+   * The model the run asked for, as the bridges check it against each sidecar's `info`: its name
+   * and, when the driver could read the model's files, the SHA-256 of its ONNX file. Recorded in
+   * run.json (`model`).
+   */
+  readonly expectedModel?: ExpectedModel;
   /** The CNN the sidecar serves, recorded beside a saved model (`pca-model/orchard.json`). */
   readonly model?: string;
   /** An existing PCA model (Spark ML format) to project with instead of fitting one. */
   readonly pcaModel?: string;
   /** Fit the PCA and save the model, but do not write `data/` (`orchard fit`). */
   readonly fitOnly?: boolean;
+}
+
+/** A model's name and the SHA-256 of its ONNX file (null when the driver could not read it). */
+export interface ExpectedModel {
+  readonly name: string;
+  readonly sha256: string | null;
 }
 
 /**

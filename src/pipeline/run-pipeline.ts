@@ -122,6 +122,10 @@ export async function runPipeline(
     featurize(spark, taskPartitions(images, imageFiles, partitions), {
       sidecar: options.sidecar,
       ...(options.bridge ? { bridge: options.bridge } : {}),
+      // The caller's secret file names a path on the Spark server's machine: elsewhere each bridge
+      // uses its own node's (ORCHARD_SIDECAR_SECRET_FILE, or the run folder's sidecar-<port>.secret).
+      ...(options.sidecarSecretFile && cluster.serverMachine ? { secretFile: options.sidecarSecretFile } : {}),
+      ...(options.expectedModel ? { expectModel: options.expectedModel } : {}),
     }),
   );
   const featurized = await persist(
@@ -211,6 +215,7 @@ export async function runPipeline(
       input: input.uri,
       output: options.output,
       sparkVersion,
+      model: options.expectedModel ? { name: options.expectedModel.name, sha256: options.expectedModel.sha256 } : null,
       counts: { filesIn, rowsOut: options.fitOnly ? 0 : rowsOut, failed },
       timingsMs: Object.fromEntries(
         STEPS.filter((s) => timings[s] !== undefined).map((s) => [s, timings[s] as number]),

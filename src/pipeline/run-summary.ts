@@ -11,6 +11,13 @@ export interface RunSummary {
   readonly output: string;
   /** The Spark version of the Connect server the run used (`spark.version()`), e.g. `4.0.2`. */
   readonly sparkVersion: string;
+  /**
+   * The CNN every feature was made with: its name and the SHA-256 of its ONNX file, which each
+   * bridge checked against its sidecar before sending a row (sha256 null: the driver could not
+   * read the model's files, and the bridges checked the name only). Null for a library caller
+   * that named no model.
+   */
+  readonly model: { readonly name: string; readonly sha256: string | null } | null;
   /** Files listed, rows written, rows whose image failed (kept, with `error`). */
   readonly counts: { readonly filesIn: number; readonly rowsOut: number; readonly failed: number };
   readonly timingsMs: Partial<Record<Step, number>>;

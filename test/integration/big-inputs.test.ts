@@ -30,7 +30,7 @@ const work = mkdtempSync(join(tmpdir(), "orchard-big-inputs-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 async function sidecarPid(): Promise<number> {
-  const client = new FlightClient(inject("sidecar"));
+  const client = new FlightClient(inject("sidecar"), { secretFile: inject("sidecarSecretFile") });
   try {
     return (await client.actionJson<{ pid: number }>("health")).pid;
   } finally {

@@ -93,7 +93,10 @@ describe("orchard-bridge with a real sidecar", () => {
         expected.push({ id: null, image: 1 });
       }
     });
-    const run = await runBridge(["--sidecar", sidecar.address], `${lines.join("\n")}\n`);
+    const run = await runBridge(
+      ["--sidecar", sidecar.address, "--secret-file", sidecar.secretFile],
+      `${lines.join("\n")}\n`,
+    );
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const out = run.stdout.split("\n");
@@ -116,7 +119,7 @@ describe("orchard-bridge with a real sidecar", () => {
   });
 
   it("writes nothing for empty input and exits 0", async () => {
-    const run = await runBridge(["--sidecar", sidecar.address], "");
+    const run = await runBridge(["--sidecar", sidecar.address, "--secret-file", sidecar.secretFile], "");
     expect(run).toEqual({ code: 0, stdout: "", stderr: "" });
   });
 
@@ -143,7 +146,7 @@ describe("orchard-bridge with a real sidecar", () => {
       "bash",
       [
         "-c",
-        `"${process.execPath}" "${BRIDGE}" --sidecar ${sidecar.address} < "${fifo}" > "${outFile}" 2> "${errFile}" & echo $!; wait`,
+        `"${process.execPath}" "${BRIDGE}" --sidecar ${sidecar.address} --secret-file "${sidecar.secretFile}" < "${fifo}" > "${outFile}" 2> "${errFile}" & echo $!; wait`,
       ],
       { stdio: ["ignore", "pipe", "ignore"] },
     );

@@ -55,7 +55,7 @@ df.createOrReplaceTempView("orchard_bridge_images")
 q = r"""
 SELECT TRANSFORM(path, base64(content))
   ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' NULL DEFINED AS '\\\\N'
-  USING '${bridge} --sidecar ${sidecar.address}'
+  USING '${bridge} --sidecar ${sidecar.address} --secret-file ${sidecar.secretFile}'
   AS (path string, features string, error string, width int, height int)
   ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\t' LINES TERMINATED BY '\\n' NULL DEFINED AS '\\\\N'
 FROM orchard_bridge_images

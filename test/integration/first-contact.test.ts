@@ -113,7 +113,7 @@ describe("first contact: user mistakes are refused before any Spark work, in one
   });
 
   it("--no-start with a --model the running sidecar does not serve is refused before any Spark work, naming --model", async () => {
-    const served = (await sidecarStatus(sidecar)).info?.model;
+    const served = (await sidecarStatus(sidecar, 2000, inject("sidecarSecretFile"))).info?.model;
     expect(served).toBeTypeOf("string");
     const other = served === "mobilenet-v2" ? "efficientnet-lite0" : "mobilenet-v2";
     const output = join(root, "out6");

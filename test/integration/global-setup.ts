@@ -6,9 +6,10 @@ import { ensureBucket } from "../../src/cli/local/s3-objects.ts";
 import { randomS3Credentials, startLocalS3 } from "../../src/cli/local/s3-server.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { s3Client, s3CompatibleAccess } from "../../src/s3.ts";
+import { sidecarRunFiles } from "../../udf-server/src/manage/run-files.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 import type { ProvidedS3 } from "./helpers/provided.ts";
-import { TEST_LOG_DIR } from "./helpers/test-paths.ts";
+import { TEST_LOG_DIR, testLayout } from "./helpers/test-paths.ts";
 
 // The AWS SDK warns on every process that Node 20 support ends in 2027; tests need not repeat it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -45,7 +46,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // teardown as soon as they are up, so a failure of one still stops the other.
     const results = await Promise.allSettled([
       provideSpark(stops, s3).then((remote) => project.provide("sparkRemote", remote)),
-      provideSidecar(stops).then((address) => project.provide("sidecar", address)),
+      provideSidecar(stops).then(({ address, secretFile }) => {
+        project.provide("sidecar", address);
+        project.provide("sidecarSecretFile", secretFile);
+      }),
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
@@ -97,18 +101,33 @@ async function provideSpark(stops: Started[], s3: ProvidedS3): Promise<string> {
   return spark.remote;
 }
 
-/** The sidecar the Spark executors' bridges talk to (ORCHARD_SIDECAR: use a running one). */
-async function provideSidecar(stops: Started[]): Promise<string> {
+/**
+ * The sidecar the Spark executors' bridges talk to (ORCHARD_SIDECAR: use a running one, whose
+ * secret is ORCHARD_SIDECAR_SECRET_FILE or in the cache's run folder). One started here keeps its
+ * pid file and secret in the cache's run folder, where the CLI and the bridges look for them.
+ */
+async function provideSidecar(stops: Started[]): Promise<{ address: string; secretFile: string }> {
+  const runDir = process.env.ORCHARD_RUN_DIR || testLayout().runDir;
   const givenSidecar = process.env.ORCHARD_SIDECAR;
-  if (givenSidecar) return givenSidecar;
+  if (givenSidecar) {
+    const port = Number(givenSidecar.slice(givenSidecar.lastIndexOf(":") + 1));
+    return {
+      address: givenSidecar,
+      secretFile: process.env.ORCHARD_SIDECAR_SECRET_FILE || sidecarRunFiles(runDir, port).secretFile,
+    };
+  }
+  const port = await freePort();
+  const files = sidecarRunFiles(runDir, port);
   const sidecar = await startSidecar({
-    port: await freePort(),
+    port,
+    pidFile: files.pidFile,
+    secretFile: files.secretFile,
     logFile: join(TEST_LOG_DIR, "sidecar.log"),
     idleExitSeconds: 0,
   });
   track(stops, { name: "sidecar", pid: sidecar.pid, stop: () => sidecar.stop() });
   console.log(`[global-setup] sidecar ${sidecar.address} up (pid ${sidecar.pid})`);
-  return sidecar.address;
+  return { address: sidecar.address, secretFile: sidecar.secretFile };
 }
 
 async function provideS3(stops: Started[]): Promise<ProvidedS3> {

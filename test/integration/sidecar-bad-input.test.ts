@@ -51,7 +51,7 @@ describe("sidecar on the bad/odd input corpus over Flight", () => {
 
   beforeAll(async () => {
     sidecar = await startTestSidecar("bad-input");
-    client = new FlightClient(sidecar.address);
+    client = new FlightClient(sidecar.address, { secretFile: sidecar.secretFile });
     corpus = await imageCorpus();
   });
 
@@ -91,7 +91,7 @@ describe("sidecar on the bad/odd input corpus over Flight", () => {
     expect(single.map((b) => b.length)).toEqual(corpus.map(() => 1));
     for (const [i, c] of corpus.entries()) check(c, single[i]?.[0]);
 
-    const status = await sidecarStatus(sidecar.address);
+    const status = await sidecarStatus(sidecar.address, 2000, sidecar.secretFile);
     expect(status.reachable).toBe(true);
     expect(status.health?.status).toBe("ok");
     expect(status.health?.pid).toBe(sidecar.pid);
@@ -125,6 +125,6 @@ describe("sidecar on the bad/odd input corpus over Flight", () => {
 
     const [again] = await exchange(client, [corpus.slice(0, 3)]);
     for (const [i, c] of corpus.slice(0, 3).entries()) check(c, again?.[i]);
-    expect((await sidecarStatus(sidecar.address)).health?.status).toBe("ok");
+    expect((await sidecarStatus(sidecar.address, 2000, sidecar.secretFile)).health?.status).toBe("ok");
   });
 });

@@ -24,14 +24,21 @@ import json, sys
 import pyarrow as pa
 import pyarrow.flight as flight
 
-address, listing = sys.argv[1], sys.argv[2]
+address, listing, secret_file = sys.argv[1], sys.argv[2], sys.argv[3]
 paths = [p for p in open(listing).read().split("\\n") if p]
 client = flight.connect("grpc://" + address)
-actions = sorted(a.type for a in client.list_actions())
+# Every call but health carries the sidecar's shared secret, read from its 0600 file.
+auth = flight.FlightCallOptions(headers=[(b"authorization", b"Bearer " + open(secret_file, "rb").read().strip())])
+try:
+    client.do_action(flight.Action("info", b"")).__next__()
+    refused = None
+except flight.FlightUnauthenticatedError as e:
+    refused = "unauthenticated"
+actions = sorted(a.type for a in client.list_actions(options=auth))
 health = json.loads(next(iter(client.do_action(flight.Action("health", b"")))).body.to_pybytes())
-info = json.loads(next(iter(client.do_action(flight.Action("info", b"")))).body.to_pybytes())
+info = json.loads(next(iter(client.do_action(flight.Action("info", b""), options=auth))).body.to_pybytes())
 schema = pa.schema([("id", pa.string()), ("content", pa.binary())])
-writer, reader = client.do_exchange(flight.FlightDescriptor.for_command(b"featurize"))
+writer, reader = client.do_exchange(flight.FlightDescriptor.for_command(b"featurize"), options=auth)
 writer.begin(schema)
 half = len(paths) // 2
 for chunk in (paths[:half], paths[half:]):
@@ -41,7 +48,7 @@ for chunk in (paths[:half], paths[half:]):
 writer.done_writing()
 table = reader.read_all()
 print(json.dumps({
-    "actions": actions, "health": health, "info": info,
+    "actions": actions, "health": health, "info": info, "refused": refused,
     "schema": [f"{f.name}:{f.type}" for f in table.schema],
     "rows": table.to_pylist(),
 }))
@@ -75,14 +82,18 @@ describe("sidecar over Arrow Flight with the real model", () => {
     writeFileSync(listing, paths.join("\n"));
     const script = join(TEST_LOG_DIR, `pyarrow-client-${process.pid}.py`);
     writeFileSync(script, PYARROW_CLIENT);
-    const { stdout } = await run(python, [script, sidecar.address, listing], { maxBuffer: 256 * 1024 * 1024 });
+    const { stdout } = await run(python, [script, sidecar.address, listing, sidecar.secretFile], {
+      maxBuffer: 256 * 1024 * 1024,
+    });
     const out = JSON.parse(stdout) as {
       actions: string[];
       health: { status: string; pid: number };
       info: { model: string; featureDim: number; inputSize: number[]; threads: number; batching: { maxBatch: number } };
+      refused: string | null;
       schema: string[];
       rows: PyRow[];
     };
+    expect(out.refused).toBe("unauthenticated");
     expect(out.actions).toEqual(["health", "info"]);
     expect(out.health).toMatchObject({ status: "ok", pid: sidecar.pid });
     expect(out.info).toMatchObject({
@@ -124,8 +135,8 @@ describe("sidecar over Arrow Flight with the real model", () => {
     const paths = fruitImages(40);
     const bytes = paths.map((p) => readFileSync(p));
     const local = await featurizer.featurize(bytes);
-    const before = await sidecarStatus(sidecar.address);
-    const client = new FlightClient(sidecar.address);
+    const before = await sidecarStatus(sidecar.address, 2000, sidecar.secretFile);
+    const client = new FlightClient(sidecar.address, { secretFile: sidecar.secretFile });
     const streams = [0, 1, 2, 3].map(async (s) => {
       const mine = paths.map((_, i) => i).filter((i) => i % 4 === s);
       const ex = client.featureExchange();
@@ -152,7 +163,7 @@ describe("sidecar over Arrow Flight with the real model", () => {
         expect(maxAbsDiff(rows[k]?.features ?? [], local[i]?.features ?? [])).toBeLessThanOrEqual(1e-5);
       }
     }
-    const after = await sidecarStatus(sidecar.address);
+    const after = await sidecarStatus(sidecar.address, 2000, sidecar.secretFile);
     expect((after.health?.images ?? 0) - (before.health?.images ?? 0)).toBe(40);
     // 4 streams x 14 batches of <= 3 rows: cross-stream batching makes fewer model batches than that.
     expect((after.health?.batches ?? 0) - (before.health?.batches ?? 0)).toBeLessThan(14);
@@ -161,7 +172,7 @@ describe("sidecar over Arrow Flight with the real model", () => {
   it("drains in-flight work on SIGTERM, then exits", async () => {
     const own = await startTestSidecar("drain");
     const paths = fruitImages(48);
-    const client = new FlightClient(own.address);
+    const client = new FlightClient(own.address, { secretFile: own.secretFile });
     const ex = client.featureExchange();
     for (let k = 0; k < paths.length; k += 16) {
       const chunk = paths.slice(k, k + 16);

@@ -19,6 +19,22 @@ describe("bridgeCommand: what Spark hands to bash -c", () => {
     expect(bridgeCommand({ sidecar, executable })).toBe(want);
   });
 
+  it("passes the secret FILE and the expected model, each one word; a given command is used as it is", () => {
+    expect(
+      bridgeCommand({
+        sidecar: "127.0.0.1:8815",
+        executable: "/o/b",
+        secretFile: "/my run/sidecar-8815.secret",
+        expectModel: { name: "efficientnet-lite0", sha256: "ab".repeat(32) },
+      }),
+    ).toBe(
+      `/o/b --sidecar 127.0.0.1:8815 --secret-file '/my run/sidecar-8815.secret' --expect-model efficientnet-lite0 --expect-model-sha256 ${"ab".repeat(32)}`,
+    );
+    expect(bridgeCommand({ sidecar: "h:1", command: "node /x/orchard-bridge", expectModel: { name: "m" } })).toBe(
+      "node /x/orchard-bridge --sidecar h:1 --expect-model m",
+    );
+  });
+
   it("defaults to this install's bridge executable", () => {
     expect(bridgeCommand({ sidecar: "127.0.0.1:8815" })).toBe(`${BRIDGE_BIN} --sidecar 127.0.0.1:8815`);
     expect(existsSync(BRIDGE_BIN)).toBe(true);

@@ -9,6 +9,7 @@ import { runBridge } from "../../udf-server/src/bridge/run-bridge.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 import { expectedResult, failingFirst, testFeaturizer } from "./flight-test-featurizer.ts";
+import { TEST_SECRET, testSecretFile } from "./test-secret.ts";
 
 async function collect(stream: PassThrough): Promise<string> {
   let out = "";
@@ -29,15 +30,19 @@ describe("bridge against a Flight server with a featurizer double", () => {
       host: "127.0.0.1",
       port: 0,
       batching: { maxBatch: 16, maxWaitMs: 2, maxConcurrentBatches: 2 },
-      limits: { maxPendingPerStream: 32, maxQueued: 128 },
+      limits: { maxPendingPerStream: 32, maxQueued: 128, maxBatchRows: 4096 },
       maxMessageBytes: 64 * 1024 * 1024,
+      secret: TEST_SECRET,
     });
     return { f, address: server.address };
   }
 
   it("writes one line per input row, in input order, with per-row errors", async () => {
     const { f, address } = await start();
-    const config = bridgeConfig(["--sidecar", address, "--batch-size", "7", "--max-in-flight", "10"], {});
+    const config = bridgeConfig(
+      ["--sidecar", address, "--batch-size", "7", "--max-in-flight", "10", "--secret-file", testSecretFile()],
+      {},
+    );
     const input = new PassThrough();
     const output = new PassThrough();
     const outText = collect(output);
@@ -73,7 +78,10 @@ describe("bridge against a Flight server with a featurizer double", () => {
   it("replaces a broken exchange: a sidecar restarted on the same port gets the unanswered batches again", async () => {
     const first = await start();
     const port = Number(first.address.split(":")[1]);
-    const config = bridgeConfig(["--sidecar", first.address, "--batch-size", "5", "--max-in-flight", "10"], {});
+    const config = bridgeConfig(
+      ["--sidecar", first.address, "--batch-size", "5", "--max-in-flight", "10", "--secret-file", testSecretFile()],
+      {},
+    );
     const input = new PassThrough();
     const output = new PassThrough();
     const outText = collect(output);
@@ -88,8 +96,9 @@ describe("bridge against a Flight server with a featurizer double", () => {
             host: "127.0.0.1",
             port,
             batching: { maxBatch: 16, maxWaitMs: 2, maxConcurrentBatches: 2 },
-            limits: { maxPendingPerStream: 32, maxQueued: 128 },
+            limits: { maxPendingPerStream: 32, maxQueued: 128, maxBatchRows: 4096 },
             maxMessageBytes: 64 * 1024 * 1024,
+            secret: TEST_SECRET,
           });
         },
         onReconnect: (attempt) => reconnects.push(attempt),
@@ -233,7 +242,10 @@ describe("bridge against a Flight server with a featurizer double", () => {
     const output = new PassThrough();
     const outText = collect(output);
     input.end();
-    const result = await runBridge(bridgeConfig(["--sidecar", address], {}), { input, output });
+    const result = await runBridge(bridgeConfig(["--sidecar", address, "--secret-file", testSecretFile()], {}), {
+      input,
+      output,
+    });
     output.end();
     expect(result).toEqual({ rowsIn: 0, rowsOut: 0 });
     expect(await outText).toBe("");

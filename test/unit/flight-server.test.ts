@@ -4,6 +4,7 @@ import { FlightCallError, FlightClient } from "../../udf-server/src/flight/clien
 import { isSidecarHealthy, rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
 import { expectedResult, failingFirst, type TestFeaturizer, testFeaturizer } from "./flight-test-featurizer.ts";
+import { TEST_SECRET, testSecretFile } from "./test-secret.ts";
 
 const enc = new TextEncoder();
 
@@ -25,8 +26,13 @@ async function start(
       maxWaitMs: overrides.maxWaitMs ?? 5,
       maxConcurrentBatches: overrides.maxConcurrentBatches ?? 1,
     },
-    limits: { maxPendingPerStream: overrides.maxPendingPerStream ?? 64, maxQueued: overrides.maxQueued ?? 256 },
+    limits: {
+      maxPendingPerStream: overrides.maxPendingPerStream ?? 64,
+      maxQueued: overrides.maxQueued ?? 256,
+      maxBatchRows: 4096,
+    },
     maxMessageBytes: 64 * 1024 * 1024,
+    secret: TEST_SECRET,
   });
 }
 
@@ -43,7 +49,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("answers health, info and ListActions", async () => {
     const f = testFeaturizer();
     server = await start(f);
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const health = await client.actionJson<{ status: string; pid: number }>("health");
     expect(health.status).toBe("ok");
     expect(health.pid).toBe(process.pid);
@@ -59,7 +65,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("reports the model's sessions in health, and `failing` once none is alive", async () => {
     const sessions = { alive: 2, total: 2, restarts: 0 };
     server = await start(Object.assign(testFeaturizer(), { sessions }));
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     expect(await client.actionJson("health")).toMatchObject({ status: "ok", sessions });
     expect(await isSidecarHealthy(server.address)).toBe(true);
     Object.assign(sessions, { alive: 0, restarts: 5 });
@@ -73,7 +79,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("returns one row per input row, in order, with per-row errors", async () => {
     const f = testFeaturizer(2);
     server = await start(f);
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const ex = client.featureExchange();
     const inputs: { ids: (string | null)[]; contents: (Uint8Array | null)[] }[] = [
       { ids: ["a", "b", null], contents: [enc.encode("hello"), null, enc.encode("xyz")] },
@@ -114,8 +120,8 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("counts rows answered with features and with an error, cumulatively over exchanges (info, rowCounter)", async () => {
     const f = testFeaturizer(2);
     server = await start(f, { maxBatch: 4 });
-    client = new FlightClient(server.address);
-    const counter = rowCounter(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
+    const counter = rowCounter(server.address, testSecretFile());
     try {
       expect(await counter.read(2000)).toEqual({ rowsServed: 0, rowsFailed: 0 });
       const exchange = async (contents: (Uint8Array | null)[]) => {
@@ -149,9 +155,9 @@ describe("sidecar Flight server (featurizer test double)", () => {
   });
 
   it("rowCounter rejects when no sidecar answers", async () => {
-    const counter = rowCounter("127.0.0.1:1");
+    const counter = rowCounter("127.0.0.1:1", testSecretFile());
     try {
-      await expect(counter.read(500)).rejects.toThrow(/info/);
+      await expect(counter.read(500)).rejects.toThrow(/on 127\.0\.0\.1:1: No connection/);
     } finally {
       counter.close();
     }
@@ -160,7 +166,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("batches across concurrent streams and bounds the batch size", async () => {
     const f = testFeaturizer(20);
     server = await start(f, { maxBatch: 8, maxWaitMs: 10 });
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const runOne = async (s: number) => {
       if (!client) throw new Error("no client");
       const ex = client.featureExchange();
@@ -188,7 +194,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("rejects a stream whose schema is not (id utf8, content binary) and keeps serving", async () => {
     const f = testFeaturizer();
     server = await start(f);
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const { FlightBatchEncoder } = await import("../../udf-server/src/flight/ipc.ts");
     const { Schema, Field, Int32 } = await import("apache-arrow");
     const raw = client.rawExchange();
@@ -206,7 +212,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("stops reading a stream while too many of its rows are pending (bounded queue)", async () => {
     const f = testFeaturizer(15);
     server = await start(f, { maxBatch: 4, maxWaitMs: 1, maxPendingPerStream: 8, maxQueued: 1000 });
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const s = server;
     let maxQueued = 0;
     const sampler = setInterval(() => {
@@ -235,7 +241,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("pauses every stream while the shared queue is full", async () => {
     const f = testFeaturizer(15);
     server = await start(f, { maxBatch: 4, maxWaitMs: 1, maxPendingPerStream: 100_000, maxQueued: 8 });
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const s = server;
     const c = client;
     let maxQueued = 0;

@@ -38,19 +38,19 @@ describe("extensionGlob / extensionMatcher", () => {
 describe("shapeOf", () => {
   const none = { parallelism: null, master: null, executors: null, coresPerExecutor: null };
   it.each([
-    [{ master: "local[2]" }, { cores: 2, local: true }],
-    [{ master: "local[*]" }, { cores: 2, local: true }],
-    [{ master: "local" }, { cores: 2, local: true }],
+    [{ master: "local[2]" }, { cores: 2, local: true, serverMachine: true }],
+    [{ master: "local[*]" }, { cores: 2, local: true, serverMachine: true }],
+    [{ master: "local" }, { cores: 2, local: true, serverMachine: true }],
     [
       { master: "local[4]", parallelism: "8" },
-      { cores: 8, local: true },
+      { cores: 8, local: true, serverMachine: true },
     ],
-    [{ master: "local-cluster[2,2,1024]" }, { cores: 2, local: false }],
+    [{ master: "local-cluster[2,2,1024]" }, { cores: 2, local: false, serverMachine: true }],
     [
       { master: "yarn", executors: "10", coresPerExecutor: "4" },
-      { cores: 40, local: false },
+      { cores: 40, local: false, serverMachine: false },
     ],
-    [{ master: "spark://host:7077" }, { cores: 2, local: false }],
+    [{ master: "spark://host:7077" }, { cores: 2, local: false, serverMachine: false }],
   ])("%j -> %j", (conf, shape) => {
     expect(shapeOf({ ...none, ...conf })).toEqual(shape);
   });

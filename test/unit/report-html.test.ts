@@ -9,6 +9,7 @@ const summary: RunSummary = {
   input: "s3a://b/in",
   output: "s3a://b/out",
   sparkVersion: "4.0.2",
+  model: { name: "efficientnet-lite0", sha256: "ab".repeat(32) },
   counts: { filesIn: 10, rowsOut: 10, failed: 2 },
   timingsMs: { list: 1000, features: 4000, pca: 2000, write: 1000 },
   wallMs: 8000,

@@ -6,13 +6,13 @@
  * caller fails the batch so it is retried.
  */
 
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { ConfigError, SetupError } from "./errors.ts";
 import { DEFAULT_MODEL, defaultCacheDir, installCatalogModel, locateModel } from "./model/catalog.ts";
 import { type ModelManifest, preprocessSpec, readManifest } from "./model/manifest.ts";
+import { sha256File } from "./model/model-identity.ts";
 import { type BatchInput, SessionPool } from "./model/onnx-session.ts";
 import { type DecodedImage, decodeImage } from "./preprocess/decode.ts";
 import { ImageError } from "./preprocess/image-error.ts";
@@ -26,6 +26,8 @@ export interface ModelInfo {
   featureDim: number;
   threads: number;
   version: string;
+  /** SHA-256 (hex) of the model's ONNX file (the manifest's `file`): the model's identity, checked by the bridges. */
+  sha256: string;
 }
 
 /** The outcome for one image: either `features` or `error` is set. `width`/`height` are the original image size when decoded. */
@@ -110,7 +112,7 @@ export async function loadFeaturizer(options: FeaturizerOptions): Promise<Featur
   }
   const manifest = await readManifest(location.manifestPath);
   const onnxPath = location.onnxPath ?? join(location.dir, manifest.file);
-  await checkFile(onnxPath, manifest.sha256, options, location);
+  const sha256 = await checkFile(onnxPath, manifest.sha256, options, location);
   const rawMaxSide = options.rawMaxSide ?? DEFAULT_RAW_MAX_SIDE;
   if (!Number.isInteger(rawMaxSide) || rawMaxSide < 0) {
     throw new ConfigError({ field: "rawMaxSide", expected: "a non-negative integer (0 = no raw path)" });
@@ -138,44 +140,38 @@ export async function loadFeaturizer(options: FeaturizerOptions): Promise<Featur
     threadsPerSession: threads / sessions,
     ...(options.workerScript === undefined ? {} : { workerScript: options.workerScript }),
   });
-  return new OnnxFeaturizer(manifest, pool, raw ? rawMaxSide : null, limits, threads, logitsOutput ?? null);
+  return new OnnxFeaturizer(manifest, sha256, pool, raw ? rawMaxSide : null, limits, threads, logitsOutput ?? null);
 }
 
 /** Default `rawMaxSide`: a 512x512 RGB image is 768 KiB, a batch of 16 about 12 MiB of raw input. */
 const DEFAULT_RAW_MAX_SIDE = 512;
 
+/** Checks that `path` exists and matches the manifest's `sha256` (when given and verified); returns the file's SHA-256. */
 async function checkFile(
   path: string,
   sha256: string | undefined,
   options: FeaturizerOptions,
   location: { manifestPath: string; catalogName: string | null },
-): Promise<void> {
+): Promise<string> {
   if (!existsSync(path)) {
     throw new SetupError({
       component: "model",
       message: `model file not found: ${path} (named by ${location.manifestPath})`,
     });
   }
-  if (options.verifyChecksum !== false && sha256 !== undefined) {
-    const got = await sha256File(path);
-    if (got !== sha256) {
-      throw new SetupError({
-        component: "model",
-        message: `checksum mismatch for ${path}: manifest says ${sha256}, file is ${got}${location.catalogName ? ` (re-run ${"scripts/setup-model.sh"})` : ""}`,
-      });
-    }
+  const got = await sha256File(path);
+  if (options.verifyChecksum !== false && sha256 !== undefined && got !== sha256) {
+    throw new SetupError({
+      component: "model",
+      message: `checksum mismatch for ${path}: manifest says ${sha256}, file is ${got}${location.catalogName ? ` (re-run ${"scripts/setup-model.sh"})` : ""}`,
+    });
   }
+  return got;
 }
 
 function positiveInt(value: number, field: string): number {
   if (!Number.isInteger(value) || value <= 0) throw new ConfigError({ field, expected: "a positive integer" });
   return value;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
 }
 
 /** The error of an image whose features hold a NaN or an infinity. */
@@ -187,6 +183,7 @@ class OnnxFeaturizer implements Featurizer {
 
   constructor(
     private readonly manifest: ModelManifest,
+    sha256: string,
     private readonly pool: SessionPool,
     /** Set when `pool` runs the manifest's raw graph: the `rawMaxSide` images are decoded with. */
     private readonly rawMaxSide: number | null,
@@ -201,6 +198,7 @@ class OnnxFeaturizer implements Featurizer {
       featureDim: manifest.featureDim,
       threads,
       version: manifest.version,
+      sha256,
     };
   }
 

@@ -1,12 +1,12 @@
 /**
  * `@orchard/udf-server`: what the orchard CLI and library may use of the sidecar package —
- * start, stop and status of a local sidecar, its live row counters, and the bridge command that
- * Spark's executors run. Everything else (the Flight server, the model, preprocessing) stays
+ * start, stop and status of a local sidecar, its live row counters, the identity of an installed
+ * model (name + checksum, which the bridges check), and the bridge command that Spark's executors run. Everything else (the Flight server, the model, preprocessing) stays
  * inside the package and runs in its own processes.
  */
 export { BRIDGE_BIN, type BridgeCommandOptions, bridgeCommand } from "./bridge/bridge-command.ts";
 export { type EnsureLocalSidecarOptions, ensureLocalSidecar } from "./manage/ensure-local-sidecar.ts";
-export { type PidRecord, readPidRecord, sidecarRunFiles } from "./manage/run-files.ts";
+export { type PidRecord, readPidRecord, type SidecarRunFiles, sidecarRunFiles } from "./manage/run-files.ts";
 export {
   type RowCounter,
   type RowCounts,
@@ -20,3 +20,4 @@ export {
   type StartSidecarOptions,
   startSidecar,
 } from "./manage/start-sidecar.ts";
+export { installedModelIdentity, type ModelIdentity } from "./model/model-identity.ts";

@@ -25,7 +25,10 @@ function pipelineCommand(program: Command, flavour: Flavour): Command {
     .option("--overwrite", "replace an existing output folder (default: refuse)")
     .option("--remote <url>", "Spark Connect URL (default $SPARK_REMOTE or sc://localhost:15002)")
     .option("--sidecar <host:port>", "the sidecar on each executor node (default 127.0.0.1:8815)")
-    .option("--bridge <command>", "the command Spark's executors run (default: this install's orchard-bridge)")
+    .option(
+      "--bridge <command>",
+      "the bridge command Spark's executors run, e.g. orchard-bridge: words without shell metacharacters (default: this install's orchard-bridge)",
+    )
     .option(
       "--s3-endpoint <url>",
       "S3-compatible endpoint (MinIO); keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",

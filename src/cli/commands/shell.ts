@@ -27,14 +27,21 @@ export function registerShellCommand(program: Command, ctx: CliContext): void {
         progress: raw.progress,
       });
       // Loaded when the shell starts, not when the program is built: `orchard --help` stays fast.
-      const [{ SparkSession }, { ensureLocalStack }, { runShell }] = await Promise.all([
+      const [{ SparkSession }, { ensureLocalStack }, { runShell }, { localSecretFile }] = await Promise.all([
         import("../../connect/spark-session.ts"),
         import("../local-stack.ts"),
         import("../shell-repl.ts"),
+        import("../sidecar-secret-file.ts"),
       ]);
       const stack = opts.start
         ? await ensureLocalStack(
-            { remote: opts.remote, sidecar: opts.sidecar, model: opts.model, startSpark: true },
+            {
+              remote: opts.remote,
+              sidecar: opts.sidecar,
+              model: opts.model,
+              startSpark: true,
+              secretFile: localSecretFile(ctx, opts.sidecar, ctx.env.ORCHARD_SIDECAR_SECRET_FILE || undefined),
+            },
             ctx,
           )
         : undefined;

@@ -55,6 +55,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
           : `a sidecar already answers at ${address}${record ? ` (pid ${record.pid})` : ""}`,
       );
       ctx.out(`log: ${files.logFile}`);
+      ctx.out(`secret: ${files.secretFile} (0600; the bridges on this node read it)`);
       ctx.out(`use it: ORCHARD_SIDECAR=${address}; stop it: orchard sidecar stop --port ${opts.port}`);
     });
 
@@ -88,7 +89,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
       const { readPidRecord, sidecarRunFiles, sidecarStatus } = await udfServer();
       const files = sidecarRunFiles(ctx.runDir, opts.port);
       const record = readPidRecord(files.pidFile);
-      const status = await sidecarStatus(record?.address ?? `127.0.0.1:${opts.port}`);
+      const status = await sidecarStatus(record?.address ?? `127.0.0.1:${opts.port}`, 2000, files.secretFile);
       if (opts.json) ctx.out(JSON.stringify({ port: opts.port, pidFile: record ?? null, ...status }));
       if (!status.reachable) {
         throw new SetupError({
@@ -99,13 +100,17 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
       if (!opts.json) {
         const { health, info } = status;
         ctx.out(`running: ${status.address} (pid ${health?.pid}, up ${health?.uptimeSeconds} s)`);
-        ctx.out(
-          `model: ${info?.model} ${info?.version} (input ${info?.inputSize.join("x")}, ${info?.featureDim} features, ${info?.threads} threads)`,
-        );
-        ctx.out(
-          `batching: max ${info?.batching.maxBatch} images, wait ${info?.batching.maxWaitMs} ms; now ${health?.activeExchanges} exchange(s), ${health?.queued} queued; served ${health?.images} image(s) in ${health?.batches} batch(es)`,
-        );
-        ctx.out(`rows answered: ${info?.rowsServed} with features, ${info?.rowsFailed} with an error`);
+        if (info) {
+          ctx.out(
+            `model: ${info.model} ${info.version} sha256 ${info.sha256} (input ${info.inputSize.join("x")}, ${info.featureDim} features, ${info.threads} threads)`,
+          );
+          ctx.out(
+            `batching: max ${info.batching.maxBatch} images, wait ${info.batching.maxWaitMs} ms; now ${health?.activeExchanges} exchange(s), ${health?.queued} queued; served ${health?.images} image(s) in ${health?.batches} batch(es)`,
+          );
+          ctx.out(`rows answered: ${info.rowsServed} with features, ${info.rowsFailed} with an error`);
+        } else {
+          ctx.out(`model: unknown (${status.error ?? "no info"}; secret file ${files.secretFile})`);
+        }
         if (record) ctx.out(`log: ${files.logFile}`);
       }
     });

@@ -68,7 +68,7 @@ describe("a sidecar killed mid-featurize", () => {
       );
     });
     // Kill it once it has answered some of the images, while the tasks still stream.
-    const counter = rowCounter(first.address);
+    const counter = rowCounter(first.address, first.secretFile);
     try {
       for (let i = 0; i < 600; i++) {
         const served = await counter.read(1000).then(

@@ -17,5 +17,7 @@ declare module "vitest" {
     s3: ProvidedS3;
     /** `host:port` of the shared sidecar (real model), the one the pipeline's bridge talks to. */
     sidecar: string;
+    /** The shared sidecar's secret file (0600; `sidecar-<port>.secret` in the cache's run folder). */
+    sidecarSecretFile: string;
   }
 }

@@ -37,6 +37,13 @@ export interface BridgeConfig {
   /** `<cache>/run` (or `ORCHARD_RUN_DIR`): pid file, log and lock of an auto-started sidecar. */
   runDir: string;
   cacheDir: string;
+  /**
+   * The node's sidecar secret file (`--secret-file`, else `ORCHARD_SIDECAR_SECRET_FILE`, else
+   * `sidecar-<port>.secret` in `runDir`): the bridge checks the sidecar with it and sends it.
+   */
+  secretFile: string;
+  /** The model the run asked for (`--expect-model`, `--expect-model-sha256`): the sidecar must serve it. */
+  expectModel: { name: string; sha256?: string } | undefined;
 }
 
 const HELP_FLAGS = {
@@ -47,7 +54,22 @@ const HELP_FLAGS = {
   "idle-exit-seconds": "an integer >= 0",
   "start-timeout-seconds": "an integer >= 1",
   "answer-timeout-seconds": "an integer 1-86400",
+  "secret-file": "a file path",
+  "expect-model": "a model name (letters, digits, . _ + -)",
+  "expect-model-sha256": "64 lower-case hex characters (with --expect-model)",
 } as const;
+
+function textFlag(name: keyof typeof HELP_FLAGS, raw: string | undefined, pattern: RegExp): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!pattern.test(raw)) {
+    throw new ConfigError({
+      field: `--${name}`,
+      expected: HELP_FLAGS[name],
+      message: `invalid --${name} "${raw}": expected ${HELP_FLAGS[name]}`,
+    });
+  }
+  return raw;
+}
 
 function intFlag(name: keyof typeof HELP_FLAGS, raw: string | undefined, fallback: number, min: number, max: number) {
   if (raw === undefined || raw === "") return fallback;
@@ -92,6 +114,9 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
         "idle-exit-seconds": { type: "string" },
         "start-timeout-seconds": { type: "string" },
         "answer-timeout-seconds": { type: "string" },
+        "secret-file": { type: "string" },
+        "expect-model": { type: "string" },
+        "expect-model-sha256": { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -99,18 +124,36 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
   } catch (cause) {
     throw new ConfigError({
       field: "arguments",
-      expected: "--sidecar host:port, --batch-size N, --max-in-flight N, --no-start, --model NAME, --threads N",
+      expected:
+        "--sidecar host:port, --secret-file PATH, --expect-model NAME, --expect-model-sha256 HEX, --batch-size N, --max-in-flight N, --no-start, --model NAME, --threads N",
       message: `orchard-bridge: ${cause instanceof Error ? cause.message : String(cause)}`,
       cause,
     });
   }
   const str = (k: string) => values[k] as string | undefined;
   const sidecar = str("sidecar") ?? env.ORCHARD_SIDECAR ?? DEFAULT_SIDECAR_ADDRESS;
-  parseAddress(sidecar, str("sidecar") === undefined && env.ORCHARD_SIDECAR ? "ORCHARD_SIDECAR" : "--sidecar");
+  const { port } = parseAddress(
+    sidecar,
+    str("sidecar") === undefined && env.ORCHARD_SIDECAR ? "ORCHARD_SIDECAR" : "--sidecar",
+  );
   const batchSize = intFlag("batch-size", str("batch-size"), 32, 1, 4096);
   const cacheDir = cacheRootFromEnv(env, homedir());
   const autoStartEnv = (env.ORCHARD_SIDECAR_AUTOSTART ?? "1").toLowerCase();
   const threadsRaw = str("threads") ?? env.ORCHARD_SIDECAR_THREADS;
+  const runDir = env.ORCHARD_RUN_DIR || join(cacheDir, "run");
+  const secretFile =
+    textFlag("secret-file", str("secret-file"), /^.+$/) ||
+    env.ORCHARD_SIDECAR_SECRET_FILE ||
+    join(runDir, `sidecar-${port}.secret`);
+  const expectName = textFlag("expect-model", str("expect-model"), /^[\w.+-]+$/);
+  const expectSha = textFlag("expect-model-sha256", str("expect-model-sha256"), /^[0-9a-f]{64}$/);
+  if (expectSha !== undefined && expectName === undefined) {
+    throw new ConfigError({
+      field: "--expect-model-sha256",
+      expected: HELP_FLAGS["expect-model-sha256"],
+      message: "--expect-model-sha256 needs --expect-model",
+    });
+  }
   return {
     sidecar,
     batchSize,
@@ -123,7 +166,12 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
     idleExitSeconds: intFlag("idle-exit-seconds", str("idle-exit-seconds"), 900, 0, 30 * 86_400),
     startTimeoutSeconds: intFlag("start-timeout-seconds", str("start-timeout-seconds"), 300, 1, 3600),
     answerTimeoutSeconds: intFlag("answer-timeout-seconds", str("answer-timeout-seconds"), 120, 1, 86_400),
-    runDir: env.ORCHARD_RUN_DIR || join(cacheDir, "run"),
+    runDir,
     cacheDir,
+    secretFile,
+    expectModel:
+      expectName === undefined
+        ? undefined
+        : { name: expectName, ...(expectSha === undefined ? {} : { sha256: expectSha }) },
   };
 }

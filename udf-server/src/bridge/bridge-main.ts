@@ -1,11 +1,16 @@
 /**
  * Entry point of `udf-server/bin/orchard-bridge`. Exit codes: 0 done; 1 the sidecar could not
  * be reached or failed mid-stream (Spark retries the task); 2 bad arguments; 3 the parent
- * process went away. Every failure is one line on stderr.
+ * process went away; 4 the server on the port is not this node's sidecar (it failed to prove the
+ * shared secret, or refused it) or serves another model than the run asked for. Every failure is
+ * one line on stderr. Before the first row, and after every reconnect, the sidecar is verified
+ * (see `verifySidecar`).
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { SidecarAuthError } from "../auth/sidecar-secret.ts";
 import { OrchardError } from "../errors.ts";
 import { isSidecarHealthy } from "../manage/sidecar-status.ts";
+import { ModelMismatchError, verifySidecar } from "../manage/verify-sidecar.ts";
 import { bridgeConfig } from "./bridge-config.ts";
 import { ensureSidecar } from "./ensure-sidecar.ts";
 import { runBridge } from "./run-bridge.ts";
@@ -24,7 +29,7 @@ async function waitForHealthy(address: string, timeoutMs: number): Promise<boole
 }
 
 /** Exit codes of `orchard-bridge`. */
-const BridgeExit = { OK: 0, SIDECAR: 1, CONFIG: 2, ORPHANED: 3 } as const;
+const BridgeExit = { OK: 0, SIDECAR: 1, CONFIG: 2, ORPHANED: 3, WRONG_SIDECAR: 4 } as const;
 
 function oneLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, " | ");
@@ -69,8 +74,14 @@ export async function bridgeMain(
     if (err.code === "EPIPE") process.exit(fail(BridgeExit.ORPHANED, "stdout closed by the reader; exiting"));
   });
   const log = (m: string) => process.stderr.write(`orchard-bridge: ${m}\n`);
+  const verify = () =>
+    verifySidecar(config.sidecar, {
+      secretFile: config.secretFile,
+      ...(config.expectModel ? { expectModel: config.expectModel } : {}),
+    });
   try {
     await ensureSidecar(config, log);
+    await verify();
     await runBridge(
       config,
       { input: process.stdin, output: process.stdout },
@@ -79,13 +90,19 @@ export async function bridgeMain(
         // then start one ourselves where that is allowed.
         reconnect: async () => {
           if (!(await waitForHealthy(config.sidecar, RESTART_GRACE_MS))) await ensureSidecar(config, log);
+          await verify();
         },
         onReconnect: (attempt, cause) => log(`the exchange broke (${oneLine(cause)}); reconnecting (${attempt})`),
       },
     );
     return BridgeExit.OK;
   } catch (err) {
-    const code = err instanceof OrchardError && err.kind === "config" ? BridgeExit.CONFIG : BridgeExit.SIDECAR;
+    const code =
+      err instanceof SidecarAuthError || err instanceof ModelMismatchError
+        ? BridgeExit.WRONG_SIDECAR
+        : err instanceof OrchardError && err.kind === "config"
+          ? BridgeExit.CONFIG
+          : BridgeExit.SIDECAR;
     return fail(code, oneLine(err));
   }
 }

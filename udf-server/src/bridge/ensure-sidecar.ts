@@ -39,6 +39,7 @@ export async function ensureSidecar(
       host,
       port,
       runDir: config.runDir,
+      secretFile: config.secretFile,
       timeoutMs: config.startTimeoutSeconds * 1000,
       log,
       start: {

@@ -82,7 +82,7 @@ export async function runBridge(
   recovery?: BridgeRecovery,
   flight: FlightClientOptions = {},
 ): Promise<BridgeResult> {
-  let client = new FlightClient(config.sidecar, flight);
+  let client = new FlightClient(config.sidecar, { ...flight, secretFile: config.secretFile });
   let exchange = client.featureExchange();
   const sent: SentBatch[] = [];
   let ids: (string | null)[] = [];
@@ -244,7 +244,7 @@ export async function runBridge(
         client.close();
         await recovery.reconnect();
         // Batches go out again in their order on the new exchange; their answers come back whole.
-        client = new FlightClient(config.sidecar, flight);
+        client = new FlightClient(config.sidecar, { ...flight, secretFile: config.secretFile });
         exchange = client.featureExchange();
         failure = null;
         waitingSince = sent.length > 0 ? performance.now() : null;

@@ -1,9 +1,22 @@
 /**
  * A small Arrow Flight client for the sidecar's methods: actions, and a featurizing
  * `DoExchange` that sends `(id, content)` batches and yields the output rows batch by batch.
- * Used by the bridge, the manager (health checks) and the tests.
+ * Used by the bridge, the manager (health checks) and the tests. Given the sidecar's secret (or
+ * its file, read at each call: a restarted sidecar has a new one), it sends it on every call but
+ * `health`, and never before the server has proved it knows the secret: the first action that
+ * needs it is preceded by a `health` carrying a fresh challenge, whose `proof` must match (again
+ * after the connection failed). An exchange does not wait for that proof: its callers (the bridge)
+ * verify the sidecar first (see `verifySidecar`).
  */
 import { Client, type ClientDuplexStream, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import {
+  AUTHORIZATION_KEY,
+  bearer,
+  isServerProof,
+  newChallenge,
+  readSecretFile,
+  SidecarAuthError,
+} from "../auth/sidecar-secret.ts";
 import { OrchardError } from "../errors.ts";
 import { type FeatureRow, inputSchema, makeInputBatch, readOutputTable } from "./feature-schema.ts";
 import { FlightBatchEncoder, FlightStreamDecoder } from "./ipc.ts";
@@ -44,6 +57,10 @@ export interface FlightClientOptions {
   keepaliveMs?: number;
   /** How long a keepalive PING may go unanswered before the connection and its calls fail with UNAVAILABLE (default {@link FLIGHT_KEEPALIVE_TIMEOUT_MS}). */
   keepaliveTimeoutMs?: number;
+  /** The sidecar's secret file (0600, `sidecar-<port>.secret`), read at each call that needs it. */
+  secretFile?: string;
+  /** The secret itself (tests); `secretFile` wins when both are given. */
+  secret?: string;
 }
 
 /**
@@ -58,11 +75,15 @@ export const FLIGHT_KEEPALIVE_TIMEOUT_MS = 10_000;
 /** A connection to one Flight server at `host:port` (plaintext, meant for loopback). */
 export class FlightClient {
   private readonly client: Client;
+  private readonly options: FlightClientOptions;
+  /** The server's proof of the secret, once asked for (cleared when a call fails). */
+  private proven: Promise<void> | null = null;
 
   constructor(
     readonly address: string,
     options: FlightClientOptions = {},
   ) {
+    this.options = options;
     const max = options.maxMessageBytes ?? 256 * 1024 * 1024;
     const keepalive = options.keepaliveMs ?? FLIGHT_KEEPALIVE_MS;
     this.client = new Client(address, credentials.createInsecure(), {
@@ -77,17 +98,66 @@ export class FlightClient {
     });
   }
 
-  /** Runs `DoAction(type)` and returns every result body. */
-  doAction(type: string, options: { body?: Uint8Array; timeoutMs?: number } = {}): Promise<Uint8Array[]> {
-    const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+  /** The secret, when this client has one (throws when its file cannot be read). */
+  private secret(): string | undefined {
+    const { secretFile, secret } = this.options;
+    return secretFile !== undefined ? readSecretFile(secretFile) : secret;
+  }
+
+  /** Call metadata: the secret, when this client has one. */
+  private metadata(secret = this.secret()): Metadata {
+    const metadata = new Metadata();
+    if (secret !== undefined) metadata.set(AUTHORIZATION_KEY, bearer(secret));
+    return metadata;
+  }
+
+  /** Resolves once the server has answered a fresh challenge with the secret's proof (asked once per client). */
+  proveServer(timeoutMs?: number): Promise<void> {
+    const secret = this.secret();
+    if (secret === undefined) return Promise.resolve();
+    this.proven ??= (async () => {
+      const challenge = newChallenge();
+      const bodies = await this.call("health", new TextEncoder().encode(challenge), new Metadata(), timeoutMs);
+      let proof: unknown;
+      try {
+        proof = bodies[0] ? (JSON.parse(decoder.decode(bodies[0])) as { proof?: unknown }).proof : undefined;
+      } catch {
+        proof = undefined;
+      }
+      if (!isServerProof(proof, secret, challenge)) {
+        throw new SidecarAuthError(
+          `the server at ${this.address} did not prove that it knows the sidecar's secret` +
+            `${this.options.secretFile ? ` (${this.options.secretFile})` : ""}: it is not the sidecar orchard started ` +
+            "there (another process on the port?); nothing is sent to it",
+        );
+      }
+    })();
+    this.proven.catch(() => {
+      this.proven = null;
+    });
+    return this.proven;
+  }
+
+  /** Runs `DoAction(type)` and returns every result body (`health` is sent without the secret). */
+  async doAction(type: string, options: { body?: Uint8Array; timeoutMs?: number } = {}): Promise<Uint8Array[]> {
+    if (type === "health") return this.call(type, options.body ?? EMPTY, new Metadata(), options.timeoutMs);
+    await this.proveServer(options.timeoutMs);
+    return this.call(type, options.body ?? EMPTY, this.metadata(), options.timeoutMs).catch((err: unknown) => {
+      this.proven = null;
+      throw err;
+    });
+  }
+
+  private call(type: string, body: Uint8Array, metadata: Metadata, timeoutMs?: number): Promise<Uint8Array[]> {
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     return new Promise((resolve, reject) => {
       const bodies: Uint8Array[] = [];
       const call = this.client.makeServerStreamRequest(
         doActionMethod.path,
         doActionMethod.requestSerialize,
         doActionMethod.responseDeserialize,
-        { type, body: options.body ?? EMPTY },
-        new Metadata(),
+        { type, body },
+        metadata,
         deadline === undefined ? {} : { deadline },
       );
       call.on("data", (r: { body: Uint8Array }) => bodies.push(r.body));
@@ -97,15 +167,20 @@ export class FlightClient {
   }
 
   /** Runs `DoAction(type)` and parses its single result as JSON. */
-  async actionJson<T>(type: string, timeoutMs?: number): Promise<T> {
-    const bodies = await this.doAction(type, timeoutMs === undefined ? {} : { timeoutMs });
+  async actionJson<T>(type: string, timeoutMs?: number, body?: Uint8Array): Promise<T> {
+    const bodies = await this.doAction(type, {
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(body === undefined ? {} : { body }),
+    });
     const first = bodies[0];
     if (!first) throw new FlightCallError(`DoAction(${type}) on ${this.address} returned no result`, null);
     return JSON.parse(decoder.decode(first)) as T;
   }
 
   /** Runs `ListActions`. */
-  listActions(timeoutMs?: number): Promise<{ type: string; description: string }[]> {
+  async listActions(timeoutMs?: number): Promise<{ type: string; description: string }[]> {
+    await this.proveServer(timeoutMs);
+    const metadata = this.metadata();
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     return new Promise((resolve, reject) => {
       const out: { type: string; description: string }[] = [];
@@ -114,7 +189,7 @@ export class FlightClient {
         listActionsMethod.requestSerialize,
         listActionsMethod.responseDeserialize,
         {},
-        new Metadata(),
+        metadata,
         deadline === undefined ? {} : { deadline },
       );
       call.on("data", (t: { type: string; description: string }) => out.push(t));
@@ -123,12 +198,13 @@ export class FlightClient {
     });
   }
 
-  /** Opens a raw `DoExchange` stream. */
+  /** Opens a raw `DoExchange` stream (with the secret; throws when its file cannot be read). */
   rawExchange(): ClientDuplexStream<FlightData, FlightData> {
     return this.client.makeBidiStreamRequest(
       doExchangeMethod.path,
       doExchangeMethod.requestSerialize,
       doExchangeMethod.responseDeserialize,
+      this.metadata(),
     );
   }
 

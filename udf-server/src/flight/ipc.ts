@@ -95,14 +95,29 @@ export type DecodedFlightData =
   | { kind: "batch"; table: Table }
   | { kind: "metadata-only"; appMetadata: Uint8Array };
 
+/** What a decoder accepts from its peer. */
+export interface DecoderLimits {
+  /** Rows one record batch may declare (its length and every field node's); default: no limit. */
+  maxRows?: number;
+}
+
+/** Slack allowed between a body's declared length and its bytes (8-byte padding of the last buffer). */
+const BODY_SLACK = 64;
+
 /**
  * Decodes the Flight messages of one stream: the first IPC message must be the schema; each
  * record batch after it is returned as a one-batch `Table`. Messages with no IPC header (a
  * descriptor-only first message, app_metadata only) are reported as `metadata-only`.
+ *
+ * Nothing a header declares is trusted before it is checked against the bytes that came: a body
+ * length beyond the body received, a buffer outside the body, or more rows than `maxRows` is an
+ * {@link IpcProtocolError} before anything is allocated or decoded.
  */
 export class FlightStreamDecoder {
   private schemaFrame: Uint8Array | null = null;
   private currentSchema: Schema | null = null;
+
+  constructor(private readonly limits: DecoderLimits = {}) {}
 
   /** The schema, once the schema message has arrived. */
   get schema(): Schema | null {
@@ -117,7 +132,14 @@ export class FlightStreamDecoder {
     } catch (cause) {
       throw new IpcProtocolError("data_header is not an Arrow IPC message", cause);
     }
-    const frame = frameMessage(data.dataHeader, data.dataBody, message.bodyLength);
+    const bodyLength = Number(message.bodyLength);
+    if (!Number.isSafeInteger(bodyLength) || bodyLength < 0 || bodyLength > data.dataBody.length + BODY_SLACK) {
+      throw new IpcProtocolError(
+        `the IPC header declares a body of ${message.bodyLength} bytes, but ${data.dataBody.length} arrived`,
+      );
+    }
+    if (message.headerType === MessageHeader.RecordBatch) this.checkBatchHeader(message, bodyLength);
+    const frame = frameMessage(data.dataHeader, data.dataBody, bodyLength);
     if (message.headerType === MessageHeader.Schema) {
       if (this.schemaFrame) throw new IpcProtocolError("a second schema message arrived in one stream");
       this.schemaFrame = frame;
@@ -137,6 +159,31 @@ export class FlightStreamDecoder {
       return { kind: "batch", table: tableFromIPC(stream) };
     } catch (cause) {
       throw new IpcProtocolError("a record batch could not be decoded", cause);
+    }
+  }
+
+  /** Refuses a record batch header whose rows or buffers the body cannot back (see the class comment). */
+  private checkBatchHeader(message: Message, bodyLength: number): void {
+    let header: ReturnType<Message<MessageHeader.RecordBatch>["header"]>;
+    try {
+      header = (message as Message<MessageHeader.RecordBatch>).header();
+    } catch (cause) {
+      throw new IpcProtocolError("the record batch header cannot be read", cause);
+    }
+    const maxRows = this.limits.maxRows ?? Number.POSITIVE_INFINITY;
+    const rows = [Number(header.length), ...header.nodes.map((n) => Number(n.length))];
+    for (const n of rows) {
+      if (!Number.isSafeInteger(n) || n < 0 || n > maxRows) {
+        throw new IpcProtocolError(`a record batch declares ${n} rows: at most ${maxRows} are accepted per batch`);
+      }
+    }
+    for (const b of header.buffers) {
+      const end = Number(b.offset) + Number(b.length);
+      if (!Number.isSafeInteger(end) || Number(b.offset) < 0 || Number(b.length) < 0 || end > bodyLength) {
+        throw new IpcProtocolError(
+          `a record batch buffer (${b.offset}+${b.length}) lies outside its ${bodyLength}-byte body`,
+        );
+      }
     }
   }
 }

@@ -26,6 +26,8 @@ export interface FlightData {
   appMetadata: Uint8Array;
   /** The IPC message body (the buffers the header describes). */
   dataBody: Uint8Array;
+  /** Set (by {@link decodeFlightDataOrMark}) when the bytes received were not a `FlightData` message: why. */
+  undecodable?: string;
 }
 
 /** `Action`: type = 1 (string), body = 2 (bytes). */
@@ -101,6 +103,20 @@ export function decodeFlightData(bytes: Uint8Array): FlightData {
     else r.skip(wire, field);
   }
   return m;
+}
+
+/**
+ * Parses a `FlightData` for a server: bytes that are not one come back as an empty message with
+ * `undecodable` set, so the call can be refused INVALID_ARGUMENT (a throwing deserializer would
+ * make grpc-js answer INTERNAL).
+ */
+export function decodeFlightDataOrMark(bytes: Uint8Array): FlightData {
+  try {
+    return decodeFlightData(bytes);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return { dataHeader: EMPTY, appMetadata: EMPTY, dataBody: EMPTY, undecodable: `not a FlightData message (${why})` };
+  }
 }
 
 /** Serializes an `Action`. */

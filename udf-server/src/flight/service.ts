@@ -10,6 +10,7 @@ import {
   decodeAction,
   decodeActionType,
   decodeFlightData,
+  decodeFlightDataOrMark,
   decodeResult,
   encodeAction,
   encodeActionType,
@@ -55,13 +56,16 @@ function method<Req, Res>(
   };
 }
 
-/** `DoExchange(stream FlightData) returns (stream FlightData)`. */
+/**
+ * `DoExchange(stream FlightData) returns (stream FlightData)`. The server's side of the request
+ * never throws on bytes that are not a `FlightData`: it marks them (`undecodable`).
+ */
 export const doExchangeMethod = method<FlightData, FlightData>(
   FlightMethod.DoExchange,
   true,
   true,
   encodeFlightData,
-  decodeFlightData,
+  decodeFlightDataOrMark,
   encodeFlightData,
   decodeFlightData,
 );

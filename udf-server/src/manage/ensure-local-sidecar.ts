@@ -16,10 +16,12 @@ import type { StartSidecarOptions } from "./start-sidecar.ts";
 export interface EnsureLocalSidecarOptions {
   host: string;
   port: number;
-  /** Folder of the pid file, log and lock (`sidecar-<port>.{pid,log,lock}`). */
+  /** Folder of the pid file, log, lock and secret (`sidecar-<port>.{pid,log,lock,secret}`). */
   runDir: string;
-  /** How to start it if needed (host, port, pid and log file are set from the above). */
-  start?: Omit<StartSidecarOptions, "host" | "port" | "pidFile" | "logFile" | "readyTimeoutMs">;
+  /** Where a sidecar started here keeps its secret (default: `sidecar-<port>.secret` in `runDir`). */
+  secretFile?: string;
+  /** How to start it if needed (host, port, pid, log and secret file are set from the above). */
+  start?: Omit<StartSidecarOptions, "host" | "port" | "pidFile" | "logFile" | "secretFile" | "readyTimeoutMs">;
   /** How long to wait for it to answer, start-up included (default 300 s). */
   timeoutMs?: number;
   log?: (message: string) => void;
@@ -58,6 +60,7 @@ export async function ensureLocalSidecar(
           port: options.port,
           pidFile: files.pidFile,
           logFile: files.logFile,
+          secretFile: options.secretFile ?? files.secretFile,
           readyTimeoutMs: Math.max(1000, deadline - Date.now()),
         });
         return { started: true, address };

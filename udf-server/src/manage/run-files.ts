@@ -1,16 +1,27 @@
 /**
- * Where a local sidecar keeps its pid file, log and start lock (`<cache>/run/`), and what its
- * pid file records. The file operations themselves live in `../process/managed-process.ts`.
+ * Where a local sidecar keeps its pid file, log, start lock and shared secret (`<cache>/run/`, or
+ * `ORCHARD_RUN_DIR`), and what its pid file records. The file operations themselves live in
+ * `../process/managed-process.ts` and `../auth/sidecar-secret.ts`.
  */
 import { join } from "node:path";
 import { readJsonFile } from "../process/managed-process.ts";
 
-/** Pid file, log and lock of the sidecar serving `port`. */
-export function sidecarRunFiles(dir: string, port: number): { pidFile: string; logFile: string; lockFile: string } {
+/** The files of the sidecar serving `port`. */
+export interface SidecarRunFiles {
+  pidFile: string;
+  logFile: string;
+  lockFile: string;
+  /** Its shared secret (0600), written by the sidecar at each start; the bridges of this node read it. */
+  secretFile: string;
+}
+
+/** Pid file, log, lock and secret file of the sidecar serving `port`. */
+export function sidecarRunFiles(dir: string, port: number): SidecarRunFiles {
   return {
     pidFile: join(dir, `sidecar-${port}.pid`),
     logFile: join(dir, `sidecar-${port}.log`),
     lockFile: join(dir, `sidecar-${port}.lock`),
+    secretFile: join(dir, `sidecar-${port}.secret`),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Is a sidecar answering at an address, what is it serving, and how many rows has it answered?
- * Asks `DoAction("health")` and `DoAction("info")` over Flight.
+ * Asks `DoAction("health")` (open) and `DoAction("info")` (needs the sidecar's secret file) over Flight.
  */
 import { FlightCallError, FlightClient } from "../flight/client.ts";
 import type { HealthReport, InfoReport } from "../server/flight-server.ts";
@@ -10,20 +10,30 @@ export interface SidecarStatus {
   address: string;
   reachable: boolean;
   health?: HealthReport;
+  /** Only with the sidecar's secret file (`info` requires the secret). */
   info?: InfoReport;
-  /** Why it is not reachable. */
+  /** Why it is not reachable, or why `info` is missing. */
   error?: string;
 }
 
-/** Checks the sidecar at `address` (`host:port`); never throws. */
-export async function sidecarStatus(address: string, timeoutMs = 2000): Promise<SidecarStatus> {
-  const client = new FlightClient(address);
+/**
+ * Checks the sidecar at `address` (`host:port`); never throws. Without `secretFile` (or when the
+ * sidecar refuses it) only `health` is reported.
+ */
+export async function sidecarStatus(address: string, timeoutMs = 2000, secretFile?: string): Promise<SidecarStatus> {
+  const client = new FlightClient(address, secretFile === undefined ? {} : { secretFile });
+  const why = (err: unknown) => (err instanceof Error ? err.message : String(err));
   try {
     const health = await client.actionJson<HealthReport>("health", timeoutMs);
-    const info = await client.actionJson<InfoReport>("info", timeoutMs);
-    return { address, reachable: true, health, info };
+    if (secretFile === undefined) return { address, reachable: true, health, error: "info needs the sidecar's secret" };
+    try {
+      const info = await client.actionJson<InfoReport>("info", timeoutMs);
+      return { address, reachable: true, health, info };
+    } catch (err) {
+      return { address, reachable: true, health, error: why(err) };
+    }
   } catch (err) {
-    return { address, reachable: false, error: err instanceof Error ? err.message : String(err) };
+    return { address, reachable: false, error: why(err) };
   } finally {
     client.close();
   }
@@ -55,9 +65,9 @@ export interface RowCounter {
   close(): void;
 }
 
-/** Opens a {@link RowCounter} on the sidecar at `address` (`host:port`); connects lazily. */
-export function rowCounter(address: string): RowCounter {
-  const client = new FlightClient(address);
+/** Opens a {@link RowCounter} on the sidecar at `address` (`host:port`) with its secret file; connects lazily. */
+export function rowCounter(address: string, secretFile: string): RowCounter {
+  const client = new FlightClient(address, { secretFile });
   return {
     async read(timeoutMs) {
       const { rowsServed, rowsFailed } = await client.actionJson<Partial<InfoReport>>("info", timeoutMs);

@@ -14,6 +14,7 @@ import { SetupError } from "../errors.ts";
 import { stopProcessGroup, tailFile } from "../process/managed-process.ts";
 import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "../server/defaults.ts";
 import { readPidRecord } from "./run-files.ts";
+import { sidecarEnv } from "./sidecar-env.ts";
 import { isSidecarHealthy } from "./sidecar-status.ts";
 
 /** The `orchard-sidecar` executable. */
@@ -31,6 +32,8 @@ export interface StartSidecarOptions {
   logFile?: string;
   /** Pid file the sidecar writes once it listens; default: a fresh one in the OS temp folder. */
   pidFile?: string;
+  /** The 0600 file the sidecar writes its fresh shared secret to; default: the pid file's name with `.secret`. */
+  secretFile?: string;
   /** Cache root for the model (default: the sidecar's, i.e. `$ORCHARD_CACHE` or `~/.cache/orchard`). */
   cacheDir?: string;
   /** Exit after this many seconds without an exchange (0 = never). */
@@ -39,7 +42,7 @@ export interface StartSidecarOptions {
   extraArgs?: string[];
   /** How long to wait for the first healthy answer (default 300 s: a first run installs the model). */
   readyTimeoutMs?: number;
-  /** Environment of the sidecar process (default: this process's). */
+  /** Environment the sidecar's is taken from (default: this process's); only what it needs passes (see sidecar-env.ts). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -53,6 +56,8 @@ export interface SidecarHandle {
   address: string;
   logFile: string;
   pidFile: string;
+  /** Its shared secret's file (clients read it; the secret itself never leaves the file). */
+  secretFile: string;
   /** SIGTERM (drains in-flight work), SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -63,8 +68,19 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   const port = options.port ?? DEFAULT_SIDECAR_PORT;
   const pidFile = options.pidFile ?? join(tmpdir(), `orchard-sidecar-${process.pid}-${Date.now()}.pid`);
   const logFile = options.logFile ?? `${pidFile.replace(/\.pid$/, "")}.log`;
+  const secretFile = options.secretFile ?? `${pidFile.replace(/\.pid$/, "")}.secret`;
   rmSync(pidFile, { force: true });
-  const args = [SIDECAR_BIN, "--host", host, "--port", String(port), "--pid-file", pidFile];
+  const args = [
+    SIDECAR_BIN,
+    "--host",
+    host,
+    "--port",
+    String(port),
+    "--pid-file",
+    pidFile,
+    "--secret-file",
+    secretFile,
+  ];
   if (options.model !== undefined) args.push("--model", options.model);
   if (options.threads !== undefined) args.push("--threads", String(options.threads));
   if (options.maxBatch !== undefined) args.push("--max-batch", String(options.maxBatch));
@@ -77,7 +93,7 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ["ignore", out, out],
-    env: { MALLOC_ARENA_MAX: "2", ...(options.env ?? process.env) },
+    env: { MALLOC_ARENA_MAX: "2", ...sidecarEnv(options.env ?? process.env) },
   });
   closeSync(out);
   const pid = child.pid;
@@ -101,7 +117,7 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
     }
     const record = readPidRecord(pidFile);
     if (record && record.pid === pid && (await isSidecarHealthy(record.address, 1000))) {
-      return { pid, address: record.address, logFile, pidFile, stop };
+      return { pid, address: record.address, logFile, pidFile, secretFile, stop };
     }
     await sleep(200);
   }

@@ -27,6 +27,8 @@ export interface ExchangeLimits {
   maxPendingPerStream: number;
   /** Images queued in the batcher (all streams) before every stream pauses. */
   maxQueued: number;
+  /** Rows one incoming batch may declare; a larger batch ends the call INVALID_ARGUMENT. */
+  maxBatchRows: number;
 }
 
 /** What an exchange needs from the server around it. */
@@ -46,7 +48,7 @@ function errorMessage(err: unknown): string {
 
 /** Serves one `DoExchange` call until the client half-closes (or cancels). */
 export function handleExchange(call: ServerDuplexStream<FlightData, FlightData>, ctx: ExchangeContext): void {
-  const decoder = new FlightStreamDecoder();
+  const decoder = new FlightStreamDecoder({ maxRows: ctx.limits.maxBatchRows });
   const encoder = new FlightBatchEncoder();
   const { batcher, limits } = ctx;
   const submissions = new Set<Submission>();
@@ -96,6 +98,10 @@ export function handleExchange(call: ServerDuplexStream<FlightData, FlightData>,
 
   call.on("data", (data: FlightData) => {
     if (finished) return;
+    if (data.undecodable !== undefined) {
+      fail(status.INVALID_ARGUMENT, data.undecodable);
+      return;
+    }
     let decoded: ReturnType<FlightStreamDecoder["push"]>;
     try {
       decoded = decoder.push(data);

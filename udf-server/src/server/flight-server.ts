@@ -2,14 +2,22 @@
  * The sidecar's Arrow Flight server: `DoExchange` (featurize), `DoAction("health" | "info")`,
  * `ListActions`, over @grpc/grpc-js on loopback by default. One warm featurizer is shared by
  * every exchange through the dynamic batcher.
+ *
+ * Every call needs the shared secret (`authorization: Bearer <secret>`, see
+ * ../auth/sidecar-secret.ts) except `health`, which stays open: supervisors and health checks
+ * that hold no secret can see that the sidecar lives, and a client can make the server prove it
+ * knows the secret before it sends the secret itself (a `health` whose body is a 64-hex challenge
+ * is answered with `proof`). `health` tells liveness and load only: no model, no data.
  */
 import { Server, ServerCredentials, type ServerDuplexStream, type ServerWritableStream, status } from "@grpc/grpc-js";
+import { serverProof } from "../auth/sidecar-secret.ts";
 import { SetupError } from "../errors.ts";
 import type { Featurizer } from "../featurizer.ts";
 import type { Action, ActionType, FlightData, Result } from "../flight/messages.ts";
 import { flightServiceDefinition } from "../flight/service.ts";
 import { type BatchingOptions, DynamicBatcher } from "./batcher.ts";
 import { type ExchangeLimits, handleExchange } from "./exchange.ts";
+import { hasSecret, requireSecret, UNAUTHENTICATED_DETAILS } from "./require-secret.ts";
 
 /** How the server listens and batches. */
 export interface FlightServerOptions {
@@ -19,6 +27,8 @@ export interface FlightServerOptions {
   limits: ExchangeLimits;
   /** Largest incoming gRPC message, in bytes. */
   maxMessageBytes: number;
+  /** The shared secret every call but `health` must carry. */
+  secret: string;
   log?: (message: string) => void;
 }
 
@@ -35,6 +45,8 @@ export interface HealthReport {
   images: number;
   /** The model's sessions, when the featurizer reports them. */
   sessions?: { alive: number; total: number; restarts: number };
+  /** HMAC of the request's challenge with the secret, when the request body was a challenge. */
+  proof?: string;
 }
 
 /** The `info` action's JSON body. */
@@ -44,6 +56,8 @@ export interface InfoReport {
   featureDim: number;
   threads: number;
   version: string;
+  /** SHA-256 (hex) of the model's ONNX file. */
+  sha256: string;
   batching: BatchingOptions & ExchangeLimits;
   pid: number;
   /** Rows answered with features over the server's life (all exchanges). */
@@ -68,15 +82,21 @@ export interface FlightServer {
 
 /** The actions `ListActions` reports. */
 const SIDECAR_ACTIONS: ActionType[] = [
-  { type: "health", description: "Liveness: JSON {status, pid, uptimeSeconds, activeExchanges, queued, ...}" },
+  {
+    type: "health",
+    description:
+      "Liveness, open without the secret: JSON {status, pid, uptimeSeconds, activeExchanges, queued, ...}; a body of 64 hex characters (a challenge) adds {proof}",
+  },
   {
     type: "info",
     description:
-      "Model, batching and rows answered: JSON {model, inputSize, featureDim, threads, version, batching, rowsServed, rowsFailed}",
+      "Model, batching and rows answered: JSON {model, inputSize, featureDim, threads, version, sha256, batching, rowsServed, rowsFailed}",
   },
 ];
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const CHALLENGE = /^[0-9a-f]{64}$/;
 
 /** The server PINGs a connection quiet this long; one unanswered for `SERVER_KEEPALIVE_TIMEOUT_MS` is closed. */
 const SERVER_KEEPALIVE_MS = 30_000;
@@ -93,7 +113,7 @@ export async function startFlightServer(featurizer: Featurizer, options: FlightS
   let rowsServed = 0;
   let rowsFailed = 0;
 
-  const health = (): HealthReport => {
+  const health = (challenge: string | null): HealthReport => {
     const sessions = featurizer.sessions;
     return {
       status: draining ? "draining" : sessions?.alive === 0 ? "failing" : "ok",
@@ -102,6 +122,7 @@ export async function startFlightServer(featurizer: Featurizer, options: FlightS
       activeExchanges: active,
       ...batcher.stats,
       ...(sessions ? { sessions: { ...sessions } } : {}),
+      ...(challenge === null ? {} : { proof: serverProof(options.secret, challenge) }),
     };
   };
   const info = (): InfoReport => ({
@@ -120,6 +141,7 @@ export async function startFlightServer(featurizer: Featurizer, options: FlightS
     // stops answering PINGs: its exchanges end and their queued images are dropped.
     "grpc.keepalive_time_ms": SERVER_KEEPALIVE_MS,
     "grpc.keepalive_timeout_ms": SERVER_KEEPALIVE_TIMEOUT_MS,
+    interceptors: [requireSecret(options.secret)],
   });
   server.addService(flightServiceDefinition, {
     DoExchange: (call: ServerDuplexStream<FlightData, FlightData>) => {
@@ -139,10 +161,16 @@ export async function startFlightServer(featurizer: Featurizer, options: FlightS
       });
     },
     DoAction: (call: ServerWritableStream<Action, Result>) => {
-      const type = call.request.type;
+      const { type, body: request } = call.request;
+      if (type !== "health" && !hasSecret(call.metadata, options.secret)) {
+        call.emit("error", { code: status.UNAUTHENTICATED, details: UNAUTHENTICATED_DETAILS });
+        return;
+      }
       let body: unknown;
-      if (type === "health") body = health();
-      else if (type === "info") body = info();
+      if (type === "health") {
+        const text = request.length === 64 ? decoder.decode(request) : "";
+        body = health(CHALLENGE.test(text) ? text : null);
+      } else if (type === "info") body = info();
       else {
         call.emit("error", { code: status.INVALID_ARGUMENT, details: `unknown action "${type}"; try ListActions` });
         return;

@@ -1,12 +1,18 @@
 /**
  * The `orchard-sidecar` process: loads the featurizer once, serves Flight until SIGTERM/SIGINT
  * (or `--idle-exit-seconds` without an exchange), then drains in-flight work and exits.
- * Writes a pid file (JSON: pid, address, model) once bound and removes it on exit.
+ * Makes a fresh shared secret at every start and, once bound, writes it to its 0600 secret file
+ * (`--secret-file`, default `sidecar-<port>.secret` in the run folder), then a pid file (JSON:
+ * pid, address, model); removes both on exit (when they are still its own).
  */
 import { readFileSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { OrchardError } from "../errors.ts";
+import { generateSecret, writeSecretFile } from "../auth/sidecar-secret.ts";
+import { OrchardError, SetupError } from "../errors.ts";
 import { loadFeaturizer } from "../featurizer.ts";
+import { cacheRootFromEnv } from "../process/cache-root.ts";
 import { writeFileAtomic } from "../process/managed-process.ts";
 import { startFlightServer } from "./flight-server.ts";
 import { parseSidecarConfig, SIDECAR_FLAGS, type SidecarConfig } from "./sidecar-config.ts";
@@ -18,8 +24,11 @@ function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} sidecar[${process.pid}] ${message}\n`);
 }
 
-/** Parses `argv` (flags such as `--port 8815 --max-batch 32`) into a config; `env` supplies ORCHARD_CACHE. */
-function sidecarConfigFromArgs(argv: string[], env: Readonly<Record<string, string | undefined>>): SidecarConfig {
+/** Parses `argv` (flags such as `--port 8815 --max-batch 32`) into a config; `env` supplies ORCHARD_CACHE and ORCHARD_RUN_DIR. */
+function sidecarConfigFromArgs(
+  argv: string[],
+  env: Readonly<Record<string, string | undefined>>,
+): SidecarConfig & { runDir: string } {
   const { values } = parseArgs({
     args: argv,
     options: Object.fromEntries(SIDECAR_FLAGS.map(({ flag }) => [flag, { type: "string" as const }])),
@@ -32,7 +41,18 @@ function sidecarConfigFromArgs(argv: string[], env: Readonly<Record<string, stri
     if (v !== undefined) raw[key] = v;
   }
   if (raw.cacheDir === undefined && env.ORCHARD_CACHE) raw.cacheDir = env.ORCHARD_CACHE;
-  return parseSidecarConfig(raw);
+  const config = parseSidecarConfig(raw);
+  const runDir = env.ORCHARD_RUN_DIR || join(config.cacheDir ?? cacheRootFromEnv(env, homedir()), "run");
+  return { ...config, runDir };
+}
+
+/** Removes `path` if it still holds `text` (a sidecar started later on the port owns it otherwise). */
+function removeIfStill(path: string, text: string): void {
+  try {
+    if (readFileSync(path, "utf8").trim() === text) rmSync(path, { force: true });
+  } catch {
+    // already gone
+  }
 }
 
 function removeOwnPidFile(path: string | undefined): void {
@@ -46,7 +66,7 @@ function removeOwnPidFile(path: string | undefined): void {
 }
 
 /** Runs the sidecar with `config` until it is told to stop; resolves with the exit code. */
-async function runSidecar(config: SidecarConfig): Promise<number> {
+async function runSidecar(config: SidecarConfig & { runDir: string }): Promise<number> {
   const t0 = performance.now();
   const featurizer = await loadFeaturizer({
     model: config.model,
@@ -56,6 +76,7 @@ async function runSidecar(config: SidecarConfig): Promise<number> {
   log(
     `model ${featurizer.info.name} ${featurizer.info.version} loaded in ${Math.round(performance.now() - t0)} ms (${featurizer.info.threads} threads)`,
   );
+  const secret = generateSecret();
   const server = await startFlightServer(featurizer, {
     host: config.host,
     port: config.port,
@@ -64,10 +85,25 @@ async function runSidecar(config: SidecarConfig): Promise<number> {
       maxWaitMs: config.maxWaitMs,
       maxConcurrentBatches: config.concurrentBatches,
     },
-    limits: { maxPendingPerStream: config.maxPendingPerStream, maxQueued: config.maxQueued },
+    limits: {
+      maxPendingPerStream: config.maxPendingPerStream,
+      maxQueued: config.maxQueued,
+      maxBatchRows: config.maxBatchRows,
+    },
     maxMessageBytes: config.maxMessageMb * 1024 * 1024,
+    secret,
     log,
   });
+  // Written only once the port is ours: a sidecar that cannot bind never replaces the secret of the one that did.
+  const secretFile = config.secretFile ?? join(config.runDir, `sidecar-${server.port}.secret`);
+  try {
+    writeSecretFile(secretFile, secret);
+  } catch (cause) {
+    await server.close(0);
+    await featurizer.close();
+    throw new SetupError({ component: "sidecar", message: `cannot write the secret file ${secretFile}`, cause });
+  }
+  log(`shared secret in ${secretFile} (0600)`);
   if (config.pidFile) {
     writeFileAtomic(
       config.pidFile,
@@ -84,6 +120,7 @@ async function runSidecar(config: SidecarConfig): Promise<number> {
       log(`${why}: draining ${server.activeExchanges()} exchange(s), ${server.batcher.queued} queued image(s)`);
       await server.close(config.graceSeconds * 1000);
       await featurizer.close();
+      removeIfStill(secretFile, secret);
       removeOwnPidFile(config.pidFile);
       log(`stopped after ${server.batcher.stats.images} image(s) in ${server.batcher.stats.batches} batch(es)`);
       resolve(SidecarExit.OK);
@@ -108,7 +145,7 @@ async function runSidecar(config: SidecarConfig): Promise<number> {
 
 /** Entry point of `udf-server/bin/orchard-sidecar`. */
 export async function sidecarMain(argv: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  let config: SidecarConfig;
+  let config: SidecarConfig & { runDir: string };
   try {
     config = sidecarConfigFromArgs(argv, env);
   } catch (err) {

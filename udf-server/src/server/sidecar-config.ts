@@ -20,11 +20,13 @@ const sidecarConfigSchema = z.object({
   concurrentBatches: int(1, 16).default(2),
   maxPendingPerStream: int(1, 100_000).optional(),
   maxQueued: int(1, 1_000_000).optional(),
+  maxBatchRows: int(1, 1_000_000).default(4096),
   maxMessageMb: int(1, 2047).default(256),
   idleExitSeconds: int(0, 86_400 * 30).default(0),
   graceSeconds: int(0, 3600).default(30),
   cacheDir: z.string().min(1).optional(),
   pidFile: z.string().min(1).optional(),
+  secretFile: z.string().min(1).optional(),
 });
 
 /** The sidecar's validated settings. */
@@ -44,11 +46,13 @@ const EXPECTED: Record<string, string> = {
   concurrentBatches: "an integer 1-16",
   maxPendingPerStream: "an integer >= 1 (rows)",
   maxQueued: "an integer >= 1 (images)",
+  maxBatchRows: "an integer >= 1 (rows one incoming batch may declare)",
   maxMessageMb: "an integer 1-2047 (MiB)",
   idleExitSeconds: "an integer >= 0 (0 = never)",
   graceSeconds: "an integer 0-3600",
   cacheDir: "a folder path",
   pidFile: "a file path",
+  secretFile: "a file path (default: sidecar-<port>.secret in the run folder, ORCHARD_RUN_DIR or <cache>/run)",
 };
 
 /** Validates raw settings (strings from a command line are coerced). */
