@@ -129,11 +129,15 @@ describe("bridge against a Flight server with a featurizer double", () => {
     server = await startFlightServer(f, {
       host: "127.0.0.1",
       port: 0,
+      secret: TEST_SECRET,
       batching: { maxBatch: 16, maxWaitMs: 2, maxConcurrentBatches: 2 },
-      limits: { maxPendingPerStream: 32, maxQueued: 128 },
+      limits: { maxPendingPerStream: 32, maxQueued: 128, maxBatchRows: 4096 },
       maxMessageBytes: 64 * 1024 * 1024,
     });
-    const config = bridgeConfig(["--sidecar", server.address, "--batch-size", "5", "--max-in-flight", "10"], {});
+    const config = bridgeConfig(
+      ["--sidecar", server.address, "--batch-size", "5", "--max-in-flight", "10", "--secret-file", testSecretFile()],
+      {},
+    );
     const input = new PassThrough();
     const output = new PassThrough();
     const outText = collect(output);
@@ -207,12 +211,13 @@ describe("bridge against a Flight server with a featurizer double", () => {
     server = await startFlightServer(f, {
       host: "127.0.0.1",
       port: 0,
+      secret: TEST_SECRET,
       batching: { maxBatch: 16, maxWaitMs: 2, maxConcurrentBatches: 2 },
-      limits: { maxPendingPerStream: 32, maxQueued: 128 },
+      limits: { maxPendingPerStream: 32, maxQueued: 128, maxBatchRows: 4096 },
       maxMessageBytes: 64 * 1024 * 1024,
     });
     const config = bridgeConfig(
-      ["--sidecar", server.address, "--batch-size", "5", "--answer-timeout-seconds", "1"],
+      ["--sidecar", server.address, "--batch-size", "5", "--answer-timeout-seconds", "1", "--secret-file", testSecretFile()],
       {},
     );
     const input = new PassThrough();

@@ -149,7 +149,7 @@ describe("Connect connection faults through a TCP proxy", () => {
       });
       // Once the features step streams, the server at the address "restarts": the first one dies
       // and a server that never saw this session answers there (the test's shared Spark).
-      const counter = rowCounter(inject("sidecar"));
+      const counter = rowCounter(inject("sidecar"), inject("sidecarSecretFile"));
       try {
         const start = await counter.read(2000);
         for (let i = 0; i < 900; i++) {

@@ -12,6 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateSecret, writeSecretFile } from "../../../udf-server/src/auth/sidecar-secret.ts";
 import { type FeatureResult, type Featurizer, loadFeaturizer } from "../../../udf-server/src/featurizer.ts";
 import { type FlightServer, startFlightServer } from "../../../udf-server/src/server/flight-server.ts";
 import { cliEnv } from "../helpers/cli-env.ts";
@@ -29,6 +30,7 @@ let server: FlightServer | undefined;
 let images = 0;
 
 const crashMarker = join(work, "crash");
+const secretFile = join(work, "sidecar.secret");
 
 /** What the wrapper does to the next featurize() calls. */
 const fault = { throwNext: 0, thrown: 0 };
@@ -66,11 +68,15 @@ beforeAll(async () => {
     },
     close: () => model.close(),
   };
+  // The in-process sidecar's shared secret, in a 0600 file the CLI and the bridges are pointed at.
+  const secret = generateSecret();
+  writeSecretFile(secretFile, secret);
   server = await startFlightServer(faulty, {
     host: "127.0.0.1",
     port: 0,
+    secret,
     batching: { maxBatch: 16, maxWaitMs: 5, maxConcurrentBatches: 2 },
-    limits: { maxPendingPerStream: 256, maxQueued: 1024 },
+    limits: { maxPendingPerStream: 256, maxQueued: 1024, maxBatchRows: 4096 },
     maxMessageBytes: 256 * 1024 * 1024,
   });
 }, 300_000);
@@ -94,7 +100,7 @@ function runPipeline(output: string): Promise<{ code: number; stderr: string }> 
         "--no-start",
         "--quiet",
       ]),
-      { cwd: REPO_ROOT, timeout: 600_000, env: { ...cliEnv(), ORCHARD_SIDECAR: server?.address } },
+      { cwd: REPO_ROOT, timeout: 600_000, env: { ...cliEnv(), ORCHARD_SIDECAR: server?.address, ORCHARD_SIDECAR_SECRET_FILE: secretFile } },
       (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
     );
   });

@@ -78,7 +78,7 @@ describe("a sidecar stopped (SIGSTOP) mid-featurize", () => {
         (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
       );
     });
-    const counter = rowCounter(stopped.address);
+    const counter = rowCounter(stopped.address, stopped.secretFile);
     try {
       for (let i = 0; i < 600; i++) {
         const served = await counter.read(1000).then(
