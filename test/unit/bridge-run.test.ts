@@ -164,7 +164,10 @@ describe("bridge against a Flight server with a featurizer double", () => {
     const proxy: TcpProxy = await startTcpProxy(Number(address.split(":")[1]));
     try {
       const config = bridgeConfig(
-        ["--sidecar", `127.0.0.1:${proxy.port}`, "--batch-size", "5", "--max-in-flight", "10"],
+        ["--sidecar", `127.0.0.1:${proxy.port}`, "--batch-size", "5", "--max-in-flight", "10"].concat([
+          "--secret-file",
+          testSecretFile(),
+        ]),
         {},
       );
       const input = new PassThrough();
@@ -217,7 +220,16 @@ describe("bridge against a Flight server with a featurizer double", () => {
       maxMessageBytes: 64 * 1024 * 1024,
     });
     const config = bridgeConfig(
-      ["--sidecar", server.address, "--batch-size", "5", "--answer-timeout-seconds", "1", "--secret-file", testSecretFile()],
+      [
+        "--sidecar",
+        server.address,
+        "--batch-size",
+        "5",
+        "--answer-timeout-seconds",
+        "1",
+        "--secret-file",
+        testSecretFile(),
+      ],
       {},
     );
     const input = new PassThrough();

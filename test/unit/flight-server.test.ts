@@ -275,7 +275,7 @@ describe("sidecar Flight server (featurizer test double)", () => {
   it("fails the exchange (UNAVAILABLE) when the featurizer throws: no row records it as an image error", async () => {
     const f = failingFirst(testFeaturizer());
     server = await start(f);
-    client = new FlightClient(server.address);
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
     const ex = client.featureExchange();
     const rows: unknown[] = [];
     const read = (async () => {
