@@ -72,7 +72,21 @@ export { type FrameBound, Window, WindowSpec } from "./connect/window.ts";
 export { ConfigError, OrchardError, type OrchardErrorKind, SetupError } from "./errors.ts";
 
 // orchard's image pipeline, step by step (what `orchard run` does), and its report.
+export { IndexToString, type IndexToStringParams } from "./ml/index-to-string.ts";
+export { KMeans, KMeansModel, type KMeansParams } from "./ml/kmeans.ts";
+export {
+  LogisticRegression,
+  LogisticRegressionModel,
+  type LogisticRegressionParams,
+} from "./ml/logistic-regression.ts";
+export {
+  MulticlassClassificationEvaluator,
+  type MulticlassClassificationEvaluatorParams,
+  type MulticlassMetric,
+} from "./ml/multiclass-classification-evaluator.ts";
 export { PCA, PCAModel, type PCAParams } from "./ml/pca.ts";
+export { RemoteModel } from "./ml/remote-model.ts";
+export { StringIndexer, StringIndexerModel, type StringIndexerParams } from "./ml/string-indexer.ts";
 export { type FeaturizeOptions, featurize, featurizeSql } from "./pipeline/featurize.ts";
 export { extensionGlob, type IngestOptions, labelOf, readImages, sampledPaths } from "./pipeline/ingest.ts";
 export { type OutputStore, outputStore } from "./pipeline/output-store.ts";
