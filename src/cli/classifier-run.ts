@@ -128,9 +128,13 @@ export async function runTrainCommand(ctx: CliContext, raw: Record<string, unkno
       `rows:          ${summary.split.trainRows} training, ${summary.split.testRows} test, ${summary.labels.length} labels`,
     );
     ctx.out(`accuracy:      ${(100 * m.accuracy).toFixed(2)}% (macro F1 ${m.macroF1.toFixed(4)})`);
+    const c = summary.clustering;
     ctx.out(
-      `kmeans:        k=${summary.clustering.k}, ARI ${summary.clustering.adjustedRandIndex.toFixed(4)}, purity ${summary.clustering.purity.toFixed(4)}`,
+      c
+        ? `kmeans:        k=${c.k}, ARI ${c.adjustedRandIndex.toFixed(4)}, purity ${c.purity.toFixed(4)}`
+        : "kmeans:        not run (fewer rows than clusters)",
     );
+    ctx.out(`report:        ${outputPath(summary.output, MODEL_LAYOUT.reportHtml)}`);
     ctx.out(`wall time:     ${(summary.wallMs / 1000).toFixed(1)} s`);
     ctx.out(`model:         ${summary.output}`);
     ctx.out(`run.json:      ${outputPath(summary.output, MODEL_LAYOUT.runJson)}`);

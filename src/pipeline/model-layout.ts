@@ -13,6 +13,8 @@ export const MODEL_LAYOUT = {
   classifier: "classifier",
   /** The manifest (a {@link ClassifierManifest}). */
   manifest: "orchard-model.json",
+  /** The report of the features with the classifier's sections. */
+  reportHtml: "report.html",
   /** The training run's record (a TrainSummary). */
   runJson: "run.json",
   /** Where `orchard train` given images puts the pipeline's output it trains on. */

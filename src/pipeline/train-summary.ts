@@ -1,3 +1,6 @@
+import { MODEL_LAYOUT } from "./model-layout.ts";
+import type { OutputStore } from "./output-store.ts";
+import { PipelineError } from "./pipeline-error.ts";
 import type { TrainSplit } from "./train-split.ts";
 
 /** A confusion matrix: `counts[i][j]` test rows of class `labels[i]` were predicted as `labels[j]`. */
@@ -44,7 +47,22 @@ export interface TrainSummary {
   readonly labels: readonly string[];
   readonly classifier: { readonly family: "multinomial"; readonly regParam: number; readonly maxIter: number };
   readonly metrics: ClassifierMetrics;
-  readonly clustering: ClusteringFigures;
+  /** Null when KMeans could not run (fewer rows than clusters). */
+  readonly clustering: ClusteringFigures | null;
   readonly timingsMs: Readonly<Record<string, number>>;
   readonly wallMs: number;
+}
+
+/** Reads and checks `run.json` of a classifier folder. */
+export async function readTrainSummary(store: OutputStore, folder: string): Promise<TrainSummary> {
+  let parsed: Partial<TrainSummary>;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(await store.get(MODEL_LAYOUT.runJson))) as Partial<TrainSummary>;
+  } catch (cause) {
+    throw new PipelineError({ message: `${folder} has no readable run.json of orchard train`, cause });
+  }
+  if (parsed.command !== "train" || typeof parsed.metrics !== "object" || typeof parsed.split !== "object") {
+    throw new PipelineError({ message: `${folder}/run.json is not the record of orchard train` });
+  }
+  return parsed as TrainSummary;
 }

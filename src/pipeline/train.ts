@@ -2,8 +2,6 @@ import type { ActionOptions } from "../connect/data-frame.ts";
 import { array_to_vector, col } from "../connect/functions.ts";
 import { persist, unpersist } from "../connect/persistence.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
-import { clusteringAgreement } from "../ml/clustering-agreement.ts";
-import { KMeans } from "../ml/kmeans.ts";
 import { LogisticRegression } from "../ml/logistic-regression.ts";
 import { PCAModel } from "../ml/pca.ts";
 import { StringIndexer } from "../ml/string-indexer.ts";
@@ -14,7 +12,7 @@ import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { outputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
-import { readRunSummary } from "./report.ts";
+import { readRunSummary, writeReport } from "./report.ts";
 import { type RunContext, runPipeline } from "./run-pipeline.ts";
 import { TEST_FLAG, type TrainSplit, withSplit } from "./train-split.ts";
 import type { TrainSummary } from "./train-summary.ts";
@@ -54,9 +52,10 @@ const LABEL_INDEX = "_orchard_label";
 /**
  * Trains orchard's classifier: a multinomial logistic regression on the PCA features of an orchard
  * output (featurizing first when given images), with a deterministic split stratified by label;
- * evaluates it on the test rows; fits KMeans on the same features and measures its agreement with
- * the labels. Writes one folder: the PCA, the label index, the classifier (each in Spark ML's
- * format), `orchard-model.json` and `run.json` (written last).
+ * evaluates it on the test rows. Writes one folder: the PCA, the label index, the classifier (each
+ * in Spark ML's format), `orchard-model.json`, `report.html` (the features' report with KMeans
+ * clusters over the classes, the confusion matrix and the per-class accuracy) and `run.json`
+ * (written last), which records the test figures and the clustering's ARI and purity.
  */
 export async function trainClassifier(
   spark: SparkSession,
@@ -127,27 +126,6 @@ export async function trainClassifier(
         actionOptions,
       ),
     );
-    const clusters = options.clusters ?? labels.length;
-    const clustering = await step("cluster", async () => {
-      const kmeans = await new KMeans({ k: clusters, seed, featuresCol: FEATURES, predictionCol: "cluster" }).fit(
-        split,
-        actionOptions,
-      );
-      closers.push(kmeans);
-      const agreement = await clusteringAgreement(
-        kmeans.transform(split),
-        { classCol: "label", clusterCol: "cluster" },
-        actionOptions,
-      );
-      return {
-        k: clusters,
-        seed,
-        adjustedRandIndex: agreement.adjustedRandIndex,
-        purity: agreement.purity,
-        rows: agreement.rows,
-      };
-    });
-
     await step("save", async () => {
       const overwrite = options.mode === "overwrite";
       const pca = await PCAModel.load(spark, runSummary.pcaModel ?? outputPath(features, OUTPUT_LAYOUT.pcaModel));
@@ -174,6 +152,18 @@ export async function trainClassifier(
       await store.put(MODEL_LAYOUT.manifest, `${JSON.stringify(manifest, null, 2)}\n`, "application/json");
     });
 
+    // The report of the features with the classifier's sections, in the model folder; its KMeans
+    // (k = the number of labels unless --clusters) gives the clustering figures.
+    const clusters = options.clusters ?? labels.length;
+    const report = await step("report", () =>
+      writeReport(spark, features, runSummary, store, {
+        clusters,
+        seed,
+        classifier: { model: options.output, metrics, testRows },
+        ...(context.signal ? { actionOptions: { signal: context.signal } } : {}),
+      }),
+    );
+    const clustering = report.clustering ?? null;
     const summary: TrainSummary = {
       orchardVersion: 1,
       command: "train",
