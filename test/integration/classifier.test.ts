@@ -15,6 +15,7 @@ import type { TrainSummary } from "../../src/pipeline/train-summary.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
 import { withPySpark } from "./helpers/pyspark-client.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
+import { openBrowser } from "./report-browser.ts";
 
 // orchard train and orchard predict end to end on real photos of the sample set (four classes),
 // with the real Spark, sidecar and model; the split, the ARI and the library's predict() checked
@@ -239,6 +240,70 @@ describe("orchard train and predict", () => {
       });
     } finally {
       await classifier.close();
+    }
+  });
+
+  it("report.html in Chromium: clusters over classes (colouring toggles), confusion matrix and per-class accuracy as in run.json", async () => {
+    const browser = await openBrowser();
+    try {
+      const page = await browser.context.newPage();
+      const requests: string[] = [];
+      page.on("request", (r) => requests.push(r.url()));
+      await page.goto(`file://${model}/report.html`);
+      const c = summary.clustering;
+      expect(c).not.toBeNull();
+      const card = (key: string) => page.locator(`#clustering .card[data-key="${key}"] .v`).textContent();
+      expect(await card("adjusted Rand index")).toBe(c?.adjustedRandIndex.toFixed(4));
+      expect(await card("KMeans clusters")).toBe("4");
+      // Every drawn point carries its cluster; the toggle recolours each by it and swaps the legends.
+      const points = page.locator("#projection-chart circle.pt");
+      expect(await points.count()).toBe(32);
+      const clusters = await points.evaluateAll((cs) => cs.map((p) => p.getAttribute("data-cluster")));
+      expect(new Set(clusters).size).toBe(4);
+      const fills = () => points.evaluateAll((cs) => cs.map((p) => getComputedStyle(p).fill));
+      const byClass = await fills();
+      await page.click('button[data-colour-by="cluster"]');
+      const byCluster = await fills();
+      const expected = await points.evaluateAll((cs) =>
+        cs.map((p) => {
+          const probe = document.createElement("div");
+          probe.style.color = p.getAttribute("data-cc") as string;
+          document.body.appendChild(probe);
+          const colour = getComputedStyle(probe).color;
+          probe.remove();
+          return colour;
+        }),
+      );
+      expect(byCluster).toEqual(expected);
+      expect(byCluster).not.toEqual(byClass);
+      expect(await page.locator(".cluster-legend").isVisible()).toBe(true);
+      expect(await page.locator("ul.legend").isVisible()).toBe(false);
+      await page.click('button[data-colour-by="label"]');
+      expect(await fills()).toEqual(byClass);
+      // The confusion matrix: one cell per (true, predicted) pair, the counts of run.json.
+      const { labels, counts } = summary.metrics.confusionMatrix;
+      const cells = await page
+        .locator("table.confusion td")
+        .evaluateAll((tds) =>
+          tds.map((td) => [td.getAttribute("data-true"), td.getAttribute("data-predicted"), td.textContent]),
+        );
+      expect(cells).toHaveLength(labels.length ** 2);
+      for (const [t, p, text] of cells) {
+        const n = counts[labels.indexOf(t as string)]?.[labels.indexOf(p as string)] as number;
+        expect(text).toBe(n ? String(n) : "");
+      }
+      const perClass = await page
+        .locator("table.per-class tbody tr")
+        .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-label"), tr.children[2]?.textContent]));
+      expect(Object.fromEntries(perClass)).toEqual(
+        Object.fromEntries(
+          labels.map((l) => [l, `${(100 * (summary.metrics.perClassAccuracy[l] as number)).toFixed(1)}%`]),
+        ),
+      );
+      await page.screenshot({ path: join(REPO_ROOT, "test-artifacts", "classifier-report.png"), fullPage: true });
+      expect(requests.every((u) => u.startsWith("file:") || u.startsWith("data:"))).toBe(true);
+    } finally {
+      await browser.close();
     }
   });
 
