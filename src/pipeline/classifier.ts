@@ -187,7 +187,8 @@ export class Classifier {
         };
       });
     } finally {
-      await this.spark
+      // Not awaited: the answer does not wait for the clean-up's round trip.
+      void this.spark
         .sql(`DROP VIEW IF EXISTS ${view}`)
         .collect()
         .catch(() => undefined);
