@@ -81,10 +81,10 @@ try {
     return join(dir, readdirSync(dir).sort()[0] as string);
   });
   const t0 = performance.now();
-  const classifier = await Classifier.load(spark, model);
+  const classifier = await Classifier.load(spark, model, { sidecar });
   const loadMs = performance.now() - t0;
   const t1 = performance.now();
-  const first = await classifier.predict([photos[0] as string], { sidecar });
+  const first = await classifier.predict([photos[0] as string]);
   const coldMs = performance.now() - t1;
   console.log(
     `classifier loaded in ${ms(loadMs)}; first predict ${ms(coldMs)}: ${first[0]?.label} (${first[0]?.probability?.toFixed(3)})`,
@@ -100,11 +100,11 @@ try {
     await spark.sql("SELECT 1").collect();
     floor.push(performance.now() - t);
     t = performance.now();
-    const [p] = await classifier.predict([photos[r % photos.length] as string], { sidecar });
+    const [p] = await classifier.predict([photos[r % photos.length] as string]);
     one.push(performance.now() - t);
     if (p?.error) throw new Error(`predict failed: ${p.error}`);
     t = performance.now();
-    await classifier.predict(photos, { sidecar });
+    await classifier.predict(photos);
     five.push(performance.now() - t);
   }
   console.log(

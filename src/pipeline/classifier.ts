@@ -44,6 +44,8 @@ export interface Prediction {
 /** The columns of `orchard predict`'s output, in order. */
 export const PREDICTION_COLUMNS = ["path", "label", "probability", "top5", "error"] as const;
 
+/** The sidecar's default address (DESIGN.md). */
+const DEFAULT_SIDECAR = "127.0.0.1:8815";
 const TOP5_TYPE = "array<struct<label:string,probability:double>>";
 const FEATURES = "_orchard_features_vec";
 const PROJECTED = "_orchard_projected";
@@ -61,21 +63,32 @@ export class Classifier {
   readonly manifest: ClassifierManifest;
   readonly #pca: PCAModel;
   readonly #model: LogisticRegressionModel;
+  readonly #featurize: Omit<FeaturizeOptions, "view">;
 
   private constructor(
     spark: SparkSession,
     manifest: ClassifierManifest,
     pca: PCAModel,
     model: LogisticRegressionModel,
+    featurizeOptions: Omit<FeaturizeOptions, "view">,
   ) {
     this.spark = spark;
     this.manifest = manifest;
     this.#pca = pca;
     this.#model = model;
+    this.#featurize = featurizeOptions;
   }
 
-  /** Loads the classifier folder `uri` (`file://...`, `s3a://...` or a path the server can read). */
-  static async load(spark: SparkSession, uri: string, { s3 }: { s3?: S3Access } = {}): Promise<Classifier> {
+  /**
+   * Loads the classifier folder `uri` (`file://...`, `s3a://...` or a path the server can read).
+   * `sidecar` (default `127.0.0.1:8815`) and `bridge` say where {@link predict}'s images are
+   * featurized, as in `orchard run`; `s3` is how the driver reads the manifest on S3.
+   */
+  static async load(
+    spark: SparkSession,
+    uri: string,
+    { s3, sidecar = DEFAULT_SIDECAR, bridge }: { s3?: S3Access; sidecar?: string; bridge?: string } = {},
+  ): Promise<Classifier> {
     let manifest: ClassifierManifest;
     try {
       manifest = JSON.parse(
@@ -94,7 +107,7 @@ export class Classifier {
       PCAModel.load(spark, outputPath(uri, manifest.parts.pcaModel)),
       LogisticRegressionModel.load(spark, outputPath(uri, manifest.parts.classifier)),
     ]);
-    return new Classifier(spark, manifest, pca, model);
+    return new Classifier(spark, manifest, pca, model, { sidecar, ...(bridge ? { bridge } : {}) });
   }
 
   /**
@@ -149,7 +162,6 @@ export class Classifier {
    */
   async predict(
     images: readonly (string | { readonly name: string; readonly bytes: Uint8Array })[],
-    featurizeOptions: Omit<FeaturizeOptions, "view">,
     options?: ActionOptions,
   ): Promise<Prediction[]> {
     if (images.length === 0) return [];
@@ -170,7 +182,7 @@ export class Classifier {
     const view = `orchard_predict_${randomBytes(6).toString("hex")}`;
     const files = this.spark.createDataFrame(rows, "path string, content binary, length bigint");
     try {
-      const featurized = await featurize(this.spark, files, { ...featurizeOptions, view });
+      const featurized = await featurize(this.spark, files, { ...this.#featurize, view });
       const out = await this.classify(featurized).collect(options);
       const byPath = new Map(out.map((r) => [String(r.get("path")), r]));
       return rows.map(({ path }) => {

@@ -228,10 +228,10 @@ describe("orchard train and predict", () => {
       expect(r.get("probability")).toBe(top5[0]?.probability);
     }
     // The same photos through the library call give the same answers.
-    const classifier = await Classifier.load(spark, `file://${model}`);
+    const classifier = await Classifier.load(spark, `file://${model}`, { sidecar });
     try {
       const files = rows.map((r) => new URL(String(r.get("path"))).pathname);
-      const answers = await classifier.predict(files, { sidecar });
+      const answers = await classifier.predict(files);
       answers.forEach((a, i) => {
         const r = rows[i];
         expect(a.label).toBe(r?.get("label") ?? null);
