@@ -72,14 +72,41 @@ export { type FrameBound, Window, WindowSpec } from "./connect/window.ts";
 export { ConfigError, OrchardError, type OrchardErrorKind, SetupError } from "./errors.ts";
 
 // orchard's image pipeline, step by step (what `orchard run` does), and its report.
+export { type ClusteringAgreement, clusteringAgreement } from "./ml/clustering-agreement.ts";
+export { IndexToString, type IndexToStringParams } from "./ml/index-to-string.ts";
+export { KMeans, KMeansModel, type KMeansParams } from "./ml/kmeans.ts";
+export {
+  LogisticRegression,
+  LogisticRegressionModel,
+  type LogisticRegressionParams,
+} from "./ml/logistic-regression.ts";
+export {
+  MulticlassClassificationEvaluator,
+  type MulticlassClassificationEvaluatorParams,
+  type MulticlassMetric,
+} from "./ml/multiclass-classification-evaluator.ts";
 export { PCA, PCAModel, type PCAParams } from "./ml/pca.ts";
+export { RemoteModel } from "./ml/remote-model.ts";
+export { StringIndexer, StringIndexerModel, type StringIndexerParams } from "./ml/string-indexer.ts";
+export { Classifier, PREDICTION_COLUMNS, type Prediction } from "./pipeline/classifier.ts";
 export { type FeaturizeOptions, featurize, featurizeSql } from "./pipeline/featurize.ts";
 export { extensionGlob, type IngestOptions, labelOf, readImages, sampledPaths } from "./pipeline/ingest.ts";
+export { type ClassifierManifest, MODEL_LAYOUT } from "./pipeline/model-layout.ts";
 export { type OutputStore, outputStore } from "./pipeline/output-store.ts";
 export { DEFAULT_EXTENSIONS, type PipelineOptions } from "./pipeline/pipeline-options.ts";
+export { type PredictFolderOptions, type PredictSummary, predictFolder } from "./pipeline/predict-folder.ts";
 export { componentsFor, type FittedReduction, fitReduction, project } from "./pipeline/reduce.ts";
 export { readRunSummary, regenerateReport, reportUri, writeReport } from "./pipeline/report.ts";
 export { type PipelineEvents, type RunContext, runPipeline } from "./pipeline/run-pipeline.ts";
 export { type RunSummary, STEPS, type Step } from "./pipeline/run-summary.ts";
+export { type TrainContext, type TrainOptions, trainClassifier } from "./pipeline/train.ts";
+export { TEST_FLAG, type TrainSplit, withSplit } from "./pipeline/train-split.ts";
+export {
+  type ClassifierMetrics,
+  type ClusteringFigures,
+  type ConfusionMatrix,
+  readTrainSummary,
+  type TrainSummary,
+} from "./pipeline/train-summary.ts";
 export { outputColumns, writeOutput } from "./pipeline/write.ts";
 export type { S3Access, S3Credentials } from "./s3.ts";

@@ -17,7 +17,7 @@ import { bridgeCommandOption, commandPathOption, positiveIntOption, sidecarAddre
  */
 
 /** A folder URI Spark can read or write: `s3a://bucket/prefix`, `s3://...` (read as s3a), `file:///abs`, or a local path. */
-const folderUri = z
+export const folderUri = z
   .string({ error: "a folder URI (s3a://bucket/prefix, file:///path or a local path)" })
   .min(1, { error: "a folder URI (s3a://bucket/prefix, file:///path or a local path)" })
   .transform((uri) => {

@@ -13,6 +13,7 @@ import { registerShellCommand } from "./commands/shell.ts";
 import { registerSidecarCommand } from "./commands/sidecar.ts";
 import { registerSparkCommand } from "./commands/spark.ts";
 import { registerSubmitCommand } from "./commands/submit.ts";
+import { registerTrainCommands } from "./commands/train.ts";
 import { EXIT, ExitWith, exitCodeFor } from "./exit-codes.ts";
 
 /**
@@ -21,6 +22,7 @@ import { EXIT, ExitWith, exitCodeFor } from "./exit-codes.ts";
  */
 const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerPipelineCommands,
+  registerTrainCommands,
   registerDemoCommand,
   registerReportCommand,
   registerShellCommand,

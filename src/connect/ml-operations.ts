@@ -91,19 +91,152 @@ export async function fitEstimator(
   return modelInfo(result, `fit ${estimator.className}`);
 }
 
-/** Reads a model attribute or calls a no-argument method on it (PySpark: `model.explainedVariance`). */
-export async function fetchModelAttribute(session: SparkSession, ref: string, method: string): Promise<unknown> {
+/**
+ * Reads a model attribute or calls a no-argument method on it (PySpark: `model.explainedVariance`);
+ * a chain (`["summary", "trainingCost"]`) is followed on the server, each method on the previous
+ * result (PySpark: `model.summary.trainingCost`).
+ */
+export async function fetchModelAttribute(
+  session: SparkSession,
+  ref: string,
+  method: string | readonly string[],
+): Promise<unknown> {
+  const chain = typeof method === "string" ? [method] : method;
   const result = await runMl(session, {
     case: "fetch",
     value: create(pb.FetchSchema, {
       objRef: create(pb.ObjectRefSchema, { id: ref }),
-      methods: [create(pb.Fetch_MethodSchema, { method })],
+      methods: chain.map((m) => create(pb.Fetch_MethodSchema, { method: m })),
     }),
   });
   if (result?.resultType.case !== "param") {
-    throw new ProtocolError({ message: `fetch ${method}: the server returned no value` });
+    throw new ProtocolError({ message: `fetch ${chain.join(".")}: the server returned no value` });
   }
   return literalToValue(result.resultType.value);
+}
+
+/** An ML operator that is not a fitted model: an estimator, a plain transformer or an evaluator. */
+export interface MlOperatorSpec {
+  /** Spark's class, e.g. `org.apache.spark.ml.feature.IndexToString`. */
+  readonly className: string;
+  readonly uid: string;
+  readonly type: "estimator" | "transformer" | "evaluator";
+  readonly params: MlParams;
+}
+
+const OPERATOR_TYPES = {
+  estimator: pb.MlOperator_OperatorType.ESTIMATOR,
+  transformer: pb.MlOperator_OperatorType.TRANSFORMER,
+  evaluator: pb.MlOperator_OperatorType.EVALUATOR,
+} as const;
+
+function mlOperator(spec: Pick<MlOperatorSpec, "className" | "uid" | "type">): pb.MlOperator {
+  return create(pb.MlOperatorSchema, { name: spec.className, uid: spec.uid, type: OPERATOR_TYPES[spec.type] });
+}
+
+/**
+ * Evaluates `dataset` with the evaluator `className` on the server and returns the metric.
+ * PySpark: `Evaluator.evaluate(df)` in Connect mode.
+ */
+export async function evaluateWith(
+  dataset: DataFrame,
+  evaluator: { className: string; uid: string; params: MlParams },
+  options?: ExecuteOptions,
+): Promise<number> {
+  const result = await runMl(
+    dataset.sparkSession,
+    {
+      case: "evaluate",
+      value: create(pb.MlCommand_EvaluateSchema, {
+        evaluator: mlOperator({ ...evaluator, type: "evaluator" }),
+        params: mlParams(evaluator.params),
+        dataset: relationOf(dataset),
+      }),
+    },
+    options,
+  );
+  const value = result?.resultType.case === "param" ? literalToValue(result.resultType.value) : undefined;
+  if (typeof value !== "number") {
+    throw new ProtocolError({ message: `evaluate ${evaluator.className}: the server returned no metric` });
+  }
+  return value;
+}
+
+/**
+ * A lazy DataFrame: a plain (non-model) transformer such as `IndexToString`, built on the server
+ * from its class and params, applied to `dataset`. PySpark: `transformer.transform(df)`.
+ */
+export function transformWithTransformer(
+  dataset: DataFrame,
+  transformer: { className: string; uid: string; params: MlParams },
+): DataFrame {
+  return dataFrameFrom(
+    dataset.sparkSession,
+    create(pb.RelationSchema, {
+      relType: {
+        case: "mlRelation",
+        value: create(pb.MlRelationSchema, {
+          mlType: {
+            case: "transform",
+            value: create(pb.MlRelation_TransformSchema, {
+              operator: { case: "transformer", value: mlOperator({ ...transformer, type: "transformer" }) },
+              input: relationOf(dataset),
+              params: mlParams(transformer.params),
+            }),
+          },
+        }),
+      },
+    }),
+  );
+}
+
+/**
+ * Saves an estimator, transformer or evaluator (not a fitted model) in Spark ML's format.
+ * PySpark: `estimator.write().overwrite().save(path)`.
+ */
+export async function writeOperator(
+  session: SparkSession,
+  spec: MlOperatorSpec,
+  { path, overwrite }: { path: string; overwrite: boolean },
+): Promise<void> {
+  await runMl(session, {
+    case: "write",
+    value: create(pb.MlCommand_WriteSchema, {
+      type: { case: "operator", value: mlOperator(spec) },
+      params: mlParams(spec.params),
+      path,
+      shouldOverwrite: overwrite,
+    }),
+  });
+}
+
+/** What the server says about an estimator, transformer or evaluator it loaded. */
+export interface RemoteOperatorInfo {
+  readonly uid?: string;
+  /** The params that were set when it was saved (defaults are not included). */
+  readonly params: Record<string, unknown>;
+}
+
+/**
+ * Loads an estimator, transformer or evaluator saved in Spark ML's format; nothing stays on the
+ * server (such operators are rebuilt from their params on each use). PySpark: `IndexToString.load(path)`.
+ */
+export async function readOperator(
+  session: SparkSession,
+  { className, type }: Pick<MlOperatorSpec, "className" | "type">,
+  path: string,
+): Promise<RemoteOperatorInfo> {
+  const result = await runMl(session, {
+    case: "read",
+    value: create(pb.MlCommand_ReadSchema, { operator: mlOperator({ className, uid: "", type }), path }),
+  });
+  if (result?.resultType.case !== "operatorInfo") {
+    throw new ProtocolError({ message: `load ${className} from ${path}: the server returned no operator` });
+  }
+  const info = result.resultType.value;
+  const params: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(info.params?.params ?? {})) params[k] = literalToValue(v);
+  return { params, ...(info.uid === undefined ? {} : { uid: info.uid }) };
 }
 
 /** A lazy DataFrame: the server-side model applied to `dataset` (PySpark: `model.transform(df)`). */

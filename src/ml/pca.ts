@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { ActionOptions, DataFrame } from "../connect/data-frame.ts";
 import {
   deleteModels,
@@ -12,6 +11,7 @@ import {
 import type { SparkSession } from "../connect/spark-session.ts";
 import type { DenseMatrix } from "../connect/spark-values.ts";
 import { MlError } from "./ml-error.ts";
+import { newUid } from "./ml-params.ts";
 
 const PCA_CLASS = "org.apache.spark.ml.feature.PCA";
 const PCA_MODEL_CLASS = "org.apache.spark.ml.feature.PCAModel";
@@ -27,10 +27,6 @@ export interface PCAParams {
 /** PCA's params as Spark ML params (each one named, so a new field cannot be forgotten unchecked). */
 function pcaMlParams({ k, inputCol, outputCol }: Readonly<PCAParams>): MlParams {
   return { k, inputCol, outputCol };
-}
-
-function newUid(prefix: string): string {
-  return `${prefix}_${randomBytes(6).toString("hex")}`;
 }
 
 /**

@@ -138,6 +138,8 @@ export interface ProjectedPoint {
   readonly label: string;
   readonly x: number;
   readonly y: number;
+  /** The KMeans cluster of the image, when the report clustered the projection. */
+  readonly cluster?: number;
 }
 
 /** The labels in a stable order (by name) with their point counts. */
@@ -186,7 +188,7 @@ export function projectionSvg(points: readonly ProjectedPoint[]): string {
     for (const p of byLabel.get(label) ?? []) {
       const path = escapeHtml(p.path);
       out.push(
-        `<circle class="pt" cx="${fmt(px(p.x))}" cy="${fmt(py(p.y))}" r="3.2" data-path="${path}"><title>${path} (${escapeHtml(label)})</title></circle>`,
+        `<circle class="pt" cx="${fmt(px(p.x))}" cy="${fmt(py(p.y))}" r="3.2" data-path="${path}"${p.cluster === undefined ? "" : ` data-cluster="${p.cluster}" data-cc="${labelColour(p.cluster)}"`}><title>${path} (${escapeHtml(label)}${p.cluster === undefined ? "" : `, cluster ${p.cluster}`})</title></circle>`,
       );
     }
     out.push("</g>");
@@ -201,6 +203,19 @@ export function legendHtml(points: readonly ProjectedPoint[]): string {
     .map(
       (s, i) =>
         `<li data-label="${escapeHtml(s.label)}"><span class="swatch" style="background:${labelColour(i)}"></span>${escapeHtml(s.label)} <span class="muted">${s.count}</span></li>`,
+    )
+    .join("")}</ul>`;
+}
+
+/** The legend of the clusters: a swatch, the cluster and its point count, by cluster index. */
+export function clusterLegendHtml(points: readonly ProjectedPoint[]): string {
+  const counts = new Map<number, number>();
+  for (const p of points) if (p.cluster !== undefined) counts.set(p.cluster, (counts.get(p.cluster) ?? 0) + 1);
+  return `<ul class="cluster-legend" hidden>${[...counts]
+    .sort(([a], [b]) => a - b)
+    .map(
+      ([c, n]) =>
+        `<li data-cluster="${c}"><span class="swatch" style="background:${labelColour(c)}"></span>cluster ${c} <span class="muted">${n}</span></li>`,
     )
     .join("")}</ul>`;
 }

@@ -1,11 +1,35 @@
 import type { ActionOptions } from "../connect/data-frame.ts";
-import { col, desc, element_at, expr, lit, size } from "../connect/functions.ts";
+import { array_to_vector, col, desc, element_at, expr, lit, size } from "../connect/functions.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
+import { clusteringAgreement } from "../ml/clustering-agreement.ts";
+import { KMeans } from "../ml/kmeans.ts";
 import { PCAModel } from "../ml/pca.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import type { ProjectedPoint } from "./report-charts.ts";
 import { DEFAULT_MAX_POINTS } from "./report-options.ts";
 import type { RunSummary } from "./run-summary.ts";
+import type { ClassifierMetrics } from "./train-summary.ts";
+
+/** KMeans on the output's `pca` column, against the labels (the report's clustering section). */
+export interface ReportClustering {
+  readonly k: number;
+  readonly seed: number;
+  /** Adjusted Rand index of the clusters against the labels, over every projected row. */
+  readonly adjustedRandIndex: number;
+  readonly purity: number;
+  readonly rows: number;
+}
+
+/** A classifier's test-set figures (from `orchard train`'s run.json) shown in the report. */
+export interface ReportClassifier {
+  /** Where the classifier folder is. */
+  readonly model: string;
+  readonly metrics: ClassifierMetrics;
+  readonly testRows: number;
+}
+
+/** The KMeans seed of the report's clustering when none is given. */
+const DEFAULT_CLUSTER_SEED = 1;
 
 /** At most this many distinct errors are listed. */
 const MAX_ERROR_GROUPS = 50;
@@ -34,6 +58,19 @@ export interface ReportData {
   readonly failures: { readonly error: string; readonly count: number }[];
   /** Distinct error messages in all. */
   readonly errorGroups: number;
+  /** KMeans over the projected rows; absent when there are fewer than 2 labels or too few rows. */
+  readonly clustering?: ReportClustering;
+  /** The classifier's figures, when the report is made for one. */
+  readonly classifier?: ReportClassifier;
+}
+
+/** What the report's clustering and classifier sections take. */
+export interface ReportExtras {
+  /** KMeans clusters (default: the number of labels among the projected rows); `false` skips clustering. */
+  readonly clusters?: number | false;
+  /** KMeans's seed (default 1). */
+  readonly seed?: number;
+  readonly classifier?: ReportClassifier;
 }
 
 /**
@@ -50,7 +87,10 @@ export async function collectReportData(
     spectrum,
     maxPoints = DEFAULT_MAX_POINTS,
     actionOptions,
-  }: { spectrum?: readonly number[]; maxPoints?: number; actionOptions?: ActionOptions } = {},
+    clusters,
+    seed = DEFAULT_CLUSTER_SEED,
+    classifier,
+  }: { spectrum?: readonly number[]; maxPoints?: number; actionOptions?: ActionOptions } & ReportExtras = {},
 ): Promise<ReportData> {
   const variance = spectrum
     ? { explained: [...spectrum], source: "model" as const }
@@ -60,7 +100,13 @@ export async function collectReportData(
 
   const wroteData = summary.counts.rowsOut > 0;
   if (!wroteData) {
-    return { summary, ...(variance ? { variance } : {}), failures: [], errorGroups: 0 };
+    return {
+      summary,
+      ...(variance ? { variance } : {}),
+      failures: [],
+      errorGroups: 0,
+      ...(classifier ? { classifier } : {}),
+    };
   }
   const data = spark.read.parquet(outputPath(output, OUTPUT_LAYOUT.data));
   const projected = data.where(
@@ -72,33 +118,63 @@ export async function collectReportData(
   const components = Math.min(2, summary.k);
   const sample =
     total > maxPoints ? projected.orderBy(expr("xxhash64(path)"), col("path")).limit(maxPoints) : projected;
-  const rows = await sample
-    .select(
-      col("path"),
-      col("label"),
-      element_at(col("pca"), 1).cast("double").alias("x"),
-      (components >= 2 ? element_at(col("pca"), 2).cast("double") : lit(0).cast("double")).alias("y"),
-    )
-    .collect(actionOptions);
-  const points = rows.map((r) => ({
-    path: String(r.get(0)),
-    label: r.get(1) === null ? "(none)" : String(r.get(1)),
-    x: Number(r.get(2)),
-    y: Number(r.get(3)),
-  }));
-
-  const errors = data.where(col("error").isNotNull()).groupBy("error").count();
-  const groups = await errors.count(actionOptions);
-  const grouped = await errors.orderBy(desc("count"), col("error")).limit(MAX_ERROR_GROUPS).collect(actionOptions);
-  return {
-    summary,
-    ...(variance ? { variance } : {}),
-    projection: { points, total, sampled: total > maxPoints, maxPoints, components },
-    failures: grouped.map((r) => ({ error: String(r.get(0)), count: Number(r.get(1)) })),
-    errorGroups: groups,
-  };
+  const k =
+    clusters === false
+      ? undefined
+      : (clusters ?? (await projected.select("label").where(col("label").isNotNull()).distinct().count(actionOptions)));
+  const kmeans =
+    k !== undefined && k >= 2 && total > k
+      ? await new KMeans({ k, seed, featuresCol: CLUSTER_VECTOR, predictionCol: "cluster" }).fit(
+          projected.withColumn(CLUSTER_VECTOR, array_to_vector(col("pca"))),
+          actionOptions,
+        )
+      : undefined;
+  try {
+    const clustered = (df: typeof projected) =>
+      kmeans ? kmeans.transform(df.withColumn(CLUSTER_VECTOR, array_to_vector(col("pca")))) : df;
+    const rows = await clustered(sample)
+      .select(
+        col("path"),
+        col("label"),
+        element_at(col("pca"), 1).cast("double").alias("x"),
+        (components >= 2 ? element_at(col("pca"), 2).cast("double") : lit(0).cast("double")).alias("y"),
+        (kmeans ? col("cluster") : lit(null).cast("int")).alias("cluster"),
+      )
+      .collect(actionOptions);
+    const points = rows.map((r) => ({
+      path: String(r.get(0)),
+      label: r.get(1) === null ? "(none)" : String(r.get(1)),
+      x: Number(r.get(2)),
+      y: Number(r.get(3)),
+      ...(r.get(4) === null ? {} : { cluster: Number(r.get(4)) }),
+    }));
+    const clustering =
+      kmeans && k !== undefined
+        ? await clusteringAgreement(
+            clustered(projected),
+            { classCol: "label", clusterCol: "cluster" },
+            actionOptions,
+          ).then((a) => ({ k, seed, adjustedRandIndex: a.adjustedRandIndex, purity: a.purity, rows: a.rows }))
+        : undefined;
+    const errors = data.where(col("error").isNotNull()).groupBy("error").count();
+    const groups = await errors.count(actionOptions);
+    const grouped = await errors.orderBy(desc("count"), col("error")).limit(MAX_ERROR_GROUPS).collect(actionOptions);
+    return {
+      summary,
+      ...(variance ? { variance } : {}),
+      projection: { points, total, sampled: total > maxPoints, maxPoints, components },
+      failures: grouped.map((r) => ({ error: String(r.get(0)), count: Number(r.get(1)) })),
+      errorGroups: groups,
+      ...(clustering ? { clustering } : {}),
+      ...(classifier ? { classifier } : {}),
+    };
+  } finally {
+    await kmeans?.close().catch(() => undefined);
+  }
 }
 
+/** The column the report's KMeans reads. */
+const CLUSTER_VECTOR = "_orchard_cluster_vec";
 function summaryVariance(summary: RunSummary): ReportData["variance"] {
   return summary.explainedVariance && summary.explainedVariance.length > 0
     ? { explained: summary.explainedVariance, source: "run.json" }

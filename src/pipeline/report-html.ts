@@ -1,4 +1,5 @@
 import {
+  clusterLegendHtml,
   escapeHtml,
   legendHtml,
   projectionSvg,
@@ -28,6 +29,9 @@ export function renderReportHtml(data: ReportData, { generatedAt }: { generatedA
     summarySection(data),
     varianceSection(data),
     projectionSection(data),
+    clusteringSection(data),
+    confusionSection(data),
+    perClassSection(data),
     failuresSection(data),
     timingsSection(data),
     `<div id="tip" role="tooltip" hidden></div>`,
@@ -100,7 +104,76 @@ function projectionSection({ projection }: ReportData): string {
     components < 2 ? "The output has a single principal component: points are drawn on PC 1 only." : "",
     `${seriesOf(points).length} labels; hover a point for its file path, click a label to show or hide it.`,
   ].filter(Boolean);
-  return `<section id="projection"><h2>2-D projection (first two principal components)</h2><p class="note">${escapeHtml(notes.join(" "))}</p><div class="scatter">${projectionSvg(points)}${legendHtml(points)}</div></section>`;
+  const clustered = points.some((p) => p.cluster !== undefined);
+  const toggle = clustered
+    ? `<p class="colour-by">colour by: <button type="button" data-colour-by="label" aria-pressed="true">class</button> <button type="button" data-colour-by="cluster" aria-pressed="false">KMeans cluster</button></p>`
+    : "";
+  return `<section id="projection"><h2>2-D projection (first two principal components)</h2><p class="note">${escapeHtml(notes.join(" "))}</p>${toggle}<div class="scatter">${projectionSvg(points)}${legendHtml(points)}${clustered ? clusterLegendHtml(points) : ""}</div></section>`;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+
+function clusteringSection({ clustering: c, projection }: ReportData): string {
+  if (!c) {
+    const why = projection
+      ? "KMeans was not run: the projection has fewer than two labels, or no more rows than clusters."
+      : "This run wrote no data/, so there is nothing to cluster.";
+    return `<section id="clustering"><h2>Clusters and classes</h2><p class="note">${why}</p></section>`;
+  }
+  const cards = [
+    ["KMeans clusters", String(c.k)],
+    ["adjusted Rand index", c.adjustedRandIndex.toFixed(4)],
+    ["purity", pct(c.purity)],
+    ["rows clustered", num(c.rows)],
+  ];
+  return `<section id="clustering"><h2>Clusters and classes</h2><p class="note">${escapeHtml(
+    `KMeans (k=${c.k}, seed ${c.seed}) on the output's principal components, compared with the labels on the server: the adjusted Rand index is 1 when clusters and classes coincide and about 0 for a random clustering; purity is the share of images whose cluster's most common class is their own. Switch the projection's colouring above to see the clusters over the classes.`,
+  )}</p><div class="cards">${cards
+    .map(
+      ([k, v]) =>
+        `<div class="card" data-key="${escapeHtml(k as string)}"><div class="v">${escapeHtml(v as string)}</div><div class="k">${escapeHtml(k as string)}</div></div>`,
+    )
+    .join("")}</div></section>`;
+}
+
+function confusionSection({ classifier }: ReportData): string {
+  if (!classifier) {
+    return `<section id="confusion"><h2>Classifier: confusion matrix</h2><p class="note">No classifier is attached to this report (orchard train writes one with its model; orchard report --classifier MODEL_DIR adds it).</p></section>`;
+  }
+  const { labels, counts } = classifier.metrics.confusionMatrix;
+  const max = Math.max(1, ...counts.flat());
+  const head = labels
+    .map((l) => `<th class="col" title="predicted ${escapeHtml(l)}"><span>${escapeHtml(l)}</span></th>`)
+    .join("");
+  const body = labels
+    .map((l, i) => {
+      const cells = (counts[i] ?? [])
+        .map((n, j) => {
+          const alpha = n === 0 ? 0 : 0.15 + 0.85 * (n / max);
+          const colour = i === j ? `rgba(47,111,62,${alpha.toFixed(2)})` : `rgba(192,57,43,${alpha.toFixed(2)})`;
+          return `<td class="n${i === j ? " diag" : ""}" data-true="${escapeHtml(l)}" data-predicted="${escapeHtml(labels[j] as string)}" style="background:${colour}">${n || ""}</td>`;
+        })
+        .join("");
+      return `<tr><th>${escapeHtml(l)}</th>${cells}</tr>`;
+    })
+    .join("");
+  const m = classifier.metrics;
+  return `<section id="confusion"><h2>Classifier: confusion matrix</h2><p class="note">${escapeHtml(
+    `Test set of ${classifier.testRows} images (${classifier.model}): accuracy ${pct(m.accuracy)}, macro F1 ${m.macroF1.toFixed(4)}. Rows are the true classes, columns the predicted ones; the diagonal is right.`,
+  )}</p><div class="matrix-wrap"><table class="confusion"><thead><tr><th>true &darr; predicted &rarr;</th>${head}</tr></thead><tbody>${body}</tbody></table></div></section>`;
+}
+
+function perClassSection({ classifier }: ReportData): string {
+  if (!classifier) return "";
+  const { labels, counts } = classifier.metrics.confusionMatrix;
+  const rows = labels
+    .map((l, i) => {
+      const n = (counts[i] ?? []).reduce((a, b) => a + b, 0);
+      const acc = classifier.metrics.perClassAccuracy[l];
+      return `<tr data-label="${escapeHtml(l)}"><td>${escapeHtml(l)}</td><td class="n">${n}</td><td class="n">${acc === undefined ? "&ndash;" : pct(acc)}</td><td><span class="tbar" style="width:${acc === undefined ? 0 : (100 * acc).toFixed(1)}%"></span></td></tr>`;
+    })
+    .join("");
+  return `<section id="per-class"><h2>Classifier: accuracy per class</h2><table class="per-class"><thead><tr><th>class</th><th>test images</th><th>accuracy</th><th></th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
 function failuresSection({ summary: s, failures, errorGroups, projection }: ReportData): string {
@@ -150,6 +223,11 @@ h1{margin:0 0 4px;font-size:24px;color:var(--accent)}h2{font-size:18px;margin:28
 table{border-collapse:collapse;background:#fff}td,th{border:1px solid var(--line);padding:4px 10px;text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}
 table.thresholds{margin-top:8px}table.timings td:last-child{width:320px}.tbar{display:inline-block;height:10px;background:var(--accent);border-radius:2px}
 code{font-size:12px;word-break:break-all}
+.colour-by button{font:inherit;border:1px solid var(--line);background:#fff;border-radius:4px;padding:2px 10px;cursor:pointer}.colour-by button[aria-pressed=true]{background:var(--accent);color:#fff}
+.cluster-legend{list-style:none;margin:0;padding:0;columns:2;font-size:12px;max-width:400px}
+.matrix-wrap{overflow-x:auto}table.confusion{font-size:11px}table.confusion td{min-width:18px;padding:2px 4px}table.confusion th.col{height:120px;vertical-align:bottom;padding:2px}
+table.confusion th.col span{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap}table.confusion td.diag{font-weight:600}
+table.per-class td:last-child{width:320px}
 #tip{position:fixed;pointer-events:none;background:#1d232b;color:#fff;padding:4px 8px;border-radius:4px;font-size:12px;max-width:560px;word-break:break-all}
 `;
 
@@ -167,6 +245,19 @@ const SCRIPT = `
     });
     chart.addEventListener("mouseleave",function(){tip.hidden=true;});
   }
+  document.querySelectorAll(".colour-by button").forEach(function(b){
+    b.addEventListener("click",function(){
+      var by=b.getAttribute("data-colour-by");
+      document.querySelectorAll(".colour-by button").forEach(function(o){o.setAttribute("aria-pressed",String(o===b));});
+      document.querySelectorAll("#projection-chart circle.pt").forEach(function(c){
+        c.style.fill=by==="cluster"?(c.getAttribute("data-cc")||""):"";
+      });
+      var legend=document.querySelector(".legend"),clusters=document.querySelector(".cluster-legend");
+      if(legend)legend.hidden=by==="cluster";
+      if(clusters)clusters.hidden=by!=="cluster";
+      if(chart)chart.setAttribute("data-colour-by",by);
+    });
+  });
   document.querySelectorAll(".legend li").forEach(function(li){
     li.addEventListener("click",function(){
       var label=li.getAttribute("data-label");

@@ -3,12 +3,12 @@ import type { SparkSession } from "../connect/spark-session.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import type { OutputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
-import { collectReportData, type ReportData } from "./report-data.ts";
+import { collectReportData, type ReportData, type ReportExtras } from "./report-data.ts";
 import { renderReportHtml } from "./report-html.ts";
 import type { RunSummary } from "./run-summary.ts";
 
 /** Options of {@link writeReport} / {@link regenerateReport}. */
-export interface ReportOptions {
+export interface ReportOptions extends ReportExtras {
   /** The full explained-variance spectrum, when the caller holds the fitted model. */
   readonly spectrum?: readonly number[];
   /** At most this many points in the projection (default 5000, sampled by a hash of the path). */
@@ -38,6 +38,9 @@ export async function writeReport(
     ...(options.spectrum ? { spectrum: options.spectrum } : {}),
     ...(options.maxPoints !== undefined ? { maxPoints: options.maxPoints } : {}),
     ...(options.actionOptions ? { actionOptions: options.actionOptions } : {}),
+    ...(options.clusters !== undefined ? { clusters: options.clusters } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.classifier ? { classifier: options.classifier } : {}),
   });
   await store.put(
     OUTPUT_LAYOUT.reportHtml,

@@ -21,37 +21,65 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
       "S3-compatible endpoint (MinIO); keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
     )
     .option("--max-points <n>", `at most n points in the 2-D projection (default ${DEFAULT_MAX_POINTS})`)
-    .action(async (output: string, raw: { remote?: string; s3Endpoint?: string; maxPoints?: string }) => {
-      // Loaded when the command runs, not when the program is built: `orchard --help` stays fast.
-      const [{ SparkSession }, { outputStore }, { regenerateReport, reportUri }, pipelineConfig] = await Promise.all([
-        import("../../connect/spark-session.ts"),
-        import("../../pipeline/output-store.ts"),
-        import("../../pipeline/report.ts"),
-        import("../pipeline-config.ts"),
-      ]);
-      const { configFromEnv, parsePipelineConfig, s3Access } = pipelineConfig;
-      const config = parsePipelineConfig({
-        env: configFromEnv(ctx.env),
-        flags: {
-          input: output,
-          output,
-          remote: raw.remote,
-          ...(raw.s3Endpoint ? { s3: { endpoint: raw.s3Endpoint } } : {}),
-        },
-      });
-      const { maxPoints } = parseConfig((await options()).optionsSchema, { maxPoints: raw.maxPoints });
-      const spark = SparkSession.builder.remote(config.remote).getOrCreate();
-      try {
-        const data = await regenerateReport(spark, config.output, outputStore(config.output, s3Access(config)), {
-          maxPoints,
+    .option("--clusters <n>", "KMeans clusters drawn over the classes (default: the number of labels)")
+    .option(
+      "--classifier <uri>",
+      "a classifier folder of orchard train: adds its confusion matrix and per-class accuracy",
+    )
+    .action(
+      async (
+        output: string,
+        raw: { remote?: string; s3Endpoint?: string; maxPoints?: string; clusters?: string; classifier?: string },
+      ) => {
+        // Loaded when the command runs, not when the program is built: `orchard --help` stays fast.
+        const [
+          { SparkSession },
+          { outputStore },
+          { regenerateReport, reportUri },
+          pipelineConfig,
+          { readTrainSummary },
+        ] = await Promise.all([
+          import("../../connect/spark-session.ts"),
+          import("../../pipeline/output-store.ts"),
+          import("../../pipeline/report.ts"),
+          import("../pipeline-config.ts"),
+          import("../../pipeline/train-summary.ts"),
+        ]);
+        const { configFromEnv, parsePipelineConfig, s3Access } = pipelineConfig;
+        const config = parsePipelineConfig({
+          env: configFromEnv(ctx.env),
+          flags: {
+            input: output,
+            output,
+            remote: raw.remote,
+            ...(raw.s3Endpoint ? { s3: { endpoint: raw.s3Endpoint } } : {}),
+          },
         });
-        const p = data.projection;
-        ctx.err(
-          `report: ${p ? `${p.points.length} of ${p.total} projected images drawn, ` : ""}${data.variance?.explained.length ?? 0} components on the variance curve, ${data.errorGroups} distinct errors`,
-        );
-        ctx.out(reportUri(config.output));
-      } finally {
-        await spark.stop().catch(() => undefined);
-      }
-    });
+        const { maxPoints, clusters, classifier } = parseConfig((await options()).optionsSchema, {
+          maxPoints: raw.maxPoints,
+          clusters: raw.clusters,
+          classifier: raw.classifier,
+        });
+        const spark = SparkSession.builder.remote(config.remote).getOrCreate();
+        try {
+          const trained = classifier
+            ? await readTrainSummary(outputStore(classifier, s3Access(config)), classifier)
+            : undefined;
+          const data = await regenerateReport(spark, config.output, outputStore(config.output, s3Access(config)), {
+            maxPoints,
+            ...(clusters !== undefined ? { clusters } : {}),
+            ...(trained && classifier
+              ? { classifier: { model: classifier, metrics: trained.metrics, testRows: trained.split.testRows } }
+              : {}),
+          });
+          const p = data.projection;
+          ctx.err(
+            `report: ${p ? `${p.points.length} of ${p.total} projected images drawn, ` : ""}${data.variance?.explained.length ?? 0} components on the variance curve, ${data.errorGroups} distinct errors`,
+          );
+          ctx.out(reportUri(config.output));
+        } finally {
+          await spark.stop().catch(() => undefined);
+        }
+      },
+    );
 }
