@@ -22,6 +22,7 @@ import {
 } from "./pipeline-config.ts";
 import { progressMode, progressReporter } from "./progress-reporter.ts";
 import { checkSidecarServes } from "./sidecar-model.ts";
+import { secretFiles } from "./sidecar-secret-file.ts";
 
 /** The pipeline settings among the flags, as the config schema names them. */
 function pipelineFlags(raw: Record<string, unknown>, drop: readonly string[]): Record<string, unknown> {
@@ -48,9 +49,10 @@ async function localStack(
   raw: Record<string, unknown>,
   config: PipelineConfig,
   model: string,
+  secretFile: string,
 ): Promise<LocalStack | undefined> {
   if (raw.start === false) {
-    await checkSidecarServes(config.sidecar, model);
+    await checkSidecarServes(config.sidecar, model, secretFile);
     return undefined;
   }
   const s3 = s3Access(config);
@@ -61,6 +63,7 @@ async function localStack(
       model,
       startSpark: false,
       ...(s3.endpoint && s3.accessKeyId && s3.secretAccessKey ? { s3 } : {}),
+      secretFile,
     },
     ctx,
   );
@@ -84,17 +87,22 @@ export async function runTrainCommand(ctx: CliContext, raw: Record<string, unkno
   const config = pipelineConfig(ctx, raw, trainKeys);
   const t = parseConfig(trainOptions, Object.fromEntries(trainKeys.map((k) => [k, raw[k]])));
   const s3 = s3Access(config);
-  const stack = await localStack(ctx, raw, config, config.model);
+  const { secretFile, bridgeSecretFile } = secretFiles(ctx, config);
+  const stack = await localStack(ctx, raw, config, config.model, secretFile);
   const spark = SparkSession.builder.remote(config.remote).getOrCreate();
   const quiet = raw.quiet === true;
-  const counter = rowCounter(config.sidecar);
+  const counter = rowCounter(config.sidecar, secretFile);
   const progress = progressReporter(ctx, {
     mode: progressMode({ quiet, isTTY: process.stderr.isTTY === true }),
     rowCounts: () => counter.read(800),
   });
   const { signal, release } = interruptible(ctx);
   try {
-    const { input: _input, output: _output, mode: _mode, ...featurize } = pipelineOptions(config);
+    const { input: _input, output: _output, mode: _mode, ...options } = pipelineOptions(config);
+    const featurize = {
+      ...options,
+      ...(bridgeSecretFile === undefined ? {} : { sidecarSecretFile: bridgeSecretFile }),
+    };
     const summary = await trainClassifier(
       spark,
       {
@@ -158,9 +166,10 @@ export async function runPredictCommand(ctx: CliContext, raw: Record<string, unk
   const { signal, release } = interruptible(ctx);
   try {
     const classifier = await Classifier.load(spark, model, { s3 });
+    const { secretFile, bridgeSecretFile } = secretFiles(ctx, config);
     try {
       // The sidecar must serve the CNN the classifier's features came from.
-      stack = await localStack(ctx, raw, config, classifier.manifest.cnnModel ?? config.model);
+      stack = await localStack(ctx, raw, config, classifier.manifest.cnnModel ?? config.model, secretFile);
       if (raw.quiet !== true)
         ctx.err(`predict: ${classifier.manifest.labels.length} labels, k=${classifier.manifest.k}`);
       const summary = await predictFolder(
@@ -174,6 +183,7 @@ export async function runPredictCommand(ctx: CliContext, raw: Record<string, unk
           mode: config.mode,
           sidecar: config.sidecar,
           ...(config.bridge !== undefined ? { bridge: config.bridge } : {}),
+          ...(bridgeSecretFile === undefined ? {} : { sidecarSecretFile: bridgeSecretFile }),
           ...(config.partitions !== undefined ? { partitions: config.partitions } : {}),
         },
         { s3, configForRecord: { command: "predict", model, ...configForRecord(config) }, actionOptions: { signal } },

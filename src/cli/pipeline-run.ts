@@ -1,5 +1,4 @@
 import { rowCounter } from "@orchard/udf-server";
-import { isLoopbackHost, parseConnectionUrl } from "../connect/connection-url.ts";
 import { SparkSession } from "../connect/spark-session.ts";
 import { preflight } from "../pipeline/preflight.ts";
 import { reportUri } from "../pipeline/report.ts";
@@ -22,7 +21,7 @@ import {
 import { progressMode, progressReporter } from "./progress-reporter.ts";
 import { printSummary } from "./run-output.ts";
 import { checkSidecarServes } from "./sidecar-model.ts";
-import { localSecretFile } from "./sidecar-secret-file.ts";
+import { secretFiles } from "./sidecar-secret-file.ts";
 
 /** Flags as the config schema names them. */
 function flagsToConfig(raw: Record<string, unknown>): Record<string, unknown> {
@@ -49,8 +48,7 @@ export async function runPipelineCommand(
   const s3 = s3Access(config);
   // This machine's sidecar secret; the bridges get its path (never the secret) when Spark runs
   // here (a loopback remote with a local master). Elsewhere each bridge uses its node's own.
-  const secretFile = localSecretFile(ctx, config.sidecar, config.sidecarSecretFile);
-  const bridgeSecretFile = isLoopbackHost(parseConnectionUrl(config.remote).host) ? secretFile : undefined;
+  const { secretFile, bridgeSecretFile } = secretFiles(ctx, config);
   const baseOptions = pipelineOptions(config, { fitOnly: flavour === "fit" });
   // Input, output and saved model are checked before anything starts: a mistake costs no Spark start.
   const checked = await preflight(baseOptions, s3);

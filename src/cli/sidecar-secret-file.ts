@@ -1,4 +1,5 @@
 import { sidecarRunFiles } from "@orchard/udf-server";
+import { isLoopbackHost, parseConnectionUrl } from "../connect/connection-url.ts";
 import { ConfigError } from "../errors.ts";
 import type { CliContext } from "./cli-context.ts";
 import { SHELL_METACHARACTERS } from "./option-schemas.ts";
@@ -21,4 +22,18 @@ export function localSecretFile(ctx: CliContext, sidecar: string, given?: string
     });
   }
   return path;
+}
+
+/**
+ * This machine's sidecar secret file ({@link localSecretFile}), and the path the bridges get: the
+ * same when Spark runs here (a loopback remote), none elsewhere (each bridge uses its own node's).
+ */
+export function secretFiles(
+  ctx: CliContext,
+  config: { readonly remote: string; readonly sidecar: string; readonly sidecarSecretFile?: string },
+): { secretFile: string; bridgeSecretFile?: string } {
+  const secretFile = localSecretFile(ctx, config.sidecar, config.sidecarSecretFile);
+  return isLoopbackHost(parseConnectionUrl(config.remote).host)
+    ? { secretFile, bridgeSecretFile: secretFile }
+    : { secretFile };
 }

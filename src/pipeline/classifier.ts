@@ -82,12 +82,19 @@ export class Classifier {
   /**
    * Loads the classifier folder `uri` (`file://...`, `s3a://...` or a path the server can read).
    * `sidecar` (default `127.0.0.1:8815`) and `bridge` say where {@link predict}'s images are
-   * featurized, as in `orchard run`; `s3` is how the driver reads the manifest on S3.
+   * featurized, as in `orchard run`; `secretFile` is the sidecar's secret file when the executors
+   * run on this machine (default: each bridge's own node's); `s3` is how the driver reads the
+   * manifest on S3.
    */
   static async load(
     spark: SparkSession,
     uri: string,
-    { s3, sidecar = DEFAULT_SIDECAR, bridge }: { s3?: S3Access; sidecar?: string; bridge?: string } = {},
+    {
+      s3,
+      sidecar = DEFAULT_SIDECAR,
+      bridge,
+      secretFile,
+    }: { s3?: S3Access; sidecar?: string; bridge?: string; secretFile?: string } = {},
   ): Promise<Classifier> {
     let manifest: ClassifierManifest;
     try {
@@ -107,7 +114,11 @@ export class Classifier {
       PCAModel.load(spark, outputPath(uri, manifest.parts.pcaModel)),
       LogisticRegressionModel.load(spark, outputPath(uri, manifest.parts.classifier)),
     ]);
-    return new Classifier(spark, manifest, pca, model, { sidecar, ...(bridge ? { bridge } : {}) });
+    return new Classifier(spark, manifest, pca, model, {
+      sidecar,
+      ...(bridge ? { bridge } : {}),
+      ...(secretFile ? { secretFile } : {}),
+    });
   }
 
   /**

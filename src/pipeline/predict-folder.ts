@@ -24,6 +24,10 @@ export interface PredictFolderOptions {
   readonly mode: "overwrite" | "errorifexists";
   readonly sidecar: string;
   readonly bridge?: string;
+  /** The sidecar's secret file on the Spark server's machine (see `PipelineOptions.sidecarSecretFile`). */
+  readonly sidecarSecretFile?: string;
+  /** The CNN the bridges must find the sidecar serving. */
+  readonly expectedModel?: { readonly name: string; readonly sha256: string | null };
   readonly partitions?: number;
 }
 
@@ -72,6 +76,8 @@ export async function predictFolder(
     featurize(spark, images.repartition(partitions), {
       sidecar: options.sidecar,
       ...(options.bridge ? { bridge: options.bridge } : {}),
+      ...(options.sidecarSecretFile && cluster.serverMachine ? { secretFile: options.sidecarSecretFile } : {}),
+      ...(options.expectedModel ? { expectModel: options.expectedModel } : {}),
       view: "orchard_predict_images",
     }),
   );

@@ -100,7 +100,11 @@ function runPipeline(output: string): Promise<{ code: number; stderr: string }> 
         "--no-start",
         "--quiet",
       ]),
-      { cwd: REPO_ROOT, timeout: 600_000, env: { ...cliEnv(), ORCHARD_SIDECAR: server?.address, ORCHARD_SIDECAR_SECRET_FILE: secretFile } },
+      {
+        cwd: REPO_ROOT,
+        timeout: 600_000,
+        env: { ...cliEnv(), ORCHARD_SIDECAR: server?.address, ORCHARD_SIDECAR_SECRET_FILE: secretFile },
+      },
       (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
     );
   });
