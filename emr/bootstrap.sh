@@ -233,8 +233,10 @@ if [ "${ORCHARD_BOOTSTRAP_NO_SYSTEMD:-}" = 1 ] || ! command -v systemctl >/dev/n
   exit 0
 fi
 unit=/etc/systemd/system/orchard-sidecar.service
-# Its shared secret (fresh at each start, 0600) in its state folder, the one place it may write;
-# cluster.json names the same path to the executors (ORCHARD_SIDECAR_SECRET_FILE).
+# The sidecar runs as `yarn`, the user YARN runs the executors (and so the bridges) as on EMR
+# without Kerberos: its shared secret (fresh at each start, 0600, in its state folder, the one
+# place it may write) is then readable by the bridges and no one else. cluster.json names the
+# same path to the executors (ORCHARD_SIDECAR_SECRET_FILE).
 sidecar_cmd+=(--secret-file "/var/lib/orchard-sidecar/sidecar-$SIDECAR_PORT.secret")
 tmp_unit=$(mktemp)
 cat >"$tmp_unit" <<UNIT
@@ -250,8 +252,10 @@ Environment=OPENBLAS_NUM_THREADS=1
 Environment=AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 Restart=on-failure
 RestartSec=5
-DynamicUser=yes
+User=yarn
+Group=yarn
 StateDirectory=orchard-sidecar
+StateDirectoryMode=0700
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=yes
@@ -270,10 +274,26 @@ if ! cmp -s "$tmp_unit" "$unit"; then
 fi
 rm -f "$tmp_unit"
 as_root systemctl enable orchard-sidecar.service >/dev/null 2>&1 || fail "systemd could not enable orchard-sidecar.service"
-if [ "$changed" = true ] || [ "$installed_now" = true ]; then
-  as_root systemctl restart orchard-sidecar.service || fail "systemd could not start orchard-sidecar.service (journalctl -u orchard-sidecar)"
+if id yarn >/dev/null 2>&1; then
+  if [ "$changed" = true ] || [ "$installed_now" = true ]; then
+    as_root systemctl restart orchard-sidecar.service || fail "systemd could not start orchard-sidecar.service (journalctl -u orchard-sidecar)"
+  else
+    as_root systemctl start orchard-sidecar.service || fail "systemd could not start orchard-sidecar.service (journalctl -u orchard-sidecar)"
+  fi
 else
-  as_root systemctl start orchard-sidecar.service || fail "systemd could not start orchard-sidecar.service (journalctl -u orchard-sidecar)"
+  # Bootstrap actions run before EMR installs the applications, so `yarn` does not exist yet: a
+  # detached waiter starts the unit once it does (at most 60 min; it logs either way).
+  log "the yarn user does not exist yet: the sidecar starts once EMR has installed YARN"
+  as_root nohup setsid bash -c '
+    for _ in $(seq 720); do
+      if id yarn >/dev/null 2>&1; then
+        systemctl start orchard-sidecar.service && echo "orchard bootstrap: sidecar started as yarn" && exit 0
+        echo "orchard bootstrap: systemd could not start orchard-sidecar.service (journalctl -u orchard-sidecar)"; exit 1
+      fi
+      sleep 5
+    done
+    echo "orchard bootstrap: no yarn user after 60 min; the sidecar was not started"; exit 1
+  ' >>/var/log/orchard-sidecar.log 2>&1 </dev/null &
 fi
 log "sidecar: systemd unit orchard-sidecar.service on 127.0.0.1:$SIDECAR_PORT (log /var/log/orchard-sidecar.log)"
 log "done"

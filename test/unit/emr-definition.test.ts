@@ -105,6 +105,17 @@ describe("the bootstrap action (emr/bootstrap.sh)", () => {
     expect(text).toContain("Restart=on-failure");
     expect(text).not.toContain("0.0.0.0");
   });
+  it("runs the sidecar as the executors' user (yarn), its secret file where cluster.json points the bridges", () => {
+    const cluster = readFileSync(join(EMR, "cluster.json"), "utf8");
+    const secretFile = /"spark\.executorEnv\.ORCHARD_SIDECAR_SECRET_FILE": "([^"]+)"/.exec(cluster)?.[1];
+    expect(secretFile).toBe("/var/lib/orchard-sidecar/sidecar-8815.secret");
+    expect(text).toContain('--secret-file "/var/lib/orchard-sidecar/sidecar-$SIDECAR_PORT.secret"');
+    expect(text).toMatch(/^User=yarn$/m);
+    expect(text).toMatch(/^StateDirectory=orchard-sidecar$/m);
+    expect(text).not.toContain("DynamicUser=yes");
+    // Bootstrap actions run before YARN exists: the unit is started once the user does.
+    expect(text).toContain("id yarn");
+  });
   it("fails with a clear message on a bad argument", () => {
     let stderr = "";
     try {
