@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { DEFAULT_MAX_POINTS } from "../../pipeline/report-options.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
+import { TOKEN_FILE_HELP } from "../token-help.ts";
 
 // The option schemas (zod) load when a command runs, not when the program is built.
 const options = () => import("./report-options.ts");
@@ -16,42 +17,45 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
     .description("(re)write report.html of an output folder from its run.json, data/ and pca-model/")
     .argument("<output>", "output folder of orchard run/transform/fit: s3a://bucket/prefix, file:///path or a path")
     .option("--remote <url>", "Spark Connect URL (default $SPARK_REMOTE or sc://localhost:15002)")
+    .option("--token-file <file>", TOKEN_FILE_HELP)
     .option(
       "--s3-endpoint <url>",
       "S3-compatible endpoint (MinIO); keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
     )
     .option("--max-points <n>", `at most n points in the 2-D projection (default ${DEFAULT_MAX_POINTS})`)
-    .action(async (output: string, raw: { remote?: string; s3Endpoint?: string; maxPoints?: string }) => {
-      // Loaded when the command runs, not when the program is built: `orchard --help` stays fast.
-      const [{ SparkSession }, { outputStore }, { regenerateReport, reportUri }, pipelineConfig] = await Promise.all([
-        import("../../connect/spark-session.ts"),
-        import("../../pipeline/output-store.ts"),
-        import("../../pipeline/report.ts"),
-        import("../pipeline-config.ts"),
-      ]);
-      const { configFromEnv, parsePipelineConfig, s3Access } = pipelineConfig;
-      const config = parsePipelineConfig({
-        env: configFromEnv(ctx.env),
-        flags: {
-          input: output,
-          output,
-          remote: raw.remote,
-          ...(raw.s3Endpoint ? { s3: { endpoint: raw.s3Endpoint } } : {}),
-        },
-      });
-      const { maxPoints } = parseConfig((await options()).optionsSchema, { maxPoints: raw.maxPoints });
-      const spark = SparkSession.builder.remote(config.remote).getOrCreate();
-      try {
-        const data = await regenerateReport(spark, config.output, outputStore(config.output, s3Access(config)), {
-          maxPoints,
+    .action(
+      async (output: string, raw: { remote?: string; tokenFile?: string; s3Endpoint?: string; maxPoints?: string }) => {
+        // Loaded when the command runs, not when the program is built: `orchard --help` stays fast.
+        const [{ connectSpark }, { outputStore }, { regenerateReport, reportUri }, pipelineConfig] = await Promise.all([
+          import("../spark-connect.ts"),
+          import("../../pipeline/output-store.ts"),
+          import("../../pipeline/report.ts"),
+          import("../pipeline-config.ts"),
+        ]);
+        const { configFromEnv, parsePipelineConfig, s3Access } = pipelineConfig;
+        const config = parsePipelineConfig({
+          env: configFromEnv(ctx.env),
+          flags: {
+            input: output,
+            output,
+            remote: raw.remote,
+            ...(raw.s3Endpoint ? { s3: { endpoint: raw.s3Endpoint } } : {}),
+          },
         });
-        const p = data.projection;
-        ctx.err(
-          `report: ${p ? `${p.points.length} of ${p.total} projected images drawn, ` : ""}${data.variance?.explained.length ?? 0} components on the variance curve, ${data.errorGroups} distinct errors`,
-        );
-        ctx.out(reportUri(config.output));
-      } finally {
-        await spark.stop().catch(() => undefined);
-      }
-    });
+        const { maxPoints } = parseConfig((await options()).optionsSchema, { maxPoints: raw.maxPoints });
+        const spark = connectSpark(ctx, config.remote, raw.tokenFile);
+        try {
+          const data = await regenerateReport(spark, config.output, outputStore(config.output, s3Access(config)), {
+            maxPoints,
+          });
+          const p = data.projection;
+          ctx.err(
+            `report: ${p ? `${p.points.length} of ${p.total} projected images drawn, ` : ""}${data.variance?.explained.length ?? 0} components on the variance curve, ${data.errorGroups} distinct errors`,
+          );
+          ctx.out(reportUri(config.output));
+        } finally {
+          await spark.stop().catch(() => undefined);
+        }
+      },
+    );
 }
