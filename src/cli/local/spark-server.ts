@@ -105,6 +105,8 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
   checkJava(env);
   if (!(await isPortFree(host, port))) throw portTaken(host, port);
 
+  // The folder of the token file: private when this creates it (an existing one keeps its mode).
+  mkdirSync(options.logDir, { recursive: true, mode: 0o700 });
   const workDir = join(options.logDir, `spark-${port}`);
   mkdirSync(workDir, { recursive: true });
   const logFile = join(options.logDir, `spark-${port}.log`);
