@@ -23,15 +23,7 @@ import { connectSpark } from "./spark-connect.ts";
 
 /** Flags as the config schema names them. */
 function flagsToConfig(raw: Record<string, unknown>): Record<string, unknown> {
-  const {
-    overwrite,
-    s3Endpoint,
-    config: _config,
-    start: _start,
-    quiet: _quiet,
-    tokenFile: _tokenFile,
-    ...rest
-  } = raw;
+  const { overwrite, s3Endpoint, config: _config, start: _start, quiet: _quiet, tokenFile: _tokenFile, ...rest } = raw;
   return {
     ...rest,
     ...(overwrite ? { mode: "overwrite" } : {}),

@@ -181,6 +181,10 @@ describe("orchard spark start: a random token by default, in a 0600 file orchard
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(started.stdout + started.stderr).not.toContain(token);
     expect(readState(runDir, "spark", port)).toMatchObject({ authenticated: true, tokenFile });
+    // Its internal RPC (driver, block manager) requires the secret Spark generates for local masters.
+    expect(readFileSync(join(runDir, `spark-${port}.log`), "utf8")).toContain(
+      "SecurityManager: authentication enabled",
+    );
   });
 
   it("the token is in the server's environment, not its command line; the rest of the environment is trimmed", () => {
@@ -205,9 +209,10 @@ describe("orchard spark start: a random token by default, in a 0600 file orchard
       expect(environ[name], name).toBeUndefined();
     }
     expect(environ.PATH).toBeTypeOf("string");
-    // Everything else it got is on the documented list (docs/security.md, "Environment").
+    // Everything else it got is on the documented list (docs/security.md, "Environment"), or set
+    // by Spark's own launch scripts and bash (PYTHONHASHSEED, PWD, SHLVL, _).
     const allowed =
-      /^(PATH|HOME|USER|LOGNAME|TMPDIR|TMP|TEMP|LANG|LANGUAGE|TZ|JAVA_HOME|KRB5CCNAME|KRB5_CONFIG|(HTTPS?|NO)_PROXY|(https?|no)_proxy|NODE_OPTIONS|LC_.*|SPARK_.*|HADOOP_.*|YARN_.*|ORCHARD_.*|AWS_.*|PWD|SHLVL|_|OLDPWD|JAVA_OPTS|MALLOC_ARENA_MAX)$/;
+      /^(PATH|HOME|USER|LOGNAME|TMPDIR|TMP|TEMP|LANG|LANGUAGE|TZ|JAVA_HOME|KRB5CCNAME|KRB5_CONFIG|(HTTPS?|NO)_PROXY|(https?|no)_proxy|NODE_OPTIONS|LC_.*|SPARK_.*|HADOOP_.*|YARN_.*|ORCHARD_.*|AWS_.*|PWD|SHLVL|_|OLDPWD|PYTHONHASHSEED)$/;
     expect(Object.keys(environ).filter((k) => !allowed.test(k))).toEqual([]);
   });
 

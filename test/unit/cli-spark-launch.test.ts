@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checkJava, parseJavaVersion } from "../../src/cli/local/java-runtime.ts";
 import { redact } from "../../src/cli/local/redact.ts";
-import {
-  CONNECT_SERVER_CLASS,
-  serverEnv,
-  sparkLaunchCommand,
-  TOKEN_ENV,
-} from "../../src/cli/local/spark-launch.ts";
+import { CONNECT_SERVER_CLASS, serverEnv, sparkLaunchCommand, TOKEN_ENV } from "../../src/cli/local/spark-launch.ts";
 import { SetupError } from "../../src/errors.ts";
 import { s3CompatibleAccess } from "../../src/s3.ts";
 
@@ -87,6 +82,18 @@ describe("sparkLaunchCommand", () => {
     expect(env.AWS_ACCESS_KEY_ID).toBe("NEWKEY");
     expect(env.PATH).toBe("/usr/bin");
     expect(confOf(args)["spark.hadoop.fs.s3a.connection.ssl.enabled"]).toBe("true");
+  });
+
+  it.each([
+    ["local", "true"],
+    ["local[2]", "true"],
+    ["local[*]", "true"],
+    ["local[2,3]", "true"],
+    ["local-cluster[2,1,1024]", undefined],
+    ["spark://h:7077", undefined],
+    ["yarn", undefined],
+  ])("master %s: spark.authenticate %s (Spark generates the secret for local masters only)", (master, expected) => {
+    expect(confOf(sparkLaunchCommand({ ...spec, master }, {}).args)["spark.authenticate"]).toBe(expected);
   });
 
   it("lets user settings override the defaults (applied last)", () => {

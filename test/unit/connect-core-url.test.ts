@@ -1,11 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import {
-  parseConnectionUrl,
-  redactUrl,
-  renderConnectionUrl,
-  tokenFromEnv,
-} from "../../src/connect/connection-url.ts";
+import { parseConnectionUrl, redactUrl, renderConnectionUrl, tokenFromEnv } from "../../src/connect/connection-url.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 import { ConfigError } from "../../src/errors.ts";
 

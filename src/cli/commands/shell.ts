@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { redactUrl } from "../../connect/connection-url.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
 import { TOKEN_FILE_HELP } from "../token-help.ts";
@@ -44,7 +43,7 @@ export function registerShellCommand(program: Command, ctx: CliContext): void {
       const spark = connectSpark(ctx, opts.remote, raw.tokenFile);
       try {
         const version = await spark.version();
-        ctx.err(`orchard shell: Spark ${version} at ${redactUrl(opts.remote)}`);
+        ctx.err(`orchard shell: Spark ${version} at ${spark.remoteUrl}`);
         ctx.err(
           "bound: spark, F (functions), col, lit, expr, when. Top-level await works; Ctrl-C interrupts a query; .exit leaves.",
         );

@@ -33,6 +33,13 @@ export const TOKEN_ENV = "SPARK_CONNECT_AUTHENTICATE_TOKEN";
 
 const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] as const;
 
+/**
+ * The masters for which Spark generates its own RPC secret when `spark.authenticate` is on
+ * (`local`, `local[N]`, `local[*]`, `local[N,F]`; Spark's SecurityManager.initializeAuth). Others
+ * (`local-cluster`, `spark://`, `yarn`, `k8s://`) need a secret the cluster's operator sets.
+ */
+const LOCAL_MASTER = /^local(\[(\d+|\*)(\s*,\s*\d+)?\])?$/;
+
 /** Inherited variables the server keeps by exact name: the system, the locale, Kerberos, proxies. */
 const KEPT_NAMES = new Set([
   "PATH",
@@ -88,7 +95,8 @@ const AWS_CHAIN_ENV = new Set([
  * (spark-submit refuses to start a server when `SPARK_REMOTE` is set), client tokens, and secrets
  * in orchard's own namespace (the S3 keys of `orchard s3`/`spark start`, a token or secret).
  */
-const DROPPED = /^(SPARK_REMOTE|SPARK_CONNECT_TOKEN|SPARK_CONNECT_AUTHENTICATE_TOKEN)$|^ORCHARD_.*(TOKEN|SECRET|PASSWORD|_KEY)$/;
+const DROPPED =
+  /^(SPARK_REMOTE|SPARK_CONNECT_TOKEN|SPARK_CONNECT_AUTHENTICATE_TOKEN)$|^ORCHARD_.*(TOKEN|SECRET|PASSWORD|_KEY)$/;
 
 /**
  * The environment the Spark server inherits from `baseEnv`: only what it needs (see
@@ -129,6 +137,9 @@ export function sparkLaunchCommand(
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.enabled": "false",
+    // Local masters: Spark's RPC (driver, block manager) requires a secret it generates itself,
+    // so no other local process can talk to the driver's internal ports either.
+    ...(LOCAL_MASTER.test(spec.master) ? { "spark.authenticate": "true" } : {}),
     "spark.sql.warehouse.dir": join(spec.workDir, "warehouse"),
     ...(spec.s3 ? s3aConf(spec.s3) : {}),
     ...spec.conf,
