@@ -19,7 +19,7 @@ import {
 import { progressMode, progressReporter } from "./progress-reporter.ts";
 import { printSummary } from "./run-output.ts";
 import { checkSidecarServes } from "./sidecar-model.ts";
-import { connectSpark } from "./spark-connect.ts";
+import { connectSpark, warnTokenInArgv } from "./spark-connect.ts";
 
 /** Flags as the config schema names them. */
 function flagsToConfig(raw: Record<string, unknown>): Record<string, unknown> {
@@ -63,6 +63,7 @@ export async function runPipelineCommand(
           },
           ctx,
         );
+  warnTokenInArgv(ctx, typeof raw.remote === "string" ? raw.remote : undefined);
   // After the stack is up: a Spark started just now has just written its token file.
   const spark = connectSpark(ctx, config.remote, typeof raw.tokenFile === "string" ? raw.tokenFile : undefined);
   // The sidecar the run's bridges feed counts the images it answers: live images/s in the features step.

@@ -27,6 +27,19 @@ export function clientToken(ctx: CliContext, remote: string, tokenFile?: string)
   return { token: readTokenFile(local, `the token file of the local server on port ${url.port}`), source: local };
 }
 
+/**
+ * Warns (one line on stderr) when a `--remote` flag's URL holds a token: command lines are
+ * visible to every local user (`ps`) while the command runs. The URL in `SPARK_REMOTE` is not
+ * warned about: the environment is readable by the same user only.
+ */
+export function warnTokenInArgv(ctx: CliContext, remoteFlag: string | undefined): void {
+  if (remoteFlag !== undefined && /[;?&]token=/i.test(remoteFlag)) {
+    ctx.err(
+      "orchard: warning: the token in --remote is visible to every local user (ps); give it with SPARK_CONNECT_TOKEN or --token-file instead",
+    );
+  }
+}
+
 /** A session on `remote` that sends {@link clientToken}'s token. No RPC is made here. */
 export function connectSpark(ctx: CliContext, remote: string, tokenFile?: string): SparkSession {
   const builder = SparkSession.builder.remote(remote);

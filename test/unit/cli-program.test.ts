@@ -90,7 +90,17 @@ describe("runCli", () => {
     }
     const code = await runCli(["shell", "--no-start", "--token-file", join(dir, "missing.token")], ctx());
     expect(code).toBe(EXIT.config);
+    expect(err).toHaveLength(1);
     expect(err.at(-1)).toMatch(/^orchard: --token-file: cannot read the token file .*missing\.token \(ENOENT\)$/);
+  });
+
+  it("warns when --remote carries a token (argv is visible to every local user), never showing it", async () => {
+    const args = ["--no-start", "--remote", "sc://127.0.0.1:1/;token=SECRET-VALUE", "--token-file", join(dir, "none")];
+    expect(await runCli(["shell", ...args], ctx())).toBe(EXIT.config);
+    expect(err[0]).toBe(
+      "orchard: warning: the token in --remote is visible to every local user (ps); give it with SPARK_CONNECT_TOKEN or --token-file instead",
+    );
+    expect(err.join("\n")).not.toContain("SECRET-VALUE");
   });
 
   it("reports a missing Spark installation as a set-up error (exit 3)", async () => {

@@ -26,12 +26,13 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
     .action(
       async (output: string, raw: { remote?: string; tokenFile?: string; s3Endpoint?: string; maxPoints?: string }) => {
         // Loaded when the command runs, not when the program is built: `orchard --help` stays fast.
-        const [{ connectSpark }, { outputStore }, { regenerateReport, reportUri }, pipelineConfig] = await Promise.all([
-          import("../spark-connect.ts"),
-          import("../../pipeline/output-store.ts"),
-          import("../../pipeline/report.ts"),
-          import("../pipeline-config.ts"),
-        ]);
+        const [{ connectSpark, warnTokenInArgv }, { outputStore }, { regenerateReport, reportUri }, pipelineConfig] =
+          await Promise.all([
+            import("../spark-connect.ts"),
+            import("../../pipeline/output-store.ts"),
+            import("../../pipeline/report.ts"),
+            import("../pipeline-config.ts"),
+          ]);
         const { configFromEnv, parsePipelineConfig, s3Access } = pipelineConfig;
         const config = parsePipelineConfig({
           env: configFromEnv(ctx.env),
@@ -43,6 +44,7 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
           },
         });
         const { maxPoints } = parseConfig((await options()).optionsSchema, { maxPoints: raw.maxPoints });
+        warnTokenInArgv(ctx, raw.remote);
         const spark = connectSpark(ctx, config.remote, raw.tokenFile);
         try {
           const data = await regenerateReport(spark, config.output, outputStore(config.output, s3Access(config)), {

@@ -28,7 +28,7 @@ export function registerShellCommand(program: Command, ctx: CliContext): void {
         progress: raw.progress,
       });
       // Loaded when the shell starts, not when the program is built: `orchard --help` stays fast.
-      const [{ connectSpark }, { ensureLocalStack }, { runShell }] = await Promise.all([
+      const [{ connectSpark, warnTokenInArgv }, { ensureLocalStack }, { runShell }] = await Promise.all([
         import("../spark-connect.ts"),
         import("../local-stack.ts"),
         import("../shell-repl.ts"),
@@ -39,6 +39,7 @@ export function registerShellCommand(program: Command, ctx: CliContext): void {
             ctx,
           )
         : undefined;
+      warnTokenInArgv(ctx, raw.remote);
       // After the stack is up: a Spark started just now has just written its token file.
       const spark = connectSpark(ctx, opts.remote, raw.tokenFile);
       try {
