@@ -13,8 +13,9 @@
  * Run it on its own:  SPARK_CONNECT_TOKEN=... npx tsx examples/04-remote-with-token.ts
  * Settings (environment): SPARK_CONNECT_HOST (default localhost), SPARK_CONNECT_PORT (15002),
  * SPARK_CONNECT_TOKEN (required), SPARK_CONNECT_TLS (`true` for use_ssl=true).
- * To try it locally, start a server that requires a token:
- *     ORCHARD_SPARK_TOKEN=s3cret orchard spark start --port 15003
+ * To try it locally, start a server (orchard gives it a random token, in a 0600 file):
+ *     orchard spark start --port 15003
+ *     SPARK_CONNECT_PORT=15003 SPARK_CONNECT_TOKEN=$(cat ~/.cache/orchard/run/spark-15003.token) npx tsx examples/04-remote-with-token.ts
  */
 import { col, functions as F, SparkAuthenticationError, SparkSession } from "orchard";
 

@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { pythonVenv } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { type LocalSpark, startLocalSpark } from "../../src/cli/local/spark-server.ts";
+import { readTokenFile } from "../../src/cli/local/token-file.ts";
 import { decodeArrowBatch } from "../../src/connect/arrow/arrow-batch.ts";
 import { RowDecoder } from "../../src/connect/arrow/arrow-decode.ts";
 import type { DataType } from "../../src/connect/data-types.ts";
@@ -43,6 +44,12 @@ if (values.remote === undefined) {
     logDir: join(here, "..", "..", "test-artifacts", "logs"),
   });
   console.log(`started ${server.remote} for the bench (pid ${server.pid}, ${(server.startupMs / 1000).toFixed(1)} s)`);
+  // It requires the random token it got: this process and the children (orchard's client and
+  // PySpark both read Spark's variable) send it from the environment, never from argv.
+  process.env.SPARK_CONNECT_AUTHENTICATE_TOKEN = readTokenFile(
+    server.tokenFile as string,
+    "the bench server's token file",
+  );
 }
 try {
   const remote = values.remote ?? (server as LocalSpark).remote;
@@ -104,7 +111,9 @@ try {
     if (count !== n) throw new Error("stream returned a wrong row count");
     const [arrowS, table] = await timed(() => df.toArrow());
     if (table.numRows !== n) throw new Error("toArrow returned a wrong row count");
-    const out = execFileSync(python, [join(here, "pyspark_collect.py"), remote, String(n), "1"], {
+    // PySpark sends a token without TLS only to the host name localhost.
+    const pyRemote = server ? remote.replace(/^sc:\/\/127\.0\.0\.1/, "sc://localhost") : remote;
+    const out = execFileSync(python, [join(here, "pyspark_collect.py"), pyRemote, String(n), "1"], {
       encoding: "utf8",
       maxBuffer: 1 << 26,
     });

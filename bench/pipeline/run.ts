@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
+import { readTokenFile } from "../../src/cli/local/token-file.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 import { runPipeline } from "../../src/pipeline/run-pipeline.ts";
 import { loadFeaturizer } from "../../udf-server/src/featurizer.ts";
@@ -103,7 +104,8 @@ async function main(): Promise<void> {
     if (!remote) {
       const spark = await startLocalSpark({ port: await freePort(), logDir: join(work, "logs") });
       stops.push(spark.stop);
-      remote = spark.remote;
+      // It requires the random token it got (in a 0600 file); this process's client sends it.
+      remote = `${spark.remote}/;token=${readTokenFile(spark.tokenFile as string, "the bench server's token file")}`;
     }
     let sidecar = process.env.ORCHARD_SIDECAR;
     let sidecarSecretFile = process.env.ORCHARD_SIDECAR_SECRET_FILE || undefined;

@@ -1,5 +1,4 @@
 import { rowCounter } from "@orchard/udf-server";
-import { SparkSession } from "../connect/spark-session.ts";
 import { preflight } from "../pipeline/preflight.ts";
 import { reportUri } from "../pipeline/report.ts";
 import { runPipeline } from "../pipeline/run-pipeline.ts";
@@ -22,10 +21,11 @@ import { progressMode, progressReporter } from "./progress-reporter.ts";
 import { printSummary } from "./run-output.ts";
 import { checkSidecarServes } from "./sidecar-model.ts";
 import { secretFiles } from "./sidecar-secret-file.ts";
+import { connectSpark, warnTokenInArgv } from "./spark-connect.ts";
 
 /** Flags as the config schema names them. */
 function flagsToConfig(raw: Record<string, unknown>): Record<string, unknown> {
-  const { overwrite, s3Endpoint, config: _config, start: _start, quiet: _quiet, ...rest } = raw;
+  const { overwrite, s3Endpoint, config: _config, start: _start, quiet: _quiet, tokenFile: _tokenFile, ...rest } = raw;
   return {
     ...rest,
     ...(overwrite ? { mode: "overwrite" } : {}),
@@ -84,7 +84,9 @@ export async function runPipelineCommand(
     expectedModel: expected,
     ...(bridgeSecretFile === undefined ? {} : { sidecarSecretFile: bridgeSecretFile }),
   };
-  const spark = SparkSession.builder.remote(config.remote).getOrCreate();
+  warnTokenInArgv(ctx, typeof raw.remote === "string" ? raw.remote : undefined);
+  // After the stack is up: a Spark started just now has just written its token file.
+  const spark = connectSpark(ctx, config.remote, typeof raw.tokenFile === "string" ? raw.tokenFile : undefined);
   // The sidecar the run's bridges feed counts the images it answers: live images/s in the features step.
   const counter = rowCounter(config.sidecar, secretFile);
   const progress = progressReporter(ctx, {

@@ -8,6 +8,35 @@ export const DEFAULT_REMOTE = "sc://localhost:15002";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KNOWN = new Set(["token", "use_ssl", "user_id", "session_id", "user_agent"]);
+/**
+ * Parameters whose values are shown in messages and logs. Every other value (the token and any
+ * extra parameter, which becomes a gRPC header and may well be a credential such as an API key)
+ * is rendered as `<redacted>`.
+ */
+const SHOWN = new Set(["use_ssl", "user_id", "session_id", "user_agent"]);
+
+/** Where a bearer token that is not in the URL came from, for messages (`SPARK_CONNECT_TOKEN`, `--token-file`, ...). */
+export interface FallbackToken {
+  readonly token: string;
+  /** Names the source in messages (never the value). */
+  readonly source: string;
+}
+
+/**
+ * Environment variables a client takes its bearer token from when the URL has none, first set
+ * wins: orchard's `SPARK_CONNECT_TOKEN`, then Spark's own `SPARK_CONNECT_AUTHENTICATE_TOKEN` (the
+ * variable Spark's Scala, Swift and Go clients read, and the one the server reads its token from).
+ */
+export const TOKEN_ENV = ["SPARK_CONNECT_TOKEN", "SPARK_CONNECT_AUTHENTICATE_TOKEN"] as const;
+
+/** The first non-empty {@link TOKEN_ENV} variable of `env`, naming it as the source. */
+export function tokenFromEnv(env: Readonly<Record<string, string | undefined>>): FallbackToken | undefined {
+  for (const name of TOKEN_ENV) {
+    const token = env[name];
+    if (token) return { token, source: name };
+  }
+  return undefined;
+}
 
 /**
  * A parsed Spark Connect URL, `sc://host[:port][/;key=value;...]`, with the same parameters as
@@ -61,7 +90,10 @@ export function isLoopbackHost(host: string): boolean {
  * whose message never contains the token. `tls: true` says TLS is on by other means than the
  * URL (the builder's `.tls()`): then `useSsl` is true and a token may go to any host.
  */
-export function parseConnectionUrl(url: string, { tls = false }: { tls?: boolean } = {}): ConnectionUrl {
+export function parseConnectionUrl(
+  url: string,
+  { tls = false, fallbackToken }: { tls?: boolean; fallbackToken?: FallbackToken } = {},
+): ConnectionUrl {
   const safe = redactUrl(url);
   if (!url.startsWith("sc://")) fail("remote", "a URL of the form sc://host:port/;param=value", safe);
   const rest = url.slice("sc://".length);
@@ -86,7 +118,10 @@ export function parseConnectionUrl(url: string, { tls = false }: { tls?: boolean
     host = colon < 0 ? authority : authority.slice(0, colon);
     portText = colon < 0 ? undefined : authority.slice(colon + 1);
   }
-  if (host === "" || /[\s@]/.test(host)) fail("remote.host", "a host name or IP address", host);
+  if (host === "" || /[\s@]/.test(host)) {
+    // `user:password@host` is not a Spark Connect URL; its credentials are not echoed either.
+    fail("remote.host", "a host name or IP address (no user:password@)", host.includes("@") ? "<redacted>@..." : host);
+  }
   let port = DEFAULT_PORT;
   if (portText !== undefined) {
     if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
@@ -99,21 +134,23 @@ export function parseConnectionUrl(url: string, { tls = false }: { tls?: boolean
   for (const part of params.split(";")) {
     if (part === "") continue;
     const eq = part.indexOf("=");
-    if (eq <= 0)
-      fail("remote", "parameters of the form ;key=value", part.startsWith("token") ? "token=<redacted>" : part);
+    if (eq <= 0) fail("remote", "parameters of the form ;key=value", SHOWN.has(part) ? part : "<redacted>");
     const key = part.slice(0, eq);
+    const shown = (v: string) => (SHOWN.has(key) ? v : "<redacted>");
     let value: string;
     try {
       value = decodeURIComponent(part.slice(eq + 1));
     } catch {
-      fail(`remote.${key}`, "a percent-encoded value", key === "token" ? "<redacted>" : part.slice(eq + 1));
+      fail(`remote.${key}`, "a percent-encoded value", shown(part.slice(eq + 1)));
     }
-    if (values.has(key)) fail(`remote.${key}`, "each parameter at most once", key === "token" ? "<redacted>" : value);
+    if (values.has(key)) fail(`remote.${key}`, "each parameter at most once", shown(value));
     values.set(key, value);
   }
 
-  const token = values.get("token");
-  if (token !== undefined && token === "") fail("remote.token", "a non-empty token", "");
+  const urlToken = values.get("token");
+  if (urlToken !== undefined && urlToken === "") fail("remote.token", "a non-empty token", "");
+  // The URL's token wins; a token from elsewhere (the environment, a file) applies only without one.
+  const token = urlToken ?? (fallbackToken?.token || undefined);
   const sslText = values.get("use_ssl");
   let useSsl = tls;
   if (sslText !== undefined) {
@@ -130,10 +167,11 @@ export function parseConnectionUrl(url: string, { tls = false }: { tls?: boolean
     fail("remote.user_agent", "a non-empty string of at most 2048 characters", userAgent.slice(0, 40));
   }
   if (token !== undefined && !useSsl && !isLoopbackHost(host)) {
+    const field = urlToken !== undefined ? "remote.token" : (fallbackToken?.source ?? "remote.token");
     throw new ConfigError({
-      field: "remote.token",
+      field,
       expected: "use_ssl=true when sending a token to a non-loopback host",
-      message: `invalid Spark Connect URL remote.token: a token is sent to ${host} only over TLS; add ;use_ssl=true (plaintext tokens are allowed only to localhost/127.0.0.1/::1)`,
+      message: `invalid Spark Connect URL ${field}: a token is sent to ${host} only over TLS; add ;use_ssl=true (plaintext tokens are allowed only to localhost/127.0.0.1/::1)`,
     });
   }
   const headers: Record<string, string> = {};
@@ -145,12 +183,31 @@ export function parseConnectionUrl(url: string, { tls = false }: { tls?: boolean
   return { host, port, token, useSsl, userId, sessionId, userAgent, headers };
 }
 
-/** Renders a URL with its token replaced by `<redacted>`; safe to log and to put in errors. */
+/**
+ * Renders a URL with the value of its token, and of every parameter other than `use_ssl`,
+ * `user_id`, `session_id` and `user_agent` (extra parameters are gRPC headers, often credentials),
+ * replaced by `<redacted>`; safe to log and to put in errors. A parameter without `=` is
+ * redacted whole.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/([;?&]token=)[^;&]*/gi, "$1<redacted>");
+  // Query-style tokens (`?token=`, `&token=`) of URLs that are not sc:// are redacted too.
+  const text = url.replace(/([?&]token=)[^;&]*/gi, "$1<redacted>");
+  const semi = text.indexOf(";");
+  if (semi < 0) return text;
+  const params = text
+    .slice(semi + 1)
+    .split(";")
+    .map((part) => {
+      if (part === "") return part;
+      const eq = part.indexOf("=");
+      if (eq < 0) return SHOWN.has(part) ? part : "<redacted>";
+      const key = part.slice(0, eq);
+      return SHOWN.has(key.toLowerCase()) ? part : `${key}=<redacted>`;
+    });
+  return `${text.slice(0, semi)};${params.join(";")}`;
 }
 
-/** Renders a parsed URL back to its canonical text, token redacted. */
+/** Renders a parsed URL back to its canonical text, the token and extra parameters' values redacted. */
 export function renderConnectionUrl(u: ConnectionUrl): string {
   const host = u.host.includes(":") ? `[${u.host}]` : u.host;
   const params: string[] = [];
@@ -159,6 +216,6 @@ export function renderConnectionUrl(u: ConnectionUrl): string {
   if (u.userId !== undefined) params.push(`user_id=${u.userId}`);
   if (u.sessionId !== undefined) params.push(`session_id=${u.sessionId}`);
   if (u.userAgent !== undefined) params.push(`user_agent=${u.userAgent}`);
-  for (const [k, v] of Object.entries(u.headers)) params.push(`${k}=${v}`);
+  for (const k of Object.keys(u.headers)) params.push(`${k}=<redacted>`);
   return `sc://${host}:${u.port}${params.length > 0 ? `/;${params.join(";")}` : ""}`;
 }

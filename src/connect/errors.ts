@@ -108,7 +108,7 @@ export class SparkAuthenticationError extends OrchardError {
 
   constructor({ url, grpcCode, detail, cause }: { url: string; grpcCode: string; detail: string; cause?: unknown }) {
     super("connection", {
-      message: `Spark Connect at ${url} refused the request (${grpcCode}): ${detail}; check the token= parameter of the URL`,
+      message: `Spark Connect at ${url} refused the request (${grpcCode}): ${detail}; send the server's token (the URL's token=, SPARK_CONNECT_TOKEN, or a token file)`,
       cause,
     });
     this.url = url;

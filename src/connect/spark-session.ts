@@ -6,7 +6,7 @@ import * as pb from "#connect-proto";
 import type { LocalSchema } from "./arrow/type-inference.ts";
 import { type ClientSettings, SparkConnectClient } from "./client.ts";
 import type { ColumnOrValue } from "./column.ts";
-import { DEFAULT_REMOTE, parseConnectionUrl } from "./connection-url.ts";
+import { DEFAULT_REMOTE, type FallbackToken, parseConnectionUrl, tokenFromEnv } from "./connection-url.ts";
 import { DataFrame } from "./data-frame.ts";
 import { DataFrameReader } from "./data-frame-reader.ts";
 import type { StructType } from "./data-types.ts";
@@ -31,7 +31,9 @@ const CLIENT_VERSION = "0.1.0";
  *
  * `getOrCreate()` is synchronous and makes no RPC; the first action connects. The URL is the
  * one given to `remote()`, else the `SPARK_REMOTE` environment variable, else
- * `sc://localhost:15002`; with TLS (`use_ssl=true` or `.tls()`), the CA and client certificate
+ * `sc://localhost:15002`. The bearer token is the URL's `token=`, else the one given to `.token()`,
+ * else `SPARK_CONNECT_TOKEN`, else `SPARK_CONNECT_AUTHENTICATE_TOKEN` (Spark's own clients' variable),
+ * so it need not be on a command line. With TLS (`use_ssl=true` or `.tls()`), the CA and client certificate
  * are those of `.tls()`, else `ORCHARD_SPARK_CA` / `ORCHARD_SPARK_CERT` / `ORCHARD_SPARK_KEY` —
  * the builder is the library's edge, the only place that reads the environment.
  */
@@ -41,6 +43,8 @@ export class SparkSessionBuilder {
   private retry: RetryPolicy = DEFAULT_RETRY;
   private keepaliveSetting: KeepalivePolicy = DEFAULT_KEEPALIVE;
   private tlsOptions: TlsOptions | undefined;
+  /** A true private field: inspecting the builder never shows the token. */
+  #token: FallbackToken | undefined;
 
   /** The Spark Connect URL, `sc://host:port/;token=...;use_ssl=true;user_id=...;session_id=...`. */
   remote(url: string): this {
@@ -96,6 +100,20 @@ export class SparkSessionBuilder {
     return this;
   }
 
+  /**
+   * The bearer token to send when the URL has no `token=` (the URL's wins), e.g. one read from a
+   * file: it then need not be in the URL, the environment or a command line. `source` names it
+   * in messages (never the value). PySpark equivalent: the URL's `token=` parameter.
+   */
+  token(token: string, source = "builder.token()"): this {
+    this.#token = token ? { token, source } : undefined;
+    return this;
+  }
+
+  private resolveToken(): FallbackToken | undefined {
+    return this.#token ?? tokenFromEnv(process.env);
+  }
+
   private resolveUrl(): string {
     return this.url ?? process.env.SPARK_REMOTE ?? DEFAULT_REMOTE;
   }
@@ -119,7 +137,7 @@ export class SparkSessionBuilder {
   getOrCreate(): SparkSession {
     const url = this.resolveUrl();
     const active = SparkSession.active;
-    if (active !== undefined && !active.isStopped && active.builtFrom(url)) {
+    if (active !== undefined && !active.isStopped && active.builtFrom(url, this.resolveToken()?.token)) {
       active.applyBuilderConf(this.confs);
       return active;
     }
@@ -129,7 +147,11 @@ export class SparkSessionBuilder {
   /** Always a new session (new session id unless the URL names one). PySpark: `builder.create()`. */
   create(): SparkSession {
     const url = this.resolveUrl();
-    const conn = parseConnectionUrl(url, { tls: this.tlsOptions !== undefined });
+    const fallbackToken = this.resolveToken();
+    const conn = parseConnectionUrl(url, {
+      tls: this.tlsOptions !== undefined,
+      ...(fallbackToken ? { fallbackToken } : {}),
+    });
     const tls = conn.useSsl ? this.resolveTlsMaterial() : undefined;
     let userId = conn.userId;
     if (userId === undefined) {
@@ -150,7 +172,7 @@ export class SparkSessionBuilder {
       keepalive: this.keepaliveSetting,
       ...(tls ? { tls } : {}),
     };
-    const session = openSession(new SparkConnectClient(settings), url);
+    const session = openSession(new SparkConnectClient(settings), url, fallbackToken?.token);
     session.applyBuilderConf(this.confs);
     SparkSession.active = session;
     return session;
@@ -158,7 +180,7 @@ export class SparkSessionBuilder {
 }
 
 /** A session over `client`; set by SparkSession's static block (its constructor is private). */
-let openSession: (client: SparkConnectClient, remoteUrl: string) => SparkSession;
+let openSession: (client: SparkConnectClient, remoteUrl: string, token: string | undefined) => SparkSession;
 
 /**
  * The entry point: a Spark Connect session on a remote Spark server. PySpark equivalent:
@@ -181,24 +203,27 @@ export class SparkSession {
   readonly remoteUrl: string;
   /** The URL as given (may hold a token): a true private field, never shown by inspection or logs. */
   readonly #remote: string;
+  /** The token that came from elsewhere than the URL (`.token()`, the environment), if any; private too. */
+  readonly #fallbackToken: string | undefined;
   private planIds = 0n;
   private stopped = false;
 
   static {
-    openSession = (client, remoteUrl) => new SparkSession(client, remoteUrl);
+    openSession = (client, remoteUrl, token) => new SparkSession(client, remoteUrl, token);
     registerSparkSessionAccess({ clientOf: (session) => session.#client });
   }
 
-  private constructor(client: SparkConnectClient, remoteUrl: string) {
+  private constructor(client: SparkConnectClient, remoteUrl: string, fallbackToken: string | undefined) {
     this.#client = client;
     this.#remote = remoteUrl;
+    this.#fallbackToken = fallbackToken;
     this.remoteUrl = client.displayUrl;
     this.conf = runtimeConfigFrom(client);
   }
 
-  /** @internal True when this session was built from exactly this URL. */
-  builtFrom(url: string): boolean {
-    return this.#remote === url;
+  /** @internal True when this session was built from exactly this URL (and this token from elsewhere). */
+  builtFrom(url: string, fallbackToken?: string): boolean {
+    return this.#remote === url && this.#fallbackToken === fallbackToken;
   }
 
   /** The client-side session id (a UUID unless the URL names one). PySpark: `spark.session_id`. */

@@ -1,5 +1,6 @@
 import { ConfigError, OrchardError } from "../errors.ts";
 import { type S3Access, s3Location } from "../s3.ts";
+import { checkOutputApart } from "./folder-overlap.ts";
 import { type ImageInput, imageInput } from "./image-input.ts";
 import type { InputListing } from "./input-listing.ts";
 import { type ModelMetadata, OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
@@ -18,10 +19,15 @@ export interface Preflight {
 
 /**
  * The checks a run makes before any Spark work, each failing with a ConfigError that names the
- * flag: the input holds at least one image file, the output does not exist unless the mode is
- * `overwrite`, and a `--pca-model` is a model saved by orchard.
+ * flag: the output neither contains nor lies inside the input or the `--pca-model`, the input
+ * holds at least one image file, the output does not exist unless the mode is `overwrite`, and a
+ * `--pca-model` is a model saved by orchard.
  */
 export async function preflight(options: PipelineOptions, s3?: S3Access): Promise<Preflight> {
+  checkOutputApart(options.output, [
+    { flag: "--input", uri: options.input },
+    ...(options.pcaModel === undefined ? [] : [{ flag: "--pca-model", uri: options.pcaModel }]),
+  ]);
   const input = imageInput({ uri: options.input, extensions: options.extensions, s3 });
   const [listing, , modelMetadata] = await Promise.all([
     checkInput(input),

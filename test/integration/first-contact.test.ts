@@ -87,6 +87,31 @@ describe("first contact: user mistakes are refused before any Spark work, in one
     expect(readFileSync(join(root, "old-out/run.json"), "utf8")).toBe('{"old":true}\n');
   });
 
+  it("an --output that contains the input, with --overwrite, is refused in one line and the input is left as it was", async () => {
+    const photos = join(root, "inside", "photos", "apple");
+    mkdirSync(photos, { recursive: true });
+    writeFileSync(join(photos, "a.jpg"), readFileSync(join(REPO_ROOT, "docs/progress.png")));
+    writeFileSync(join(root, "inside", "run.json"), '{"old":true}\n');
+    const runs: [string[], RegExp][] = [
+      [["run", "--input", join(root, "inside", "photos"), "--output", join(root, "inside")], /contains the --input/],
+      [["fit", "--input", join(root, "inside", "photos"), "--output", join(photos, "out")], /is inside the --input/],
+      [
+        ["run", "--input", `s3a://${s3.bucket}/fc-overlap/photos`, "--output", `s3a://${s3.bucket}/fc-overlap/`],
+        /contains the --input s3a:\/\//,
+      ],
+    ];
+    for (const [args, message] of runs) {
+      const r = await orchard([...args, "--overwrite", "--no-start"]);
+      expect(r.code, r.stderr).toBe(2);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^orchard: the --output .* choose an --output outside it$/);
+      expect(lines[0]).toMatch(message);
+    }
+    expect(existsSync(join(photos, "a.jpg"))).toBe(true);
+    expect(readFileSync(join(root, "inside", "run.json"), "utf8")).toBe('{"old":true}\n');
+  });
+
   it("an existing S3 output without --overwrite is refused in under 2 s", async () => {
     const key = `first-contact-${Date.now()}/old-out/run.json`;
     await (await s3Client(s3)).send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: "{}" }));

@@ -5,6 +5,7 @@ import { freePort } from "../../src/cli/local/ports.ts";
 import { ensureBucket } from "../../src/cli/local/s3-objects.ts";
 import { randomS3Credentials, startLocalS3 } from "../../src/cli/local/s3-server.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
+import { readTokenFile } from "../../src/cli/local/token-file.ts";
 import { s3Client, s3CompatibleAccess } from "../../src/s3.ts";
 import { sidecarRunFiles } from "../../udf-server/src/manage/run-files.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
@@ -22,7 +23,8 @@ const TEST_BUCKET = "orchard-test";
  * - S3: `ORCHARD_S3_ENDPOINT` (+ `ORCHARD_S3_ACCESS_KEY`, `ORCHARD_S3_SECRET_KEY`, optional
  *   `ORCHARD_S3_BUCKET`) when set, else a local MinIO on a free port with random credentials;
  * - Spark: `SPARK_REMOTE` when set (it must then reach that S3 store itself), else a local
- *   Spark Connect server on a free port (never 15002), configured for the S3 store;
+ *   Spark Connect server on a free port (never 15002), configured for the S3 store, requiring
+ *   the random token every server orchard starts gets (provided inside the URL, `;token=...`);
  * - the sidecar: `ORCHARD_SIDECAR` (host:port) when set, else one started on a free port.
  * Tears down exactly what it started, also when a later start-up fails.
  */
@@ -96,9 +98,10 @@ async function provideSpark(stops: Started[], s3: ProvidedS3): Promise<string> {
   });
   track(stops, { name: "spark", pid: spark.pid, stop: spark.stop });
   console.log(
-    `[global-setup] Spark Connect ${spark.remote} up in ${(spark.startupMs / 1000).toFixed(1)} s (log ${spark.logFile})`,
+    `[global-setup] Spark Connect ${spark.remote} (token required) up in ${(spark.startupMs / 1000).toFixed(1)} s (log ${spark.logFile})`,
   );
-  return spark.remote;
+  if (!spark.tokenFile) throw new Error("global-setup: the shared Spark was started without a token");
+  return `${spark.remote}/;token=${readTokenFile(spark.tokenFile, "token file")}`;
 }
 
 /**

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { canConnect, freePort } from "../../src/cli/local/ports.ts";
 import { listObjects, uploadFolder } from "../../src/cli/local/s3-objects.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
+import { readTokenFile } from "../../src/cli/local/token-file.ts";
 import { SetupError } from "../../src/errors.ts";
 import { SparkSession } from "../../src/index.ts";
 import { s3Client } from "../../src/s3.ts";
@@ -144,7 +145,9 @@ describe("local Spark lifecycle", () => {
       pid = parsed.state.pid;
       expect(isAlive(pid)).toBe(true);
 
-      const session = SparkSession.builder.remote(`sc://127.0.0.1:${port}`).create();
+      // It requires the random token it was given, from the 0600 file next to its state.
+      const token = readTokenFile(join(runDir, `spark-${port}.token`), "token file");
+      const session = SparkSession.builder.remote(`sc://127.0.0.1:${port}`).token(token).create();
       try {
         expect(await session.range(0, 10).count()).toBe(10);
       } finally {

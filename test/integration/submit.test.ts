@@ -80,10 +80,11 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 24
   }
 }
 
-/** What must hold after every submit: its server has exited, and left no state file or work folder. */
+/** What must hold after every submit: its server has exited, and left no state file, token file or work folder. */
 async function expectServerGone(server: { pid: number; port: number }): Promise<void> {
   await until("the server to exit", () => (isAlive(server.pid) ? undefined : true), 30_000);
   expect(readState(runDir, "spark", server.port)).toBeUndefined();
+  expect(existsSync(join(runDir, `spark-${server.port}.token`))).toBe(false);
   expect(existsSync(join(runDir, `spark-${server.port}`))).toBe(false);
   const leftovers = [...allCommandLines().values()].filter((c) =>
     c.includes(`spark.connect.grpc.binding.port=${server.port}`),

@@ -36,6 +36,7 @@ describe("parseConfig / zodToConfigError", () => {
       master: "local[2]",
       conf: {},
       timeout: 180,
+      token: true,
     });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -68,6 +68,39 @@ describe("runCli", () => {
     expect(err.at(-1)).toBe(
       "orchard: invalid ORCHARD_S3_ACCESS_KEY / ORCHARD_S3_SECRET_KEY: expected both set in the environment when --s3-endpoint is given",
     );
+  });
+
+  it("spark start refuses --no-token with --token-file, and a token file others can read, before starting anything", async () => {
+    expect(await runCli(["spark", "start", "--port", "15999", "--no-token", "--token-file", "x"], ctx())).toBe(
+      EXIT.config,
+    );
+    expect(err.at(-1)).toBe("orchard: invalid --no-token: expected either --no-token or --token-file, not both");
+    const loose = join(dir, "loose.token");
+    writeFileSync(loose, "SECRET-VALUE\n", { mode: 0o644 });
+    expect(await runCli(["spark", "start", "--port", "15999", "--token-file", loose], ctx())).toBe(EXIT.config);
+    expect(err.at(-1)).toMatch(/^orchard: --token-file: the token file .* \(mode 0644\); run: chmod 600 /);
+    expect(err.join("\n")).not.toContain("SECRET-VALUE");
+  });
+
+  it("run, shell and report take --token-file; a missing one is exit 2 naming the flag", async () => {
+    for (const command of ["shell", "report"]) {
+      out = [];
+      expect(await runCli([command, "--help"], ctx())).toBe(EXIT.ok);
+      expect(out.join("\n"), command).toContain("--token-file <file>");
+    }
+    const code = await runCli(["shell", "--no-start", "--token-file", join(dir, "missing.token")], ctx());
+    expect(code).toBe(EXIT.config);
+    expect(err).toHaveLength(1);
+    expect(err.at(-1)).toMatch(/^orchard: --token-file: cannot read the token file .*missing\.token \(ENOENT\)$/);
+  });
+
+  it("warns when --remote carries a token (argv is visible to every local user), never showing it", async () => {
+    const args = ["--no-start", "--remote", "sc://127.0.0.1:1/;token=SECRET-VALUE", "--token-file", join(dir, "none")];
+    expect(await runCli(["shell", ...args], ctx())).toBe(EXIT.config);
+    expect(err[0]).toBe(
+      "orchard: warning: the token in --remote is visible to every local user (ps); give it with SPARK_CONNECT_TOKEN or --token-file instead",
+    );
+    expect(err.join("\n")).not.toContain("SECRET-VALUE");
   });
 
   it("reports a missing Spark installation as a set-up error (exit 3)", async () => {

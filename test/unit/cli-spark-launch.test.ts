@@ -3,6 +3,7 @@ import { checkJava, parseJavaVersion } from "../../src/cli/local/java-runtime.ts
 import { redact } from "../../src/cli/local/redact.ts";
 import {
   CONNECT_SERVER_CLASS,
+  serverEnv,
   sparkLaunchCommand,
   TOKEN_ENV,
   withTaskRetries,
@@ -101,9 +102,86 @@ describe("sparkLaunchCommand", () => {
     expect(confOf(args)["spark.hadoop.fs.s3a.connection.ssl.enabled"]).toBe("true");
   });
 
+  it.each([
+    ["local", "true"],
+    ["local[2]", "true"],
+    ["local[*]", "true"],
+    ["local[2,3]", "true"],
+    ["local-cluster[2,1,1024]", undefined],
+    ["spark://h:7077", undefined],
+    ["yarn", undefined],
+  ])("master %s: spark.authenticate %s (Spark generates the secret for local masters only)", (master, expected) => {
+    expect(confOf(sparkLaunchCommand({ ...spec, master }, {}).args)["spark.authenticate"]).toBe(expected);
+  });
+
   it("lets user settings override the defaults (applied last)", () => {
     const { args } = sparkLaunchCommand({ ...spec, conf: { "spark.ui.enabled": "true" } }, {});
     expect(confOf(args)["spark.ui.enabled"]).toBe("true");
+  });
+});
+
+describe("the server's environment: only what it needs", () => {
+  // [variable, kept when orchard gives the server its own S3 keys, kept otherwise]
+  const table: [string, boolean, boolean][] = [
+    ["PATH", true, true],
+    ["HOME", true, true],
+    ["USER", true, true],
+    ["TMPDIR", true, true],
+    ["LANG", true, true],
+    ["LC_ALL", true, true],
+    ["TZ", true, true],
+    ["JAVA_HOME", true, true],
+    ["SPARK_CONF_DIR", true, true],
+    ["SPARK_SUBMIT_OPTS", true, true],
+    ["HADOOP_CONF_DIR", true, true],
+    ["YARN_CONF_DIR", true, true],
+    ["KRB5CCNAME", true, true],
+    ["HTTPS_PROXY", true, true],
+    ["NODE_OPTIONS", true, true],
+    ["ORCHARD_CACHE", true, true],
+    ["ORCHARD_RUN_DIR", true, true],
+    ["ORCHARD_SIDECAR_MODEL", true, true],
+    ["AWS_ACCESS_KEY_ID", false, true],
+    ["AWS_SECRET_ACCESS_KEY", false, true],
+    ["AWS_SESSION_TOKEN", false, true],
+    ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", false, true],
+    ["AWS_PROFILE", false, false],
+    ["SPARK_REMOTE", false, false],
+    ["SPARK_CONNECT_TOKEN", false, false],
+    ["SPARK_CONNECT_AUTHENTICATE_TOKEN", false, false],
+    ["ORCHARD_SPARK_TOKEN", false, false],
+    ["ORCHARD_S3_ACCESS_KEY", false, false],
+    ["ORCHARD_S3_SECRET_KEY", false, false],
+    ["ORCHARD_SIDECAR_SECRET", false, false],
+    ["GITHUB_TOKEN", false, false],
+    ["DATABASE_URL", false, false],
+    ["SSH_AUTH_SOCK", false, false],
+    ["NPM_CONFIG_TOKEN", false, false],
+    ["DISPLAY", false, false],
+  ];
+  it.each(table)("%s: kept with orchard's S3 keys %s, without %s", (name, withKeys, withoutKeys) => {
+    expect(name in serverEnv({ [name]: "v" }, { keepAwsChain: false })).toBe(withKeys);
+    expect(name in serverEnv({ [name]: "v" }, { keepAwsChain: true })).toBe(withoutKeys);
+  });
+
+  it("the spawned environment is the trimmed one plus the server's own settings", () => {
+    const s3 = s3CompatibleAccess("http://127.0.0.1:9000", { accessKeyId: "AK", secretAccessKey: "SECRET123" });
+    const { env } = sparkLaunchCommand(
+      { ...spec, token: "TOK", s3, extraEnv: { ORCHARD_EXTRA: "x" } },
+      { PATH: "/usr/bin", GITHUB_TOKEN: "ghp", AWS_PROFILE: "prod", SPARK_REMOTE: "sc://x" },
+    );
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        "PATH",
+        "ORCHARD_EXTRA",
+        "SPARK_HOME",
+        "SPARK_LOCAL_IP",
+        TOKEN_ENV,
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+      ].sort(),
+    );
   });
 });
 

@@ -119,6 +119,14 @@ describe("SparkConnectClient.convertError", () => {
     expect(err.message).toContain("start one with: orchard spark start");
     expect(err.message).not.toContain("SECRET-TOKEN");
   });
+  it("errors never show an extra URL parameter's value either (a gRPC header, often an API key)", async () => {
+    const c = client("sc://127.0.0.1:1/;token=SECRET-TOKEN;x-api-key=SECRET-KEY;user_id=ann");
+    for (const code of [grpc.status.UNAVAILABLE, grpc.status.UNAUTHENTICATED]) {
+      const err = await c.convertError(serviceError(code, "no"));
+      expect(err.message).toContain("sc://127.0.0.1:1/;token=<redacted>;user_id=ann;x-api-key=<redacted>");
+      expect(err.message).not.toMatch(/SECRET-(TOKEN|KEY)/);
+    }
+  });
   it("refused credentials: authentication error without the token", async () => {
     const err = await client().convertError(serviceError(grpc.status.UNAUTHENTICATED, "Invalid authentication token"));
     expect(err).toBeInstanceOf(SparkAuthenticationError);

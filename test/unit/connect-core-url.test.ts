@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { parseConnectionUrl, redactUrl, renderConnectionUrl } from "../../src/connect/connection-url.ts";
+import { parseConnectionUrl, redactUrl, renderConnectionUrl, tokenFromEnv } from "../../src/connect/connection-url.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 import { ConfigError } from "../../src/errors.ts";
 
@@ -74,6 +74,89 @@ describe("redaction", () => {
     expect(rendered).not.toContain("TOPSECRET");
     expect(rendered).toContain("token=<redacted>");
     expect(rendered).toContain("user_id=u");
+  });
+});
+
+describe("redactUrl: only use_ssl, user_id, session_id and user_agent are shown", () => {
+  const cases: [string, string][] = [
+    ["sc://h:1", "sc://h:1"],
+    ["sc://h:1/;token=T0P", "sc://h:1/;token=<redacted>"],
+    ["sc://h:1/;TOKEN=T0P", "sc://h:1/;TOKEN=<redacted>"],
+    [`sc://h:1/;user_id=u;session_id=${SID};use_ssl=true`, `sc://h:1/;user_id=u;session_id=${SID};use_ssl=true`],
+    ["sc://h:1/;user_agent=app;x-api-key=T0P", "sc://h:1/;user_agent=app;x-api-key=<redacted>"],
+    ["sc://h:1/;authorization=Bearer%20T0P", "sc://h:1/;authorization=<redacted>"],
+    ["sc://h:1/;T0P", "sc://h:1/;<redacted>"],
+    ["sc://h:1/;token=T0P;;user_id=u", "sc://h:1/;token=<redacted>;;user_id=u"],
+    ["https://h/x?token=T0P&a=b", "https://h/x?token=<redacted>&a=b"],
+  ];
+  it.each(cases)("%s -> %s", (url, expected) => {
+    expect(redactUrl(url)).toBe(expected);
+  });
+
+  it("renders extra parameters (gRPC headers) redacted, and parse errors never echo a secret value", () => {
+    expect(renderConnectionUrl(parseConnectionUrl("sc://h:1/;x-api-key=T0P;user_id=u"))).toBe(
+      "sc://h:1/;user_id=u;x-api-key=<redacted>",
+    );
+    for (const url of [
+      "sc://h:1/;x-key=a;x-key=T0P",
+      "sc://h:1/;x-key=%E0%A4%A",
+      "sc://h:1/;T0P",
+      "sc://user:T0P@h:1",
+      "ftp://h/;x-key=T0P",
+    ]) {
+      expect(() => parseConnectionUrl(url)).toThrow(ConfigError);
+      try {
+        parseConnectionUrl(url);
+      } catch (err) {
+        expect((err as Error).message, url).not.toContain("T0P");
+      }
+    }
+  });
+});
+
+describe("a token from elsewhere than the URL", () => {
+  it("applies when the URL has none; the URL's wins", () => {
+    const fallbackToken = { token: "FROM-ENV", source: "SPARK_CONNECT_TOKEN" };
+    expect(parseConnectionUrl("sc://127.0.0.1:1", { fallbackToken }).token).toBe("FROM-ENV");
+    expect(parseConnectionUrl("sc://127.0.0.1:1/;token=URL", { fallbackToken }).token).toBe("URL");
+  });
+
+  it("needs TLS to a non-loopback host, and the error names its source", () => {
+    const fallbackToken = { token: "FROM-ENV", source: "SPARK_CONNECT_TOKEN" };
+    let err: unknown;
+    try {
+      parseConnectionUrl("sc://spark.example.com:1", { fallbackToken });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ConfigError).field).toBe("SPARK_CONNECT_TOKEN");
+    expect((err as Error).message).not.toContain("FROM-ENV");
+    expect(parseConnectionUrl("sc://spark.example.com:1/;use_ssl=true", { fallbackToken }).token).toBe("FROM-ENV");
+  });
+
+  it("tokenFromEnv takes SPARK_CONNECT_TOKEN, then SPARK_CONNECT_AUTHENTICATE_TOKEN; empty is unset", () => {
+    expect(tokenFromEnv({})).toBeUndefined();
+    expect(tokenFromEnv({ SPARK_CONNECT_TOKEN: "" })).toBeUndefined();
+    expect(tokenFromEnv({ SPARK_CONNECT_AUTHENTICATE_TOKEN: "b" })).toEqual({
+      token: "b",
+      source: "SPARK_CONNECT_AUTHENTICATE_TOKEN",
+    });
+    expect(tokenFromEnv({ SPARK_CONNECT_TOKEN: "a", SPARK_CONNECT_AUTHENTICATE_TOKEN: "b" })).toEqual({
+      token: "a",
+      source: "SPARK_CONNECT_TOKEN",
+    });
+  });
+
+  it("builder.token() is used without showing it, and getOrCreate does not reuse a session with another token", async () => {
+    const a = SparkSession.builder.remote("sc://127.0.0.1:3").token("HIDDEN-A").getOrCreate();
+    // The session shows that it sends a token, never which.
+    expect(a.remoteUrl).toBe("sc://127.0.0.1:3/;token=<redacted>");
+    expect(inspect(a, { depth: 6, showHidden: true })).not.toContain("HIDDEN-A");
+    expect(SparkSession.builder.remote("sc://127.0.0.1:3").token("HIDDEN-A").getOrCreate()).toBe(a);
+    const b = SparkSession.builder.remote("sc://127.0.0.1:3").token("HIDDEN-B").getOrCreate();
+    expect(b).not.toBe(a);
+    await a.stop();
+    await b.stop();
   });
 });
 

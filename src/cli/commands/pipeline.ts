@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
+import { TOKEN_FILE_HELP } from "../token-help.ts";
 
 /** The pipeline commands. */
 export type Flavour = "run" | "fit" | "transform";
@@ -24,6 +25,7 @@ function pipelineCommand(program: Command, flavour: Flavour): Command {
     .option("--partitions <n>", "featurize tasks (default: from the cluster's cores and the image count)")
     .option("--overwrite", "replace an existing output folder (default: refuse)")
     .option("--remote <url>", "Spark Connect URL (default $SPARK_REMOTE or sc://localhost:15002)")
+    .option("--token-file <file>", TOKEN_FILE_HELP)
     .option("--sidecar <host:port>", "the sidecar on each executor node (default 127.0.0.1:8815)")
     .option(
       "--bridge <command>",

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { DEFAULT_MAX_POINTS } from "../../pipeline/report-options.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
+import { TOKEN_FILE_HELP } from "../token-help.ts";
 
 // The option schemas (zod) load when a command runs, not when the program is built.
 const options = () => import("./report-options.ts");
@@ -16,6 +17,7 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
     .description("(re)write report.html of an output folder from its run.json, data/ and pca-model/")
     .argument("<output>", "output folder of orchard run/transform/fit: s3a://bucket/prefix, file:///path or a path")
     .option("--remote <url>", "Spark Connect URL (default $SPARK_REMOTE or sc://localhost:15002)")
+    .option("--token-file <file>", TOKEN_FILE_HELP)
     .option(
       "--s3-endpoint <url>",
       "S3-compatible endpoint (MinIO); keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
@@ -29,17 +31,24 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
     .action(
       async (
         output: string,
-        raw: { remote?: string; s3Endpoint?: string; maxPoints?: string; clusters?: string; classifier?: string },
+        raw: {
+          remote?: string;
+          tokenFile?: string;
+          s3Endpoint?: string;
+          maxPoints?: string;
+          clusters?: string;
+          classifier?: string;
+        },
       ) => {
         // Loaded when the command runs, not when the program is built: `orchard --help` stays fast.
         const [
-          { SparkSession },
+          { connectSpark, warnTokenInArgv },
           { outputStore },
           { regenerateReport, reportUri },
           pipelineConfig,
           { readTrainSummary },
         ] = await Promise.all([
-          import("../../connect/spark-session.ts"),
+          import("../spark-connect.ts"),
           import("../../pipeline/output-store.ts"),
           import("../../pipeline/report.ts"),
           import("../pipeline-config.ts"),
@@ -60,7 +69,8 @@ export function registerReportCommand(program: Command, ctx: CliContext): void {
           clusters: raw.clusters,
           classifier: raw.classifier,
         });
-        const spark = SparkSession.builder.remote(config.remote).getOrCreate();
+        warnTokenInArgv(ctx, raw.remote);
+        const spark = connectSpark(ctx, config.remote, raw.tokenFile);
         try {
           const trained = classifier
             ? await readTrainSummary(outputStore(classifier, s3Access(config)), classifier)

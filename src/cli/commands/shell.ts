@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { redactUrl } from "../../connect/connection-url.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
+import { TOKEN_FILE_HELP } from "../token-help.ts";
 
 // The option schemas (zod) load when a command runs, not when the program is built.
 const options = () => import("./shell-options.ts");
@@ -17,9 +17,10 @@ export function registerShellCommand(program: Command, ctx: CliContext): void {
     .command("shell")
     .description("interactive REPL (top-level await) with spark, F, col, lit bound; Ctrl-C interrupts a running query")
     .option("--remote <url>", "Spark Connect URL (default $SPARK_REMOTE or sc://localhost:15002)")
+    .option("--token-file <file>", TOKEN_FILE_HELP)
     .option("--no-start", "never start a local Spark; fail if none answers")
     .option("--no-progress", "no progress bar for running actions")
-    .action(async (raw: { remote?: string; start?: boolean; progress?: boolean }) => {
+    .action(async (raw: { remote?: string; tokenFile?: string; start?: boolean; progress?: boolean }) => {
       const opts = parseConfig((await options()).shellOptions, {
         remote: raw.remote ?? (ctx.env.SPARK_REMOTE || undefined),
         sidecar: ctx.env.ORCHARD_SIDECAR || undefined,
@@ -27,12 +28,13 @@ export function registerShellCommand(program: Command, ctx: CliContext): void {
         progress: raw.progress,
       });
       // Loaded when the shell starts, not when the program is built: `orchard --help` stays fast.
-      const [{ SparkSession }, { ensureLocalStack }, { runShell }, { localSecretFile }] = await Promise.all([
-        import("../../connect/spark-session.ts"),
-        import("../local-stack.ts"),
-        import("../shell-repl.ts"),
-        import("../sidecar-secret-file.ts"),
-      ]);
+      const [{ connectSpark, warnTokenInArgv }, { ensureLocalStack }, { runShell }, { localSecretFile }] =
+        await Promise.all([
+          import("../spark-connect.ts"),
+          import("../local-stack.ts"),
+          import("../shell-repl.ts"),
+          import("../sidecar-secret-file.ts"),
+        ]);
       const stack = opts.start
         ? await ensureLocalStack(
             {
@@ -45,10 +47,12 @@ export function registerShellCommand(program: Command, ctx: CliContext): void {
             ctx,
           )
         : undefined;
-      const spark = SparkSession.builder.remote(opts.remote).getOrCreate();
+      warnTokenInArgv(ctx, raw.remote);
+      // After the stack is up: a Spark started just now has just written its token file.
+      const spark = connectSpark(ctx, opts.remote, raw.tokenFile);
       try {
         const version = await spark.version();
-        ctx.err(`orchard shell: Spark ${version} at ${redactUrl(opts.remote)}`);
+        ctx.err(`orchard shell: Spark ${version} at ${spark.remoteUrl}`);
         ctx.err(
           "bound: spark, F (functions), col, lit, expr, when. Top-level await works; Ctrl-C interrupts a query; .exit leaves.",
         );

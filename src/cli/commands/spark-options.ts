@@ -20,6 +20,9 @@ export const sparkStartOptions = z.object({
   conf: sparkConfOption,
   s3Endpoint: httpUrlOption.optional(),
   timeout: secondsOption.default(180),
+  /** `--no-token` sets it false. */
+  token: z.boolean().default(true),
+  tokenFile: z.string().min(1, { error: "a path to a file holding the token" }).optional(),
 });
 
 export const sparkPortOptions = z.object({

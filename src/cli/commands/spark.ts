@@ -7,7 +7,7 @@ import { SPARK_VERSION } from "../local/install-layout.ts";
 import { DEFAULT_SPARK_PORT } from "../local/spark-launch.ts";
 import { collect } from "../repeatable-option.ts";
 
-/** Environment variable holding the bearer token a started server requires (never a flag). */
+/** Environment variable holding the bearer token a started server requires (never a flag's value). */
 const SPARK_TOKEN_ENV = "ORCHARD_SPARK_TOKEN";
 
 // The option schemas (zod) load when a command runs, not when the program is built.
@@ -23,8 +23,9 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
   spark
     .command("start")
     .description(
-      `start Spark ${SPARK_VERSION} Connect on loopback (detached; pid and log in ${ctx.runDir}). ` +
-        `If ${SPARK_TOKEN_ENV} is set, clients must send it as bearer token.`,
+      `start Spark ${SPARK_VERSION} Connect on loopback (detached; pid, log and token file in ${ctx.runDir}). ` +
+        `Clients must send a bearer token: a fresh random one, or --token-file's, or $${SPARK_TOKEN_ENV}; ` +
+        "orchard's own commands find it in the token file.",
     )
     .option("--port <n>", `gRPC port (default ${DEFAULT_SPARK_PORT})`)
     .option("--host <addr>", "address to bind (default 127.0.0.1)")
@@ -35,10 +36,12 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
       "S3-compatible endpoint for s3a:// paths; keys from ORCHARD_S3_ACCESS_KEY / ORCHARD_S3_SECRET_KEY",
     )
     .option("--timeout <seconds>", "how long to wait for start-up (default 180)")
+    .option("--token-file <file>", `take the token from this file (mode 0600) instead of a random one`)
+    .option("--no-token", "accept any local client, without a token (any local user can then run commands as you)")
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig((await options()).sparkStartOptions, raw);
       const { assertSparkInstalled, localSparkStatus, startLocalSpark } = await sparkServer();
-      const token = ctx.env[SPARK_TOKEN_ENV] || undefined;
+      const token = await serverToken(ctx, opts);
       const existing = await localSparkStatus({ runDir: ctx.runDir, port: opts.port });
       if (existing.running && existing.state) {
         ctx.out(`a local Spark Connect server already runs at ${existing.state.url} (pid ${existing.state.pid})`);
@@ -64,7 +67,13 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
         `Spark Connect server started: ${server.remote} (pid ${server.pid}, ${(server.startupMs / 1000).toFixed(1)} s)`,
       );
       ctx.out(`log: ${server.logFile}`);
-      if (token) ctx.out(`clients must send the bearer token from ${SPARK_TOKEN_ENV}`);
+      if (server.tokenFile) {
+        ctx.out(
+          `token: ${server.tokenFile} (mode 0600; orchard's commands use it; other clients: SPARK_CONNECT_TOKEN)`,
+        );
+      } else {
+        ctx.err("warning: this server accepts any local client (--no-token): every local user can run commands as you");
+      }
       ctx.out(`use it: SPARK_REMOTE=${server.remote}; stop it: orchard spark stop --port ${server.port}`);
     });
 
@@ -104,10 +113,30 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
         ctx.out(
           `running: ${s.url} (pid ${s.pid}, since ${s.startedAt}${status.listening ? "" : ", NOT accepting connections"})`,
         );
-        ctx.out(`authentication: ${s.authenticated ? `bearer token (${SPARK_TOKEN_ENV})` : "none"}`);
+        ctx.out(
+          `authentication: ${s.authenticated ? `bearer token${s.tokenFile ? ` (${s.tokenFile})` : ""}` : "none"}`,
+        );
         ctx.out(`log: ${s.logFile}`);
       }
     });
+}
+
+/** The server's token: --token-file's, else ORCHARD_SPARK_TOKEN, else a fresh random one; `false` for --no-token. */
+async function serverToken(
+  ctx: CliContext,
+  opts: { token: boolean; tokenFile?: string | undefined },
+): Promise<string | false | undefined> {
+  if (!opts.token) {
+    if (opts.tokenFile) {
+      throw new ConfigError({ field: "--no-token", expected: "either --no-token or --token-file, not both" });
+    }
+    return false;
+  }
+  if (opts.tokenFile) {
+    const { readTokenFile } = await import("../local/token-file.ts");
+    return readTokenFile(opts.tokenFile, "--token-file");
+  }
+  return ctx.env[SPARK_TOKEN_ENV] || undefined;
 }
 
 function s3FromEnv(ctx: CliContext, endpoint: string): S3Access {

@@ -13,6 +13,8 @@ export interface ServerState {
   readonly logFile: string;
   readonly startedAt: string;
   readonly authenticated: boolean;
+  /** The 0600 file holding the token clients must send, when the server requires one. */
+  readonly tokenFile?: string;
 }
 
 /** The state file of `component` on `port` inside `runDir` (e.g. `~/.cache/orchard/run/spark-15002.json`). */

@@ -21,6 +21,8 @@ export interface SparkLaunchSpec {
   readonly jars?: readonly string[];
   /** The Spark application's name (`--name`); `orchard-connect-<port>` by default. */
   readonly appName?: string;
+  /** More variables the server gets as given, after the inherited ones are trimmed (see {@link serverEnv}). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
 /** The class spark-submit runs: Spark's own Connect server (what `start-connect-server.sh` starts). */
@@ -48,9 +50,97 @@ export function withTaskRetries(master: string): string {
 }
 
 /**
- * Builds the `spark-submit` command line and the child's environment. Secrets (the Connect
- * token, the S3 keys) only ever go into the environment, never into the arguments, because
- * command lines are visible to every user of the machine (`ps`) and end up in logs.
+ * The masters for which Spark generates its own RPC secret when `spark.authenticate` is on
+ * (`local`, `local[N]`, `local[*]`, `local[N,F]`; Spark's SecurityManager.initializeAuth). Others
+ * (`local-cluster`, `spark://`, `yarn`, `k8s://`) need a secret the cluster's operator sets.
+ */
+const LOCAL_MASTER = /^local(\[(\d+|\*)(\s*,\s*\d+)?\])?$/;
+
+/** Inherited variables the server keeps by exact name: the system, the locale, Kerberos, proxies. */
+const KEPT_NAMES = new Set([
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "TMPDIR",
+  "TMP",
+  "TEMP",
+  "LANG",
+  "LANGUAGE",
+  "TZ",
+  "JAVA_HOME",
+  "KRB5CCNAME",
+  "KRB5_CONFIG",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  // The bridges Spark's TRANSFORM runs are Node programs.
+  "NODE_OPTIONS",
+]);
+
+/**
+ * Inherited variables the server keeps by prefix: the locale (`LC_*`), Spark's and Hadoop's own
+ * settings (`SPARK_*`, `HADOOP_*`, `YARN_*`), and orchard's (`ORCHARD_*`: the bridges and a
+ * sidecar they start read `ORCHARD_CACHE`, `ORCHARD_RUN_DIR`, `ORCHARD_SIDECAR_*`).
+ */
+const KEPT_PREFIXES = ["LC_", "SPARK_", "HADOOP_", "YARN_", "ORCHARD_"] as const;
+
+/**
+ * The AWS variables S3A's default credential chain reads (environment keys, the container and
+ * instance-metadata providers, the region): kept only when orchard does not give the server its
+ * own S3 keys, so that `s3a://` on AWS works with the caller's credentials.
+ */
+const AWS_CHAIN_ENV = new Set([
+  ...CREDENTIAL_ENV,
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+  "AWS_EC2_METADATA_DISABLED",
+  "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+  "AWS_CA_BUNDLE",
+]);
+
+/**
+ * Inherited variables the server never gets, whatever the rules above say: client settings
+ * (spark-submit refuses to start a server when `SPARK_REMOTE` is set), client tokens, and secrets
+ * in orchard's own namespace (the S3 keys of `orchard s3`/`spark start`, a token or secret).
+ */
+const DROPPED =
+  /^(SPARK_REMOTE|SPARK_CONNECT_TOKEN|SPARK_CONNECT_AUTHENTICATE_TOKEN)$|^ORCHARD_.*(TOKEN|SECRET|PASSWORD|_KEY)$/;
+
+/**
+ * The environment the Spark server inherits from `baseEnv`: only what it needs (see
+ * docs/security.md, "Environment"). Everything else — other programs' credentials, a client's
+ * token, cloud keys orchard replaces with its own — stays out of the server and of the commands
+ * its executors run, which inherit the server's environment.
+ */
+export function serverEnv(
+  baseEnv: Readonly<Record<string, string | undefined>>,
+  { keepAwsChain }: { keepAwsChain: boolean },
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(baseEnv)) {
+    if (value === undefined || DROPPED.test(key)) continue;
+    const kept =
+      KEPT_NAMES.has(key) ||
+      KEPT_PREFIXES.some((prefix) => key.startsWith(prefix)) ||
+      (keepAwsChain && AWS_CHAIN_ENV.has(key));
+    if (kept) env[key] = value;
+  }
+  return env;
+}
+
+/**
+ * Builds the `spark-submit` command line and the child's environment ({@link serverEnv} of
+ * `baseEnv`, plus the spec's). Secrets (the Connect token, the S3 keys) only ever go into the
+ * environment, never into the arguments, because command lines are visible to every user of the
+ * machine (`ps`) and end up in logs; the environment is readable by the same user only.
  */
 export function sparkLaunchCommand(
   spec: SparkLaunchSpec,
@@ -63,6 +153,9 @@ export function sparkLaunchCommand(
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.ui.enabled": "false",
+    // Local masters: Spark's RPC (driver, block manager) requires a secret it generates itself,
+    // so no other local process can talk to the driver's internal ports either.
+    ...(LOCAL_MASTER.test(spec.master) ? { "spark.authenticate": "true" } : {}),
     "spark.sql.warehouse.dir": join(spec.workDir, "warehouse"),
     ...(spec.s3 ? s3aConf(spec.s3) : {}),
     ...spec.conf,
@@ -80,11 +173,8 @@ export function sparkLaunchCommand(
   for (const [key, value] of Object.entries(conf)) args.push("--conf", `${key}=${value}`);
   args.push("spark-internal");
 
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(baseEnv)) {
-    // spark-submit refuses to start a server when SPARK_REMOTE (a client setting) is inherited.
-    if (value !== undefined && key !== TOKEN_ENV && key !== "SPARK_REMOTE") env[key] = value;
-  }
+  const env = serverEnv(baseEnv, { keepAwsChain: !(spec.s3 && hasKeys(spec.s3)) });
+  Object.assign(env, spec.extraEnv ?? {});
   env.SPARK_HOME = spec.sparkHome;
   env.SPARK_LOCAL_IP = "127.0.0.1";
   if (spec.token) env[TOKEN_ENV] = spec.token;

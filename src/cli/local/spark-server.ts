@@ -14,6 +14,7 @@ import { canConnect, dialHost, isPortFree, urlHost } from "./ports.ts";
 import { redact } from "./redact.ts";
 import { readState, removeState, type ServerState, writeState } from "./server-state.ts";
 import { CONNECT_SERVER_CLASS, DEFAULT_SPARK_PORT, sparkLaunchCommand } from "./spark-launch.ts";
+import { newToken, removeTokenFile, sparkTokenFile, writeTokenFile } from "./token-file.ts";
 
 /** Log line the Connect server prints once its gRPC service listens (`... started at: 127.0.0.1:15002`). */
 const STARTED_LINE = /Spark Connect server started at: \S*:(\d+)/;
@@ -27,8 +28,15 @@ export interface LocalSparkOptions {
   master?: string;
   /** Extra Spark settings (`spark.sql.shuffle.partitions`, ...), applied last. */
   conf?: Record<string, string>;
-  /** Pre-shared bearer token clients must send; passed to the server through its environment. */
-  token?: string;
+  /**
+   * Pre-shared bearer token clients must send (Spark's `spark.connect.authenticate.token`), passed
+   * to the server through its environment and kept in a 0600 file next to its state file
+   * ({@link sparkTokenFile}), where orchard's commands find it. A fresh random one by default;
+   * `false` starts a server that accepts any local client (an explicit opt-out).
+   */
+  token?: string | false;
+  /** More variables for the server, after its inherited environment is trimmed. */
+  extraEnv?: Readonly<Record<string, string>>;
   /** S3-compatible store for `s3a://` paths; its keys go through the server's environment. */
   s3?: S3Access;
   /** Folder for the server log, its state file and its working folder. */
@@ -54,6 +62,8 @@ export interface LocalSpark {
   /** `sc://host:port` without the token. */
   readonly remote: string;
   readonly logFile: string;
+  /** The 0600 file holding the token clients must send; undefined for a server started with `token: false`. */
+  readonly tokenFile: string | undefined;
   /** Milliseconds from spawn to "answering". */
   readonly startupMs: number;
   /** Stops exactly this server (its process group) and waits until it is gone. */
@@ -88,12 +98,15 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? DEFAULT_SPARK_PORT;
   const layout = options.layout ?? installLayout(cacheRootFromEnv(env, homedir()), env.ORCHARD_SPARK_HOME || undefined);
-  const secrets = [options.token, options.s3?.accessKeyId, options.s3?.secretAccessKey, options.s3?.sessionToken];
+  const token = options.token === false ? undefined : (options.token ?? newToken());
+  const secrets = [token, options.s3?.accessKeyId, options.s3?.secretAccessKey, options.s3?.sessionToken];
 
   assertSparkInstalled(layout);
   checkJava(env);
   if (!(await isPortFree(host, port))) throw portTaken(host, port);
 
+  // The folder of the token file: private when this creates it (an existing one keeps its mode).
+  mkdirSync(options.logDir, { recursive: true, mode: 0o700 });
   const workDir = join(options.logDir, `spark-${port}`);
   mkdirSync(workDir, { recursive: true });
   const logFile = join(options.logDir, `spark-${port}.log`);
@@ -109,15 +122,19 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
       port,
       master: options.master ?? "local[2]",
       conf: options.conf ?? {},
-      token: options.token,
+      token,
       s3: options.s3,
       workDir,
+      ...(options.extraEnv ? { extraEnv: options.extraEnv } : {}),
       ...(options.jars ? { jars: options.jars } : {}),
       ...(options.appName ? { appName: options.appName } : {}),
     },
     env,
   );
 
+  // Written before the server starts, so that it is never up without its token on record.
+  const tokenFile = token ? sparkTokenFile(options.logDir, port) : undefined;
+  if (tokenFile && token) writeTokenFile(tokenFile, token);
   const out = openSync(logFile, "w", 0o600);
   const started = Date.now();
   const child = spawn(command, args, { cwd: workDir, env: childEnv, detached: true, stdio: ["ignore", out, out] });
@@ -130,6 +147,7 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
   child.unref();
   const pid = child.pid;
   if (pid === undefined) {
+    if (tokenFile) removeTokenFile(tokenFile);
     const err = await spawnError;
     throw new SetupError({ component: "spark", message: `could not start ${command}: ${err.message}`, cause: err });
   }
@@ -139,9 +157,11 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
     rmSync(workDir, { recursive: true, force: true });
     const state = readState(options.logDir, "spark", port);
     if (state?.pid === pid) removeState(options.logDir, "spark", port);
+    if (tokenFile && (state === undefined || state.pid === pid)) removeTokenFile(tokenFile);
   };
   const fail = async (message: string) => {
     await stopProcessGroup(pid);
+    if (tokenFile) removeTokenFile(tokenFile);
     const tail = redact(tailFile(logFile, 25), secrets);
     return new SetupError({
       component: "spark",
@@ -160,6 +180,7 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
     const log = readLog(logFile);
     if (/BindException|Address already in use|Failed to bind/.test(log)) {
       await stopProcessGroup(pid);
+      if (tokenFile) removeTokenFile(tokenFile);
       throw portTaken(host, port);
     }
     if (exited !== undefined) throw await fail(`Spark Connect server exited during start-up (code ${exited})`);
@@ -178,9 +199,9 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
 
   const remote = `sc://${urlHost(dialHost(host))}:${port}`;
   // Listening is not serving: the server is up once a real Connect RPC (Config) answers.
-  const probe = SparkSession.builder
-    .remote(options.token ? `${remote}/;token=${encodeURIComponent(options.token)}` : remote)
-    .getOrCreate();
+  const probeBuilder = SparkSession.builder.remote(remote);
+  if (token) probeBuilder.token(token, "the server's token");
+  const probe = probeBuilder.create();
   try {
     for (;;) {
       if (options.signal?.aborted) throw await interrupted();
@@ -205,9 +226,10 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
     url: remote,
     logFile,
     startedAt: new Date(started).toISOString(),
-    authenticated: Boolean(options.token),
+    authenticated: token !== undefined,
+    ...(tokenFile ? { tokenFile } : {}),
   });
-  return { pid, port, remote, logFile, startupMs: Date.now() - started, stop };
+  return { pid, port, remote, logFile, tokenFile, startupMs: Date.now() - started, stop };
 }
 
 /** Status of a local Spark server recorded in `runDir`. */
@@ -233,6 +255,7 @@ export async function localSparkStatus({
   if (!state) return { running: false, listening: false };
   if (!ownsPid(state.pid)) {
     removeState(runDir, "spark", port);
+    removeTokenFile(sparkTokenFile(runDir, port));
     return { running: false, listening: false };
   }
   const listening = await canConnect(dialHost(state.host), state.port);
@@ -255,6 +278,7 @@ export async function stopLocalSpark({
   const mine = ownsPid(state.pid);
   if (mine) await stopProcessGroup(state.pid);
   removeState(runDir, "spark", port);
+  removeTokenFile(sparkTokenFile(runDir, port));
   return mine;
 }
 

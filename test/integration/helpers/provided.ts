@@ -11,7 +11,11 @@ export interface ProvidedS3 extends S3Access {
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** Spark Connect URL of the shared server, e.g. `sc://127.0.0.1:40123` (no token). */
+    /**
+     * Spark Connect URL of the shared server with its token, e.g. `sc://127.0.0.1:40123/;token=...`
+     * (the server requires it, as every server orchard starts does). Pass it by environment
+     * (`SPARK_REMOTE`) to child processes, never as an argument.
+     */
     sparkRemote: string;
     /** The shared S3 store; the shared Spark server is configured for it (s3a://bucket/...). */
     s3: ProvidedS3;
