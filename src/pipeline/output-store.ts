@@ -243,7 +243,8 @@ function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore
               UploadIdMarker: uploadIdMarker,
             }),
           );
-          for (const u of page.Uploads ?? []) if (u.Key && u.UploadId) uploads.push({ Key: u.Key, UploadId: u.UploadId });
+          for (const u of page.Uploads ?? [])
+            if (u.Key && u.UploadId) uploads.push({ Key: u.Key, UploadId: u.UploadId });
           keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
           uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
         } while (keyMarker);

@@ -36,7 +36,10 @@ export interface OutputAttempt {
 
 /** A fresh attempt folder for a run into `output` (nothing is created until Spark writes). */
 export function newAttempt(output: string, now: Date = new Date()): OutputAttempt {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   const runId = `${stamp}-${randomBytes(6).toString("hex")}`;
   const relative = `${ATTEMPTS_FOLDER}/${runId}`;
   return { runId, relative, uri: outputPath(output, relative) };

@@ -277,4 +277,3 @@ export async function runPipeline(
     await loaded?.close().catch(() => undefined);
   }
 }
-

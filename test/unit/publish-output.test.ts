@@ -56,7 +56,10 @@ function read(root: string): Seen {
     ? readFileSync(join(root, "pca-model", "metadata", "part-00000"), "utf8")
     : "";
   if (JSON.stringify(files) !== JSON.stringify([...record.files].sort()) || model !== record.runId) {
-    return { state: "partial", detail: `run.json ${record.runId} lists ${record.files}, data/ holds ${files}, model ${model}` };
+    return {
+      state: "partial",
+      detail: `run.json ${record.runId} lists ${record.files}, data/ holds ${files}, model ${model}`,
+    };
   }
   return { state: "complete", runId: record.runId };
 }
@@ -94,7 +97,12 @@ describe("publishOutput on a local folder", () => {
     const { root, uri } = outputFolder();
     const store = outputStore(uri);
     const first = newAttempt(uri);
-    await publishOutput(store, { attempt: first, parts: PARTS, mode: "replace", runJson: stage(root, first, ["a.parquet"]) });
+    await publishOutput(store, {
+      attempt: first,
+      parts: PARTS,
+      mode: "replace",
+      runJson: stage(root, first, ["a.parquet"]),
+    });
     const second = newAttempt(uri);
     const runJson = stage(root, second, ["b.parquet", "c.parquet"]);
 
@@ -125,7 +133,12 @@ describe("publishOutput on a local folder", () => {
       const { root, uri } = outputFolder();
       const store = outputStore(uri);
       const first = newAttempt(uri);
-      await publishOutput(store, { attempt: first, parts: PARTS, mode: "replace", runJson: stage(root, first, ["a.parquet"]) });
+      await publishOutput(store, {
+        attempt: first,
+        parts: PARTS,
+        mode: "replace",
+        runJson: stage(root, first, ["a.parquet"]),
+      });
       const killed = newAttempt(uri);
       const killedJson = stage(root, killed, ["k1.parquet", "k2.parquet"]);
       const crash = new Error(`killed at ${crashAt}`);
@@ -142,7 +155,8 @@ describe("publishOutput on a local folder", () => {
       ).rejects.toBe(crash);
       const after = read(root);
       expect(after.state).not.toBe("partial");
-      if (crashAt === "intent" || crashAt === "withdraw") expect(after).toEqual({ state: "complete", runId: first.runId });
+      if (crashAt === "intent" || crashAt === "withdraw")
+        expect(after).toEqual({ state: "complete", runId: first.runId });
       if (crashAt === "move" || crashAt === "publish") expect(after).toEqual({ state: "none" });
       if (crashAt === "clean") expect(after).toEqual({ state: "complete", runId: killed.runId });
 
@@ -163,7 +177,12 @@ describe("publishOutput on a local folder", () => {
     const { root, uri } = outputFolder();
     const store = outputStore(uri);
     const first = newAttempt(uri);
-    await publishOutput(store, { attempt: first, parts: PARTS, mode: "replace", runJson: stage(root, first, ["a.parquet"]) });
+    await publishOutput(store, {
+      attempt: first,
+      parts: PARTS,
+      mode: "replace",
+      runJson: stage(root, first, ["a.parquet"]),
+    });
     const more = newAttempt(uri);
     stage(root, more, ["b.parquet"]);
     await publishOutput(store, {
@@ -181,7 +200,12 @@ describe("publishOutput on a local folder", () => {
     const { root, uri } = outputFolder();
     const store = outputStore(uri);
     const first = newAttempt(uri);
-    await publishOutput(store, { attempt: first, parts: PARTS, mode: "replace", runJson: stage(root, first, ["a.parquet"]) });
+    await publishOutput(store, {
+      attempt: first,
+      parts: PARTS,
+      mode: "replace",
+      runJson: stage(root, first, ["a.parquet"]),
+    });
     const broken = newAttempt(uri);
     const runJson = stage(root, broken, ["b.parquet"]);
     rmSync(join(root, broken.relative, "data"), { recursive: true });
@@ -195,7 +219,12 @@ describe("publishOutput on a local folder", () => {
     const { root, uri } = outputFolder();
     const store = outputStore(uri);
     const first = newAttempt(uri);
-    await publishOutput(store, { attempt: first, parts: PARTS, mode: "replace", runJson: stage(root, first, ["a.parquet"]) });
+    await publishOutput(store, {
+      attempt: first,
+      parts: PARTS,
+      mode: "replace",
+      runJson: stage(root, first, ["a.parquet"]),
+    });
     const fit = newAttempt(uri);
     stage(root, fit, []);
     rmSync(join(root, fit.relative, "data"), { recursive: true });
@@ -214,7 +243,12 @@ describe("publishOutput on a local folder", () => {
     const { root, uri } = outputFolder();
     const store = outputStore(uri);
     const first = newAttempt(uri);
-    await publishOutput(store, { attempt: first, parts: PARTS, mode: "replace", runJson: stage(root, first, ["a.parquet"]) });
+    await publishOutput(store, {
+      attempt: first,
+      parts: PARTS,
+      mode: "replace",
+      runJson: stage(root, first, ["a.parquet"]),
+    });
     const failed = newAttempt(uri);
     stage(root, failed, ["f.parquet"]);
     await abandonAttempt(store, failed);
