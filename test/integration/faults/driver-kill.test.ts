@@ -4,11 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
+import { ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SparkSession } from "../../../src/connect/spark-session.ts";
 import { type OutputStore, outputStore } from "../../../src/pipeline/output-store.ts";
 import { ATTEMPTS_FOLDER } from "../../../src/pipeline/publish-output.ts";
 import type { RunSummary } from "../../../src/pipeline/run-summary.ts";
+import { s3Client } from "../../../src/s3.ts";
 import { cliEnv } from "../helpers/cli-env.ts";
 import { withPySpark } from "../helpers/pyspark-client.ts";
 import { REPO_ROOT, testLayout } from "../helpers/test-paths.ts";
@@ -26,6 +28,8 @@ const s3 = inject("s3");
 const remote = inject("sparkRemote");
 const work = mkdtempSync(join(tmpdir(), "orchard-driver-kill-"));
 const started = new Set<ChildProcess>();
+/** Process groups of Spark servers that `orchard submit` started here (killed at the end if left). */
+const sparkGroups = new Set<number>();
 let spark: SparkSession;
 
 /** Two inputs of different sizes, so that a reader would notice rows of one under the other's run.json. */
@@ -54,6 +58,13 @@ beforeAll(() => {
 
 afterAll(async () => {
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const pid of sparkGroups) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
   await spark?.stop().catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
 });
@@ -63,29 +74,24 @@ interface Run {
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
+/** The `orchard run` arguments of every run here. */
+function runArgs(input: string, output: string): string[] {
+  return ["run", "--input", input, "--output", output, "--k", "2", "--partitions", "2", "--overwrite", "--quiet"];
+}
+
 /** `orchard run` on the test's Spark and sidecar (`--no-start`: it starts nothing of its own). */
 function orchardRun(input: string, output: string): Run {
-  const child = spawn(
-    process.execPath,
-    [
-      join(REPO_ROOT, "bin", "orchard.mjs"),
-      "run",
-      ...[
-        "--input",
-        input,
-        "--output",
-        output,
-        "--k",
-        "2",
-        "--partitions",
-        "2",
-        "--overwrite",
-        "--no-start",
-        "--quiet",
-      ],
-    ],
-    { cwd: REPO_ROOT, env: cliEnv(), stdio: ["ignore", "ignore", "pipe"] },
-  );
+  return orchard([...runArgs(input, output), "--no-start"]);
+}
+
+/** The `orchard` CLI with `args`; `detached`: in a process group of its own (with its children). */
+function orchard(args: string[], { detached = false } = {}): Run {
+  const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "orchard.mjs"), ...args], {
+    cwd: REPO_ROOT,
+    env: cliEnv(),
+    stdio: ["ignore", "ignore", "pipe"],
+    detached,
+  });
   started.add(child);
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => {
@@ -152,22 +158,26 @@ async function readWhile(output: string, store: OutputStore, stop: Promise<unkno
   return seen;
 }
 
-/** Whether the run has begun writing its attempt folder (Spark's job set-up creates files there). */
-async function writing(store: OutputStore): Promise<boolean> {
+/**
+ * Whether the run has begun writing: files in an attempt folder (Spark's job set-up creates them
+ * there), or a published data/ that no longer holds what it held before the run (`before`).
+ */
+async function writing(store: OutputStore, before: readonly string[]): Promise<boolean> {
   for (const attempt of await store.list(ATTEMPTS_FOLDER)) {
     if ((await store.list(`${ATTEMPTS_FOLDER}/${attempt}`)).length > 0) return true;
   }
-  return false;
+  return JSON.stringify(await store.list("data")) !== JSON.stringify(before);
 }
 
 /** Kills the run with `signal` as soon as it writes; fails when it never gets there. */
 async function killDuringWrite(run: Run, store: OutputStore, signal: NodeJS.Signals): Promise<void> {
+  const before = await store.list("data");
   let exited = false;
   void run.done.then(() => {
     exited = true;
   });
   for (let i = 0; i < 12_000 && !exited; i++) {
-    if (await writing(store)) {
+    if (await writing(store, before)) {
       run.child.kill(signal);
       return;
     }
@@ -255,5 +265,60 @@ describe.each(backends)("the driver killed during the write, on $name", ({ outpu
     expect(last.code, last.stderr).toBe(0);
     expect(await store.list(ATTEMPTS_FOLDER)).toEqual([]);
     if (!output.startsWith("s3a:")) expect(existsSync(join(work, "out", ATTEMPTS_FOLDER))).toBe(false);
+  });
+});
+
+describe("the whole driver killed during the write: orchard submit and the Spark it started, on MinIO", () => {
+  const output = `s3a://${s3.bucket}/driver-kill-submit-${Date.now()}/out`;
+  const store = outputStore(output, s3);
+  const prefix = output.replace(`s3a://${s3.bucket}/`, "");
+
+  it("readers see the previous run; the rerun publishes and aborts the dead job's pending uploads", async () => {
+    const first = await orchardRun(inputs.small, output).done;
+    expect(first.code, first.stderr).toBe(0);
+    const previous = (await readRunJson(store)) as RunSummary;
+
+    // `orchard submit run`: a Spark Connect server as the application's driver, and orchard's
+    // driver against it. Both are SIGKILLed in the middle of the write, as when their machine is lost.
+    const submitted = orchard(["submit", ...runArgs(inputs.large, output)], { detached: true });
+    const during = readWhile(output, store, submitted.done);
+    let sparkPid: number | undefined;
+    let stderr = "";
+    submitted.child.stderr?.on("data", (b: Buffer) => {
+      stderr += b.toString();
+      const m = /Spark Connect answers at \S+ \(pid (\d+)/.exec(stderr);
+      if (m && sparkPid === undefined) {
+        sparkPid = Number(m[1]);
+        sparkGroups.add(sparkPid);
+      }
+    });
+    const before = await store.list("data");
+    let killed = false;
+    for (let i = 0; i < 15_000 && submitted.child.exitCode === null; i++) {
+      if (sparkPid !== undefined && (await writing(store, before))) {
+        process.kill(-(submitted.child.pid as number), "SIGKILL");
+        process.kill(-sparkPid, "SIGKILL");
+        killed = true;
+        break;
+      }
+      await sleep(20);
+    }
+    expect(killed, stderr).toBe(true);
+    await submitted.done;
+    const after = [...(await during), ...(await readWhile(output, store, sleep(3000), 30))];
+    const other = after.filter((s) => s.state !== "complete" || s.runId !== previous.runId);
+    expect(other, JSON.stringify(other)).toEqual([]);
+    expect(await pysparkRows(output)).toEqual({ rows: previous.counts.rowsOut, k: 2 });
+
+    const rerun = await orchardRun(inputs.large, output).done;
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const next = (await readRunJson(store)) as RunSummary;
+    expect(next.counts).toEqual({ filesIn: counts.large, rowsOut: counts.large, failed: 0 });
+    expect(await read(output, store)).toEqual({ state: "complete", runId: next.runId, rows: counts.large });
+    // The dead job's attempt is gone, and with it any multipart upload it had left pending.
+    expect(await store.list(ATTEMPTS_FOLDER)).toEqual([]);
+    const client = await s3Client(s3);
+    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: `${prefix}/` }));
+    expect(uploads.Uploads ?? []).toEqual([]);
   });
 });
