@@ -197,10 +197,14 @@ function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore
     },
     async exists(relative) {
       try {
-        const page = await (await connect).send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: key(relative), MaxKeys: 100 }),
+        const client = await connect;
+        const inside = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: `${key(relative)}/`, MaxKeys: 1 }),
         );
-        return (page.Contents ?? []).some((o) => o.Key === key(relative) || o.Key?.startsWith(`${key(relative)}/`));
+        if ((inside.KeyCount ?? 0) > 0) return true;
+        // The object itself, if any, is the first key that starts with its own name.
+        const self = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key(relative), MaxKeys: 1 }));
+        return self.Contents?.[0]?.Key === key(relative);
       } catch (cause) {
         if ((cause as Error).name === "NoSuchBucket") return false;
         throw failed("list", relative, cause);
@@ -234,20 +238,27 @@ function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore
         const uploads: { Key: string; UploadId: string }[] = [];
         let keyMarker: string | undefined;
         let uploadIdMarker: string | undefined;
-        do {
-          const page = await client.send(
-            new ListMultipartUploadsCommand({
-              Bucket: bucket,
-              Prefix: `${key(relative)}/`,
-              KeyMarker: keyMarker,
-              UploadIdMarker: uploadIdMarker,
-            }),
-          );
-          for (const u of page.Uploads ?? [])
-            if (u.Key && u.UploadId) uploads.push({ Key: u.Key, UploadId: u.UploadId });
-          keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-          uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-        } while (keyMarker);
+        try {
+          do {
+            const page = await client.send(
+              new ListMultipartUploadsCommand({
+                Bucket: bucket,
+                Prefix: `${key(relative)}/`,
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker,
+              }),
+            );
+            for (const u of page.Uploads ?? []) {
+              if (u.Key && u.UploadId) uploads.push({ Key: u.Key, UploadId: u.UploadId });
+            }
+            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+          } while (keyMarker);
+        } catch (cause) {
+          // A least-privilege role may not list a bucket's uploads (EMR's instance profile may not):
+          // they cost, but nobody reads them, and a lifecycle rule ends them (docs/output.md).
+          if ((cause as Error).name !== "AccessDenied") throw cause;
+        }
         await eachLimited(uploads, S3_CONCURRENCY, async (u) => {
           await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, ...u })).catch((cause: Error) => {
             // Completed or aborted meanwhile: nothing is left to abort.

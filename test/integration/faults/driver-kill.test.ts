@@ -220,7 +220,7 @@ describe.each(backends)("the driver killed during the write, on $name", ({ outpu
       const success = JSON.parse(new TextDecoder().decode(await store.get("data/_SUCCESS"))) as { committer: string };
       expect(success.committer).toBe("magic");
     }
-  });
+  }, 300_000);
 
   for (const signal of ["SIGKILL", "SIGTERM"] as const) {
     it(`${signal}: readers see the previous run throughout, and a rerun with --overwrite publishes`, async () => {
@@ -255,7 +255,7 @@ describe.each(backends)("the driver killed during the write, on $name", ({ outpu
       expect(await read(output, store)).toEqual({ state: "complete", runId: next.runId, rows: expected });
       expect(await pysparkRows(output)).toEqual({ rows: expected, k: 2 });
       previous = next;
-    });
+    }, 600_000);
   }
 
   it("leaves no attempt folder behind once a run has published", async () => {
@@ -265,7 +265,7 @@ describe.each(backends)("the driver killed during the write, on $name", ({ outpu
     expect(last.code, last.stderr).toBe(0);
     expect(await store.list(ATTEMPTS_FOLDER)).toEqual([]);
     if (!output.startsWith("s3a:")) expect(existsSync(join(work, "out", ATTEMPTS_FOLDER))).toBe(false);
-  });
+  }, 300_000);
 });
 
 describe("the whole driver killed during the write: orchard submit and the Spark it started, on MinIO", () => {
@@ -320,5 +320,5 @@ describe("the whole driver killed during the write: orchard submit and the Spark
     const client = await s3Client(s3);
     const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: `${prefix}/` }));
     expect(uploads.Uploads ?? []).toEqual([]);
-  });
+  }, 900_000);
 });
