@@ -240,16 +240,14 @@ function s3Store(bucket: string, prefix: string, access?: S3Access): OutputStore
         let uploadIdMarker: string | undefined;
         try {
           do {
+            // The whole bucket's list, filtered here: MinIO lists uploads by a whole key only, not
+            // by a prefix (AWS does both), and a bucket rarely has many uploads in progress.
             const page = await client.send(
-              new ListMultipartUploadsCommand({
-                Bucket: bucket,
-                Prefix: `${key(relative)}/`,
-                KeyMarker: keyMarker,
-                UploadIdMarker: uploadIdMarker,
-              }),
+              new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
             );
             for (const u of page.Uploads ?? []) {
-              if (u.Key && u.UploadId) uploads.push({ Key: u.Key, UploadId: u.UploadId });
+              if (u.Key?.startsWith(`${key(relative)}/`) && u.UploadId)
+                uploads.push({ Key: u.Key, UploadId: u.UploadId });
             }
             keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
             uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
