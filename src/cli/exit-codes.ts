@@ -11,6 +11,8 @@ export const EXIT = {
   setup: 3,
   /** Interrupted by the user (Ctrl-C), as shells report SIGINT. */
   interrupted: 130,
+  /** Stopped by SIGTERM (a service manager, `kill`), as shells report it. */
+  terminated: 143,
 } as const;
 
 /**

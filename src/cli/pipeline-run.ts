@@ -5,7 +5,7 @@ import { runPipeline } from "../pipeline/run-pipeline.ts";
 import type { RunSummary } from "../pipeline/run-summary.ts";
 import type { CliContext } from "./cli-context.ts";
 import type { Flavour } from "./commands/pipeline.ts";
-import { EXIT } from "./exit-codes.ts";
+import { EXIT, ExitWith } from "./exit-codes.ts";
 import { expectedModel } from "./expected-model.ts";
 import { ensureLocalStack } from "./local-stack.ts";
 import {
@@ -100,7 +100,17 @@ export async function runPipelineCommand(
     ctx.err("orchard: interrupting the running Spark operation (Ctrl-C again to quit at once)");
     abort.abort();
   };
+  // SIGTERM (a service manager, `kill`) does the same: the Spark work stops, this run publishes
+  // nothing unless it already is publishing (then it finishes that), and what it started stops.
+  let terminated = false;
+  const onSigterm = () => {
+    if (terminated) process.exit(EXIT.terminated);
+    terminated = true;
+    ctx.err("orchard: terminated: interrupting the running Spark operation");
+    abort.abort();
+  };
   process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigterm);
   try {
     const summary = await runPipeline(spark, options, {
       preflight: checked,
@@ -112,8 +122,12 @@ export async function runPipelineCommand(
     progress.stop();
     printSummary(ctx, summary, reportUri(summary.output));
     return summary;
+  } catch (err) {
+    if (terminated) throw new ExitWith(EXIT.terminated);
+    throw err;
   } finally {
     process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigterm);
     progress.stop();
     counter.close();
     await spark.stop().catch(() => undefined);

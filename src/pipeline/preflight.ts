@@ -19,11 +19,12 @@ export interface Preflight {
 
 /**
  * The checks a run makes before any Spark work, each failing with a ConfigError that names the
- * flag: the output neither contains nor lies inside the input or the `--pca-model`, the input
- * holds at least one image file, the output does not exist unless the mode is `overwrite`, and a
- * `--pca-model` is a model saved by orchard.
+ * flag: the output is a folder orchard can publish into (S3 or local) that neither contains nor
+ * lies inside the input or the `--pca-model`, the input holds at least one image file, the output
+ * does not exist unless the mode is `overwrite`, and a `--pca-model` is a model saved by orchard.
  */
 export async function preflight(options: PipelineOptions, s3?: S3Access): Promise<Preflight> {
+  checkOutputPublishable(options.output);
   checkOutputApart(options.output, [
     { flag: "--input", uri: options.input },
     ...(options.pcaModel === undefined ? [] : [{ flag: "--pca-model", uri: options.pcaModel }]),
@@ -58,6 +59,19 @@ export async function checkInput(input: ImageInput): Promise<InputListing | unde
     });
   }
   return listing;
+}
+
+/**
+ * Refuses an output folder the driver cannot publish into: it moves the run's parts into place
+ * and writes `run.json` itself (publish-output.ts), on a local folder or on S3 only.
+ */
+export function checkOutputPublishable(output: string): void {
+  if (s3Location(output) || output.startsWith("file:") || !/^[a-z][a-z0-9+.-]*:/i.test(output)) return;
+  throw new ConfigError({
+    field: "--output",
+    expected: "an s3a:// (or s3://) URI, a file:// URI or a local path",
+    message: `orchard publishes its output itself and cannot on ${output.split(":")[0]}://; write to s3a://, file:// or a local path`,
+  });
 }
 
 /** Refuses an output folder that already exists (local or S3; other file systems are left to Spark). */

@@ -8,10 +8,11 @@ import type { S3Access } from "../s3.ts";
 import { clusterShape, featurizePartitions } from "./cluster-cores.ts";
 import { emptyFileRows, featurize } from "./featurize.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
-import { type OutputStore, outputStore } from "./output-store.ts";
+import { outputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
 import { type Preflight, preflight } from "./preflight.ts";
+import { abandonAttempt, newAttempt, publishOutput } from "./publish-output.ts";
 import { type FittedReduction, fitReduction, project } from "./reduce.ts";
 import { reportUri, writeReport } from "./report.ts";
 import { type RunSummary, STEPS, type Step } from "./run-summary.ts";
@@ -52,8 +53,9 @@ function taskPartitions(images: DataFrame, files: number, partitions: number): D
 
 /**
  * Runs orchard's pipeline: list -> featurize (on the executors, through the sidecar) -> PCA (fit on
- * the server, or a saved model) -> Parquet + model + run.json. Checks that every input file comes
- * out as exactly one row, and fails loudly otherwise. Before any Spark work it checks the input,
+ * the server, or a saved model) -> Parquet + model + report into an attempt folder -> published,
+ * run.json last (see {@link publishOutput}). Checks that every input file comes out as exactly one
+ * row, and fails loudly otherwise, publishing nothing. Before any Spark work it checks the input,
  * the output and the saved model (see {@link preflight}).
  */
 export async function runPipeline(
@@ -186,71 +188,99 @@ export async function runPipeline(
           : Math.min(modelMetadata?.k ?? loaded.params.k, loaded.params.k);
     }
 
+    // The run writes into an attempt folder of its own and publishes it only once it is complete
+    // and checked (publish-output.ts): until then the published output stays as it was.
     const store = outputStore(options.output, context.s3);
-    const rowsOut = await step(
-      "write",
-      (o) =>
-        writeOutput(spark, project(featurized, model, k, mlPartitions), {
-          output: options.output,
-          mode: options.mode,
-          keepFeatures: options.keepFeatures,
-          model: fitted && {
-            model: fitted.model,
-            metadata: { k, featureDimension: featureDim, model: options.model ?? null },
-          },
-          store,
-          fitOnly: options.fitOnly ?? false,
-          actionOptions: o,
-        }),
-      (n) => (options.fitOnly ? "model saved" : `${n} rows`),
-    );
-    if (!options.fitOnly && rowsOut !== filesIn) {
-      throw new PipelineError({ message: `wrote ${rowsOut} rows for ${filesIn} input files: rows were lost` });
-    }
-
-    const wallMs = Math.round(performance.now() - started);
-    const summary: RunSummary = {
-      orchardVersion: 1,
-      config: context.configForRecord ?? null,
-      input: input.uri,
-      output: options.output,
-      sparkVersion,
-      model: options.expectedModel ? { name: options.expectedModel.name, sha256: options.expectedModel.sha256 } : null,
-      counts: { filesIn, rowsOut: options.fitOnly ? 0 : rowsOut, failed },
-      timingsMs: Object.fromEntries(
-        STEPS.filter((s) => timings[s] !== undefined).map((s) => [s, timings[s] as number]),
-      ),
-      wallMs,
-      imagesPerSecond: filesIn / (wallMs / 1000),
-      k,
-      featureDim,
-      partitions,
-      explainedVariance: explainedVariance ?? null,
-      pcaModel: options.pcaModel ?? (fitted ? outputPath(options.output, OUTPUT_LAYOUT.pcaModel) : null),
-    };
-    await writeRunJson(store, summary);
-    if (context.report !== false) {
-      const fittedModel = fitted?.model ?? loaded;
-      await step(
-        "report",
-        async (o) => {
-          const spectrum = await fittedModel?.explainedVariance().then(Array.from<number>, () => undefined);
-          return writeReport(spark, options.output, summary, store, {
-            ...(spectrum ? { spectrum } : {}),
+    const attempt = newAttempt(options.output);
+    const attemptStore = outputStore(attempt.uri, context.s3);
+    let publishing = false;
+    try {
+      const rowsOut = await step(
+        "write",
+        (o) =>
+          writeOutput(spark, project(featurized, model, k, mlPartitions), {
+            output: attempt.uri,
+            mode: "errorifexists",
+            keepFeatures: options.keepFeatures,
+            model: fitted && {
+              model: fitted.model,
+              metadata: { k, featureDimension: featureDim, model: options.model ?? null },
+            },
+            store: attemptStore,
+            fitOnly: options.fitOnly ?? false,
             actionOptions: o,
-          });
-        },
-        () => reportUri(options.output),
+          }),
+        (n) => (options.fitOnly ? "model saved" : `${n} rows`),
       );
+      if (!options.fitOnly && rowsOut !== filesIn) {
+        throw new PipelineError({ message: `wrote ${rowsOut} rows for ${filesIn} input files: rows were lost` });
+      }
+
+      const wallMs = Math.round(performance.now() - started);
+      const summary: RunSummary = {
+        orchardVersion: 1,
+        runId: attempt.runId,
+        config: context.configForRecord ?? null,
+        input: input.uri,
+        output: options.output,
+        sparkVersion,
+        model: options.expectedModel
+          ? { name: options.expectedModel.name, sha256: options.expectedModel.sha256 }
+          : null,
+        counts: { filesIn, rowsOut: options.fitOnly ? 0 : rowsOut, failed },
+        timingsMs: {},
+        wallMs,
+        imagesPerSecond: filesIn / (wallMs / 1000),
+        k,
+        featureDim,
+        partitions,
+        explainedVariance: explainedVariance ?? null,
+        pcaModel: options.pcaModel ?? (fitted ? outputPath(options.output, OUTPUT_LAYOUT.pcaModel) : null),
+      };
+      const parts: string[] = [
+        ...(options.fitOnly ? [] : [OUTPUT_LAYOUT.data]),
+        ...(fitted ? [OUTPUT_LAYOUT.pcaModel] : []),
+      ];
+      const timed = () => ({
+        ...summary,
+        timingsMs: Object.fromEntries(
+          STEPS.filter((s) => timings[s] !== undefined).map((s) => [s, timings[s] as number]),
+        ),
+      });
+      if (context.report !== false) {
+        const fittedModel = fitted?.model ?? loaded;
+        // Drawn from the attempt's data, so the page is published with the data it shows.
+        await step(
+          "report",
+          async (o) => {
+            const spectrum = await fittedModel?.explainedVariance().then(Array.from<number>, () => undefined);
+            return writeReport(spark, attempt.uri, timed(), attemptStore, {
+              ...(spectrum ? { spectrum } : {}),
+              actionOptions: o,
+            });
+          },
+          () => reportUri(options.output),
+        );
+        parts.push(OUTPUT_LAYOUT.reportHtml);
+      }
+      const published = timed();
+      // From here the old output may be withdrawn: the attempt is no longer ours to delete.
+      publishing = true;
+      await publishOutput(store, {
+        attempt,
+        parts,
+        mode: "replace",
+        // `orchard fit` writes no data/: an older run's data/ does not belong to the new run.json.
+        withdrawn: options.fitOnly ? [OUTPUT_LAYOUT.data] : [],
+        runJson: `${JSON.stringify(published, null, 2)}\n`,
+      });
+      return published;
+    } finally {
+      if (!publishing) await abandonAttempt(store, attempt).catch(() => undefined);
     }
-    return summary;
   } finally {
     await unpersist(featurized).catch(() => undefined);
     await fitted?.model.close().catch(() => undefined);
     await loaded?.close().catch(() => undefined);
   }
-}
-
-async function writeRunJson(store: OutputStore, summary: RunSummary): Promise<void> {
-  await store.put(OUTPUT_LAYOUT.runJson, `${JSON.stringify(summary, null, 2)}\n`, "application/json");
 }

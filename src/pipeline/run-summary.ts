@@ -5,6 +5,11 @@ export type Step = (typeof STEPS)[number];
 /** `run.json`: what a run did, for people and for the report. */
 export interface RunSummary {
   readonly orchardVersion: 1;
+  /**
+   * The run that published this output (its attempt folder's name): a reader that reads run.json
+   * before and after reading data/ and finds the same runId read one run's complete output.
+   */
+  readonly runId: string;
   /** The validated configuration, secrets removed. */
   readonly config: unknown;
   readonly input: string;

@@ -13,7 +13,9 @@ export function outputColumns(keepFeatures: boolean): string[] {
  * Step 4, write: `data/` as Parquet (one row per input file) and, when a model was fitted in this
  * run, `pca-model/` in Spark ML's format with orchard's metadata (`pca-model/orchard.json`, through
  * `store`) beside Spark's own. Returns the number of rows in `data/` read back from
- * storage (0 with `fitOnly`), so the caller can check that nothing was lost.
+ * storage (0 with `fitOnly`), so the caller can check that nothing was lost. It writes in place:
+ * {@link runPipeline} gives it the run's attempt folder and publishes that with `publishOutput`
+ * (publish-output.ts), so that readers never see a part of a run.
  */
 export async function writeOutput(
   spark: SparkSession,

@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkJava, parseJavaVersion } from "../../src/cli/local/java-runtime.ts";
+import { HADOOP_CLOUD_JAR, OUTPUT_COMMITTER_CONF } from "../../src/cli/local/output-committer.ts";
 import { redact } from "../../src/cli/local/redact.ts";
 import {
   CONNECT_SERVER_CLASS,
@@ -59,6 +62,30 @@ describe("sparkLaunchCommand", () => {
       "spark.ui.enabled": "false",
       "spark.sql.shuffle.partitions": "4",
     });
+  });
+
+  it("commits Parquet through spark-hadoop-cloud and the S3A magic committer when that jar is given", () => {
+    const withCloud = confOf(
+      sparkLaunchCommand({ ...spec, s3aJars: [...spec.s3aJars, `/jars/${HADOOP_CLOUD_JAR}`] }, {}).args,
+    );
+    expect(withCloud).toMatchObject({
+      "spark.sql.sources.commitProtocolClass": "org.apache.spark.internal.io.cloud.PathOutputCommitProtocol",
+      "spark.sql.parquet.output.committer.class": "org.apache.spark.internal.io.cloud.BindingParquetOutputCommitter",
+      "spark.hadoop.fs.s3a.committer.name": "magic",
+    });
+    // Without the jar the class would not load at the first write: Spark's default protocol stays.
+    expect(confOf(sparkLaunchCommand(spec, {}).args)["spark.sql.sources.commitProtocolClass"]).toBeUndefined();
+    // A caller's conf still wins.
+    const overridden = sparkLaunchCommand(
+      { ...spec, s3aJars: [`/jars/${HADOOP_CLOUD_JAR}`], conf: { "spark.hadoop.fs.s3a.committer.name": "directory" } },
+      {},
+    );
+    expect(confOf(overridden.args)["spark.hadoop.fs.s3a.committer.name"]).toBe("directory");
+  });
+
+  it("gives the docker image's Connect server the same committer settings", () => {
+    const node = readFileSync(join(import.meta.dirname, "..", "..", "docker", "bin", "orchard-node"), "utf8");
+    for (const [key, value] of Object.entries(OUTPUT_COMMITTER_CONF)) expect(node).toContain(`${key}=${value}`);
   });
 
   it("appends extra jars after the S3A jars and takes an application name", () => {

@@ -5,7 +5,12 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigError, OrchardError } from "../../src/errors.ts";
 import { imageInput } from "../../src/pipeline/image-input.ts";
-import { checkInput, checkOutputAbsent, describeFailure } from "../../src/pipeline/preflight.ts";
+import {
+  checkInput,
+  checkOutputAbsent,
+  checkOutputPublishable,
+  describeFailure,
+} from "../../src/pipeline/preflight.ts";
 
 const errno = (code: string) => Object.assign(new Error(`${code}: raw node text`), { code });
 const named = (name: string) => Object.assign(new Error("raw sdk text"), { name });
@@ -65,5 +70,22 @@ describe("preflight on local folders", () => {
     expect((err as Error).message).toMatch(/already exists; pass --overwrite/);
     await expect(checkOutputAbsent(uri("empty-out"))).resolves.toBeUndefined();
     await expect(checkOutputAbsent(uri("not-there"))).resolves.toBeUndefined();
+  });
+
+  it("an output orchard cannot publish into (not S3, not local) is refused, naming --output", () => {
+    for (const ok of ["s3a://b/out", "s3://b/out", "file:///tmp/out", "/tmp/out", "out"]) {
+      expect(() => checkOutputPublishable(ok)).not.toThrow();
+    }
+    for (const bad of ["hdfs://nn/out", "gs://b/out", "abfss://c@a.dfs.core.windows.net/out"]) {
+      let err: unknown;
+      try {
+        checkOutputPublishable(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).field).toBe("--output");
+      expect((err as Error).message).toMatch(/cannot on (hdfs|gs|abfss):\/\//);
+    }
   });
 });

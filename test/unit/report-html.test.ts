@@ -5,6 +5,7 @@ import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 
 const summary: RunSummary = {
   orchardVersion: 1,
+  runId: "20261203T101500Z-1a2b3c4d5e6f",
   config: null,
   input: "s3a://b/in",
   output: "s3a://b/out",

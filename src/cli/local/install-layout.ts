@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { HADOOP_CLOUD_JAR } from "./output-committer.ts";
 
 /** Pinned Spark release the project installs and tests against. */
 export const SPARK_VERSION = "4.1.1";
@@ -13,9 +14,10 @@ export interface InstallLayout {
   /** SPARK_HOME of the pinned Spark (pyspark's bundled runtime). */
   readonly sparkHome: string;
   /**
-   * The hadoop-aws and AWS SDK bundle jars that give Spark the `s3a://` file system (`--jars`);
-   * none when the Spark home already holds them in its `jars/` (a distribution built with S3A,
-   * such as orchard's node image).
+   * The hadoop-aws and AWS SDK bundle jars that give Spark the `s3a://` file system, and
+   * spark-hadoop-cloud, which binds Spark's commit protocol to the S3A committers (`--jars`);
+   * none when the Spark home already holds them all in its `jars/` (a distribution built with
+   * them, such as orchard's node image).
    */
   readonly s3aJars: readonly string[];
   /** The S3 server installation (MinIO binary or moto venv). */
@@ -25,7 +27,7 @@ export interface InstallLayout {
 }
 
 /** The S3A jars installed by `scripts/setup-spark.sh`, file names in the order given to `--jars`. */
-export const S3A_JAR_NAMES = ["hadoop-aws-3.4.2.jar", "bundle-2.29.52.jar"] as const;
+export const S3A_JAR_NAMES = ["hadoop-aws-3.4.2.jar", "bundle-2.29.52.jar", HADOOP_CLOUD_JAR] as const;
 
 /**
  * Computes the install layout for a cache root. Pure apart from finding the venv's

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { S3Access } from "../../s3.ts";
+import { outputCommitterConf } from "./output-committer.ts";
 
 /** Default Spark Connect port (the same as PySpark's `sc://localhost`). */
 export const DEFAULT_SPARK_PORT = 15002;
@@ -157,6 +158,8 @@ export function sparkLaunchCommand(
     // so no other local process can talk to the driver's internal ports either.
     ...(LOCAL_MASTER.test(spec.master) ? { "spark.authenticate": "true" } : {}),
     "spark.sql.warehouse.dir": join(spec.workDir, "warehouse"),
+    // Parquet commits through the S3A magic committer on s3a:// (see output-committer.ts).
+    ...outputCommitterConf(spec.s3aJars),
     ...(spec.s3 ? s3aConf(spec.s3) : {}),
     ...spec.conf,
   };
