@@ -41,6 +41,11 @@ export interface StartSidecarOptions {
   readyTimeoutMs?: number;
   /** Environment of the sidecar process (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Node.js flags placed before the sidecar's script, e.g. `["--cpu-prof", "--cpu-prof-dir=DIR"]`
+   * (flags Node refuses in NODE_OPTIONS; the profile bench uses them).
+   */
+  nodeArgs?: string[];
 }
 
 /** How long a stopping sidecar may drain in-flight work before it is killed (its own grace is 30 s). */
@@ -64,7 +69,16 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   const pidFile = options.pidFile ?? join(tmpdir(), `orchard-sidecar-${process.pid}-${Date.now()}.pid`);
   const logFile = options.logFile ?? `${pidFile.replace(/\.pid$/, "")}.log`;
   rmSync(pidFile, { force: true });
-  const args = [SIDECAR_BIN, "--host", host, "--port", String(port), "--pid-file", pidFile];
+  const args = [
+    ...(options.nodeArgs ?? []),
+    SIDECAR_BIN,
+    "--host",
+    host,
+    "--port",
+    String(port),
+    "--pid-file",
+    pidFile,
+  ];
   if (options.model !== undefined) args.push("--model", options.model);
   if (options.threads !== undefined) args.push("--threads", String(options.threads));
   if (options.maxBatch !== undefined) args.push("--max-batch", String(options.maxBatch));
