@@ -2,7 +2,8 @@
 
 binaryFile -> a pandas UDF (peer_model.py: Pillow decode, the model's centre crop and
 normalisation, onnxruntime with 1 thread per Python worker, the same model.onnx) -> Spark ML PCA
--> Parquet. One SparkSession for the whole process (its Python workers are reused between runs);
+-> Parquet, partitioned as orchard partitions the same work (the same tasks on both sides). One
+SparkSession for the whole process (its Python workers are reused between runs);
 each line on stdin is one run, as JSON {"input": dir, "output": dir, "k": 50}; each run answers
 one line on stdout, `PEER {...}` with its timings in ms. `PEER ready {...}` once the session is up.
 
@@ -54,12 +55,19 @@ def featurize(content: pd.Series) -> pd.DataFrame:
 def run(input_dir, output_dir, k):
     times = {}
     start = time.perf_counter()
-    images = (
+    files = (
         spark.read.format("binaryFile")
         .option("pathGlobFilter", "*.jpg")
         .option("recursiveFileLookup", "true")
         .load(input_dir)
     )
+    # Partitioned as orchard does it (src/pipeline/cluster-cores.ts, run-pipeline.ts), so that both
+    # sides run the same tasks: whole waves of at most ~2000 images per task, made by merging the
+    # scan's partitions; and the PCA fit on one partition on a local master (OpenBLAS threads).
+    n = spark.sparkContext.defaultParallelism
+    count = files.select("path").count()
+    tasks = max(1, min(n * -(-count // (2000 * n)), count))
+    images = files.coalesce(tasks) if count >= 32 * tasks else files.repartition(tasks)
     featurized = (
         images.select("path", F.element_at(F.split("path", "/"), -2).alias("label"), featurize("content").alias("r"))
         .select("path", "label", "r.features", "r.error")
@@ -69,10 +77,10 @@ def run(input_dir, output_dir, k):
     times["features"] = time.perf_counter() - start
     t = time.perf_counter()
     good = featurized.where(F.col("features").isNotNull()).withColumn("vec", array_to_vector("features"))
-    model = PCA(k=k, inputCol="vec", outputCol="pca").fit(good)
+    model = PCA(k=k, inputCol="vec", outputCol="pca").fit(good.coalesce(1))
     times["pca"] = time.perf_counter() - t
     t = time.perf_counter()
-    projected = model.transform(good).select("path", "label", vector_to_array("pca", "float32").alias("pca"), "error")
+    projected = model.transform(good.coalesce(1)).select("path", "label", vector_to_array("pca", "float32").alias("pca"), "error")
     failed = featurized.where(F.col("features").isNull()).select(
         "path", "label", F.lit(None).cast("array<float>").alias("pca"), "error"
     )

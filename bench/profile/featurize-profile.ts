@@ -58,7 +58,7 @@ function threadsOf(pid: number): Map<string, number> {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const t = cpuOf(`/proc/${pid}/task/${tid}/stat`);
-      const name = t.name.replace(/\d+$/, "N");
+      const name = t.name.replace(/\d+/g, "N");
       out.set(name, (out.get(name) ?? 0) + t.self);
     } catch {
       // the thread ended meanwhile
@@ -208,6 +208,7 @@ async function main(): Promise<void> {
     });
     const sidecarPid = sidecar.pid;
     const sidecarThreads0 = threadsOf(sidecarPid);
+    const jvmThreads0 = threadsOf(jvm);
     const jvm0 = cpuOf(`/proc/${jvm}/stat`);
     const side0 = cpuOf(`/proc/${sidecarPid}/stat`);
     const load0 = loadavg()[0] ?? 0;
@@ -218,6 +219,7 @@ async function main(): Promise<void> {
     const jvm1 = cpuOf(`/proc/${jvm}/stat`);
     const side1 = cpuOf(`/proc/${sidecarPid}/stat`);
     const sidecarThreads1 = threadsOf(sidecarPid);
+    const jvmThreads1 = threadsOf(jvm);
     const load1 = loadavg()[0] ?? 0;
     await sidecar.stop();
     sidecar = undefined;
@@ -235,12 +237,17 @@ async function main(): Promise<void> {
     console.log(`CPU seconds (of ${(2 * r.seconds).toFixed(1)} core-seconds of wall on 2 cores):`);
     for (const [k, v] of Object.entries(cpu))
       console.log(`  ${k.padEnd(8)} ${v.toFixed(1).padStart(6)} s ${pct(v, all)}`);
-    console.log("  sidecar threads:");
-    for (const [name, v] of [...sidecarThreads1.entries()]
-      .map(([n, s]) => [n, s - (sidecarThreads0.get(n) ?? 0)] as const)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 8)) {
-      console.log(`    ${name.padEnd(16)} ${v.toFixed(1).padStart(6)} s ${pct(v, cpu.sidecar)}`);
+    for (const [label, before, after, total] of [
+      ["JVM", jvmThreads0, jvmThreads1, cpu.jvm],
+      ["sidecar", sidecarThreads0, sidecarThreads1, cpu.sidecar],
+    ] as const) {
+      console.log(`  ${label} threads (by name, as /proc shows it, digits folded):`);
+      for (const [name, v] of [...after.entries()]
+        .map(([n, s]) => [n, s - (before.get(n) ?? 0)] as const)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 10)) {
+        console.log(`    ${name.padEnd(16)} ${v.toFixed(1).padStart(6)} s ${pct(v, total)}`);
+      }
     }
 
     const j = jfrTop(jfrBin, jfrFile);
