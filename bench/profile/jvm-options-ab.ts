@@ -41,23 +41,31 @@ const variants = [
 ];
 const work = mkdtempSync(join(tmpdir(), "orchard-jvm-ab-"));
 
-/** CPU seconds of `pid`'s threads: JIT compiler threads and all others. */
-function jvmCpu(pid: number): { jit: number; rest: number } {
+/** utime + stime of a /proc stat file, in seconds, and the thread's name. */
+function statCpu(path: string): { name: string; seconds: number } {
+  const stat = readFileSync(path, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return {
+    name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+    seconds: (Number(f[11]) + Number(f[12])) / 100,
+  };
+}
+
+/**
+ * CPU seconds of the process `pid` (its exited threads included) and of its live JIT compiler
+ * threads (the JVM may retire an idle compiler thread, whose time then drops out of `jit`).
+ */
+function jvmCpu(pid: number): { total: number; jit: number } {
   let jit = 0;
-  let rest = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const s = (Number(f[11]) + Number(f[12])) / 100;
-      if (/CompilerThre/.test(name)) jit += s;
-      else rest += s;
+      const t = statCpu(`/proc/${pid}/task/${tid}/stat`);
+      if (/CompilerThre/.test(t.name)) jit += t.seconds;
     } catch {
       // the thread ended meanwhile
     }
   }
-  return { jit, rest };
+  return { total: statCpu(`/proc/${pid}/stat`).seconds, jit };
 }
 
 function javaPid(pid: number): number {
@@ -116,7 +124,7 @@ async function main(): Promise<void> {
             s.name.padEnd(8),
             wall.toFixed(1).padStart(6),
             (n / wall).toFixed(1).padStart(6),
-            (c1.jit + c1.rest - c0.jit - c0.rest).toFixed(1).padStart(10),
+            (c1.total - c0.total).toFixed(1).padStart(10),
             (c1.jit - c0.jit).toFixed(1).padStart(15),
             load.toFixed(1).padStart(7),
           ].join(" "),

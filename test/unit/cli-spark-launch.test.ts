@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { checkJava, parseJavaVersion } from "../../src/cli/local/java-runtime.ts";
 import { redact } from "../../src/cli/local/redact.ts";
-import { CONNECT_SERVER_CLASS, sparkLaunchCommand, TOKEN_ENV } from "../../src/cli/local/spark-launch.ts";
+import {
+  CONNECT_SERVER_CLASS,
+  LOCAL_DRIVER_JAVA_OPTIONS,
+  sparkLaunchCommand,
+  TOKEN_ENV,
+} from "../../src/cli/local/spark-launch.ts";
 import { SetupError } from "../../src/errors.ts";
 import { s3CompatibleAccess } from "../../src/s3.ts";
 
@@ -41,6 +46,15 @@ describe("sparkLaunchCommand", () => {
       "spark.ui.enabled": "false",
       "spark.sql.shuffle.partitions": "4",
     });
+  });
+
+  it("runs a local master's driver JVM with C1 only, unless the caller sets its Java options", () => {
+    expect(confOf(sparkLaunchCommand(spec, {}).args)["spark.driver.extraJavaOptions"]).toBe(LOCAL_DRIVER_JAVA_OPTIONS);
+    expect(LOCAL_DRIVER_JAVA_OPTIONS).toBe("-XX:TieredStopAtLevel=1");
+    const own = { ...spec, conf: { "spark.driver.extraJavaOptions": "-Dx=y" } };
+    expect(confOf(sparkLaunchCommand(own, {}).args)["spark.driver.extraJavaOptions"]).toBe("-Dx=y");
+    const cluster = { ...spec, master: "local-cluster[2,1,1024]" };
+    expect(confOf(sparkLaunchCommand(cluster, {}).args)["spark.driver.extraJavaOptions"]).toBeUndefined();
   });
 
   it("appends extra jars after the S3A jars and takes an application name", () => {
