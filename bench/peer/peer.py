@@ -88,7 +88,7 @@ def run(input_dir, output_dir, k):
     times["write"] = time.perf_counter() - t
     featurized.unpersist()
     wall = time.perf_counter() - start
-    return {"images": rows, "wallMs": round(wall * 1000), **{f"{k}Ms": round(v * 1000) for k, v in times.items()}}
+    return {"images": rows, "wallMs": round(wall * 1000), **{f"{step}Ms": round(s * 1000) for step, s in times.items()}}
 
 
 print("PEER ready " + json.dumps({"startupMs": round((time.perf_counter() - t0) * 1000)}), flush=True)
