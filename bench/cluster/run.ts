@@ -19,7 +19,6 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
@@ -28,6 +27,7 @@ import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { s3CompatibleAccess } from "../../src/s3.ts";
 import { sh, startComposeCluster } from "../../test/support/compose-cluster.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({
   options: { images: { type: "string" }, repeat: { type: "string" }, k: { type: "string" } },
@@ -36,25 +36,6 @@ const count = Number(values.images ?? 400);
 const repeat = Number(values.repeat ?? 2);
 const k = Number(values.k ?? 50);
 const work = mkdtempSync(join(tmpdir(), "orchard-bench-cluster-"));
-
-/** The first `n` Training images, round-robin over the classes, copied into `dir/<label>/`. */
-function images(n: number, dir: string): number {
-  const root = join(cacheRoot(), "data", "fruits", "Training");
-  const byClass = readdirSync(root)
-    .sort()
-    .map((label) => ({ label, files: readdirSync(join(root, label)).sort() }));
-  let copied = 0;
-  for (let i = 0; copied < n && byClass.some((c) => c.files[i]); i++) {
-    for (const { label, files } of byClass) {
-      const file = files[i];
-      if (!file || copied >= n) continue;
-      mkdirSync(join(dir, label), { recursive: true });
-      copyFileSync(join(root, label, file), join(dir, label, file));
-      copied++;
-    }
-  }
-  return copied;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
@@ -88,7 +69,9 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<unknown>> = [];
   try {
     const dir = join(work, "images");
-    const n = images(count, dir);
+    const base = baseImages(count);
+    copiesDataset(base, 1, dir);
+    const n = base.length;
 
     const c = await startComposeCluster({ prefix: "orchard-bench" });
     stops.push(() => c.down());

@@ -18,12 +18,11 @@
  * Uses SPARK_REMOTE / ORCHARD_SIDECAR when given, else starts both on free loopback ports (and
  * stops them). Needs `npm run setup` (Spark, model, sample data). Prints figures; asserts nothing.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { readTokenFile } from "../../src/cli/local/token-file.ts";
@@ -31,6 +30,7 @@ import { SparkSession } from "../../src/connect/spark-session.ts";
 import { runPipeline } from "../../src/pipeline/run-pipeline.ts";
 import { loadFeaturizer } from "../../udf-server/src/featurizer.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { type BaseImage, baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({
   options: {
@@ -50,35 +50,8 @@ const partitions = values.partitions ? Number(values.partitions) : undefined;
 const repeat = Number(values.repeat ?? 3);
 const work = mkdtempSync(join(tmpdir(), "orchard-bench-pipeline-"));
 
-/** The first `n` training images, deterministic order, as (class, file) pairs. */
-function baseImages(n: number): Array<{ label: string; file: string }> {
-  const root = join(cacheRoot(), "data", "fruits", "Training");
-  const all = readdirSync(root)
-    .sort()
-    .flatMap((label) =>
-      readdirSync(join(root, label))
-        .sort()
-        .map((f) => ({ label, file: join(root, label, f) })),
-    );
-  // Round-robin over classes so every subset has every class.
-  const byClass = new Map<string, string[]>();
-  for (const { label, file } of all) byClass.set(label, [...(byClass.get(label) ?? []), file]);
-  const out: Array<{ label: string; file: string }> = [];
-  for (let i = 0; out.length < n && i < 1000; i++) {
-    for (const [label, files] of byClass) if (files[i] && out.length < n) out.push({ label, file: files[i] as string });
-  }
-  return out;
-}
-
 /** A folder with `copies` copies of every base image, one folder per class. */
-function dataset(images: Array<{ label: string; file: string }>, copies: number): string {
-  const dir = join(work, `x${copies}`);
-  for (const { label, file } of images) {
-    mkdirSync(join(dir, label), { recursive: true });
-    for (let c = 0; c < copies; c++) copyFileSync(file, join(dir, label, `c${c}-${file.split("/").at(-1)}`));
-  }
-  return dir;
-}
+const dataset = (images: BaseImage[], copies: number) => copiesDataset(images, copies, join(work, `x${copies}`));
 
 /** The raw in-process loop over `images`, measured by `rate()` (one pass; a warm-up pass first). */
 async function rawLoop(images: Array<{ file: string }>) {

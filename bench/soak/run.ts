@@ -119,8 +119,8 @@ async function main(): Promise<void> {
       await monitor;
       counter.close();
     }
-    const errors = await session
-      .read.parquet(pathToFileURL(join(work, "out", "data")).href)
+    const errors = await session.read
+      .parquet(pathToFileURL(join(work, "out", "data")).href)
       .filter("error IS NOT NULL")
       .count();
     console.log(

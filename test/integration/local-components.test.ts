@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { canConnect, freePort } from "../../src/cli/local/ports.ts";
 import { listObjects, uploadFolder } from "../../src/cli/local/s3-objects.ts";
+import { LOCAL_DRIVER_JAVA_OPTIONS } from "../../src/cli/local/spark-launch.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { readTokenFile } from "../../src/cli/local/token-file.ts";
 import { SetupError } from "../../src/errors.ts";
@@ -83,6 +84,25 @@ describe("local S3 server + Spark s3a://", () => {
 });
 
 describe("local Spark lifecycle", () => {
+  it("starts a local master's JVM with C1 only (LOCAL_DRIVER_JAVA_OPTIONS) and Spark records it", async () => {
+    const remote = inject("sparkRemote");
+    const port = Number(new URL(remote.replace(/^sc:/, "http:")).port);
+    const java = serversOnPort(port)
+      .map((pid) => (commandLine(pid) ?? "").split(" "))
+      .find((argv) => /\/java$/.test(argv[0] ?? ""));
+    expect(java, `no java process serving port ${port}`).toBeDefined();
+    const main = java?.indexOf("org.apache.spark.deploy.SparkSubmit") ?? -1;
+    expect(main).toBeGreaterThan(0);
+    // A JVM option: before the main class, not one of the application's arguments.
+    expect(java?.slice(0, main)).toContain(LOCAL_DRIVER_JAVA_OPTIONS);
+    const spark = SparkSession.builder.remote(remote).create();
+    try {
+      expect(await spark.conf.get("spark.driver.extraJavaOptions")).toContain(LOCAL_DRIVER_JAVA_OPTIONS);
+    } finally {
+      await spark.stop();
+    }
+  });
+
   it("refuses a taken port with a message naming the port and how to pick another", async () => {
     const port = await freePort();
     const blocker: Server = createServer();

@@ -6,6 +6,7 @@ import { HADOOP_CLOUD_JAR, OUTPUT_COMMITTER_CONF } from "../../src/cli/local/out
 import { redact } from "../../src/cli/local/redact.ts";
 import {
   CONNECT_SERVER_CLASS,
+  LOCAL_DRIVER_JAVA_OPTIONS,
   serverEnv,
   sparkLaunchCommand,
   TOKEN_ENV,
@@ -86,6 +87,15 @@ describe("sparkLaunchCommand", () => {
   it("gives the docker image's Connect server the same committer settings", () => {
     const node = readFileSync(join(import.meta.dirname, "..", "..", "docker", "bin", "orchard-node"), "utf8");
     for (const [key, value] of Object.entries(OUTPUT_COMMITTER_CONF)) expect(node).toContain(`${key}=${value}`);
+  });
+
+  it("runs a local master's driver JVM with C1 only, unless the caller sets its Java options", () => {
+    expect(confOf(sparkLaunchCommand(spec, {}).args)["spark.driver.extraJavaOptions"]).toBe(LOCAL_DRIVER_JAVA_OPTIONS);
+    expect(LOCAL_DRIVER_JAVA_OPTIONS).toBe("-XX:TieredStopAtLevel=1");
+    const own = { ...spec, conf: { "spark.driver.extraJavaOptions": "-Dx=y" } };
+    expect(confOf(sparkLaunchCommand(own, {}).args)["spark.driver.extraJavaOptions"]).toBe("-Dx=y");
+    const cluster = { ...spec, master: "local-cluster[2,1,1024]" };
+    expect(confOf(sparkLaunchCommand(cluster, {}).args)["spark.driver.extraJavaOptions"]).toBeUndefined();
   });
 
   it("appends extra jars after the S3A jars and takes an application name", () => {

@@ -32,6 +32,17 @@ export const CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkC
 /** Spark reads the Connect pre-shared token from this variable when its conf is unset. */
 export const TOKEN_ENV = "SPARK_CONNECT_AUTHENTICATE_TOKEN";
 
+/**
+ * JVM options of the local server's driver JVM, which on a `local[...]` master is also the
+ * executor: C1 only (`-XX:TieredStopAtLevel=1`). The JVM's part of a featurize is moving bytes
+ * (pipe I/O, base64, parsing the features) around code that runs a few times per query (task and
+ * Hadoop-configuration deserialization, planning); C2 kept compiling that code run after run, and
+ * on a 2-core machine its compiler threads took more CPU than the executor tasks and took it from
+ * the sidecar (bench/README.md, "Profile of featurize"; bench/profile/jvm-options-ab.ts). A
+ * `spark.driver.extraJavaOptions` given in `conf` replaces it.
+ */
+export const LOCAL_DRIVER_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1";
+
 const CREDENTIAL_ENV = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] as const;
 
 /** Attempts per task on a local master, as `spark.task.maxFailures` gives a cluster by default. */
@@ -160,6 +171,7 @@ export function sparkLaunchCommand(
     "spark.sql.warehouse.dir": join(spec.workDir, "warehouse"),
     // Parquet commits through the S3A magic committer on s3a:// (see output-committer.ts).
     ...outputCommitterConf(spec.s3aJars),
+    ...(/^local(?:\[|$)/.test(spec.master) ? { "spark.driver.extraJavaOptions": LOCAL_DRIVER_JAVA_OPTIONS } : {}),
     ...(spec.s3 ? s3aConf(spec.s3) : {}),
     ...spec.conf,
   };

@@ -44,6 +44,11 @@ export interface StartSidecarOptions {
   readyTimeoutMs?: number;
   /** Environment the sidecar's is taken from (default: this process's); only what it needs passes (see sidecar-env.ts). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Node.js flags placed before the sidecar's script, e.g. `["--cpu-prof", "--cpu-prof-dir=DIR"]`
+   * (flags Node refuses in NODE_OPTIONS; the profile bench uses them).
+   */
+  nodeArgs?: string[];
 }
 
 /** How long a stopping sidecar may drain in-flight work before it is killed (its own grace is 30 s). */
@@ -71,6 +76,7 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   const secretFile = options.secretFile ?? `${pidFile.replace(/\.pid$/, "")}.secret`;
   rmSync(pidFile, { force: true });
   const args = [
+    ...(options.nodeArgs ?? []),
     SIDECAR_BIN,
     "--host",
     host,
