@@ -14,7 +14,7 @@
  * two executor JVMs, two sidecars, MinIO) on the same cores, not a scale-out. Prints figures; asserts
  * nothing. Everything it starts is stopped, the compose project taken down with its volume.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
