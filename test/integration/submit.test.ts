@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isAlive } from "@orchard/udf-server/process";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { readState } from "../../src/cli/local/server-state.ts";
 import { stopLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { SparkAuthenticationError, SparkSession } from "../../src/index.ts";
@@ -31,7 +31,8 @@ interface Submitted {
 function submit(args: string[]): Submitted {
   const child = spawn(process.execPath, [join(REPO_ROOT, "bin", "orchard.mjs"), "submit", ...args], {
     cwd: REPO_ROOT,
-    env: { ...cliEnv(), ORCHARD_RUN_DIR: runDir },
+    // Submit's own run folder; the test sidecar's secret file stays where the global setup's sidecar wrote it.
+    env: { ...cliEnv(), ORCHARD_RUN_DIR: runDir, ORCHARD_SIDECAR_SECRET_FILE: inject("sidecarSecretFile") },
     stdio: ["ignore", "pipe", "pipe"],
   });
   started.push(child);
