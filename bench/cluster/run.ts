@@ -27,6 +27,7 @@ import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { s3CompatibleAccess } from "../../src/s3.ts";
 import { sh, startComposeCluster } from "../../test/support/compose-cluster.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { localSession } from "../lib/local-session.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
 
     const onCluster = SparkSession.builder.remote(c.remote()).getOrCreate();
     stops.push(() => onCluster.stop());
-    const onLocal = SparkSession.builder.remote(local.remote).getOrCreate();
+    const onLocal = localSession(local);
     stops.push(() => onLocal.stop());
     const common = { reduction: { k }, keepFeatures: false, extensions: ["jpg"], mode: "overwrite" as const };
     const sides: Side[] = [

@@ -31,10 +31,10 @@ import { parseArgs } from "node:util";
 import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
-import { SparkSession } from "../../src/connect/spark-session.ts";
 import { runPipeline } from "../../src/pipeline/run-pipeline.ts";
 import { BRIDGE_BIN } from "../../udf-server/src/bridge/bridge-command.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { localSession } from "../lib/local-session.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({
@@ -134,7 +134,7 @@ async function startOrchard(scale: number) {
   const t1 = performance.now();
   const sidecar = await startSidecar({ port: await freePort(), logFile: join(work, `sidecar-${scale}.log`) });
   const sidecarS = (performance.now() - t1) / 1000;
-  const spark = SparkSession.builder.remote(server.remote).getOrCreate();
+  const spark = localSession(server);
   return {
     sparkS,
     sidecarS,
@@ -148,6 +148,7 @@ async function startOrchard(scale: number) {
         extensions: ["jpg"],
         mode: "overwrite",
         sidecar: sidecar.address,
+        sidecarSecretFile: sidecar.secretFile,
       });
       return {
         images: s.counts.filesIn,

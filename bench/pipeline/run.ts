@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { readTokenFile } from "../../src/cli/local/token-file.ts";
+import { redactUrl } from "../../src/connect/connection-url.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 import { runPipeline } from "../../src/pipeline/run-pipeline.ts";
 import { loadFeaturizer } from "../../udf-server/src/featurizer.ts";
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
     }
     const images = baseImages(baseCount);
     console.log(
-      `base set: ${images.length} images; scales ${scales.join(", ")}; k=${k}; Spark ${remote}; sidecar ${sidecar}`,
+      `base set: ${images.length} images; scales ${scales.join(", ")}; k=${k}; Spark ${redactUrl(remote)}; sidecar ${sidecar}`,
     );
     const raw = await rawLoop(images);
     stops.push(raw.close);

@@ -25,6 +25,7 @@ import { Classifier } from "../../src/pipeline/classifier.ts";
 import { DEFAULT_EXTENSIONS } from "../../src/pipeline/pipeline-options.ts";
 import { trainClassifier } from "../../src/pipeline/train.ts";
 import { type SidecarHandle, startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { localSession } from "../lib/local-session.ts";
 
 const repo = resolve(import.meta.dirname, "..", "..");
 const { values } = parseArgs({
@@ -55,7 +56,9 @@ try {
   }
   const remote = values.remote ?? (server as LocalSpark).remote;
   const sidecar = values.sidecar ?? (sidecarHandle as SidecarHandle).address;
-  const spark = SparkSession.builder.remote(remote).getOrCreate();
+  // A server started here requires its token; a given --remote carries its own.
+  const spark = server ? localSession(server) : SparkSession.builder.remote(remote).getOrCreate();
+  const secretFile = sidecarHandle?.secretFile ?? process.env.ORCHARD_SIDECAR_SECRET_FILE;
   const fruits = join(cacheRoot(), "data", "fruits");
   let model = values.model ? pathToFileURL(resolve(values.model)).href : undefined;
   if (model === undefined) {
@@ -72,6 +75,7 @@ try {
         samplePerClass: 6,
         extensions: DEFAULT_EXTENSIONS,
         sidecar,
+        ...(secretFile ? { sidecarSecretFile: secretFile } : {}),
       },
     });
     console.log(`trained a classifier on 6 images per class in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -81,7 +85,7 @@ try {
     return join(dir, readdirSync(dir).sort()[0] as string);
   });
   const t0 = performance.now();
-  const classifier = await Classifier.load(spark, model, { sidecar });
+  const classifier = await Classifier.load(spark, model, { sidecar, ...(secretFile ? { secretFile } : {}) });
   const loadMs = performance.now() - t0;
   const t1 = performance.now();
   const first = await classifier.predict([photos[0] as string]);

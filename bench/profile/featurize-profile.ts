@@ -26,12 +26,12 @@ import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { col, count, lit, max, size, when } from "../../src/connect/functions.ts";
 import { persist, unpersist } from "../../src/connect/persistence.ts";
-import { SparkSession } from "../../src/connect/spark-session.ts";
 import { featurizePartitions } from "../../src/pipeline/cluster-cores.ts";
 import { featurize } from "../../src/pipeline/featurize.ts";
 import { readImages } from "../../src/pipeline/ingest.ts";
 import { BRIDGE_BIN } from "../../udf-server/src/bridge/bridge-command.ts";
 import { type SidecarHandle, startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { localSession } from "../lib/local-session.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({ options: { copies: { type: "string" }, keep: { type: "string" } } });
@@ -172,17 +172,17 @@ async function main(): Promise<void> {
   let sidecar: SidecarHandle | undefined;
   try {
     const jvm = javaPid(server.pid);
-    const spark = SparkSession.builder.remote(server.remote).getOrCreate();
+    const spark = localSession(server);
     // Node refuses --cpu-prof in NODE_OPTIONS: the bridges get it on the command line Spark runs.
     const profiledBridge = (address: string) =>
       `${process.execPath} --cpu-prof --cpu-prof-dir=${bridgeProfiles} ${BRIDGE_BIN} --sidecar ${address}`;
-    const featuresStep = async (address: string, bridge?: string) => {
+    const featuresStep = async (address: string, secretFile: string, bridge?: string) => {
       const files = readImages(spark, { input: pathToFileURL(input).href, extensions: ["jpg"] });
       const n = images.length * copies;
       const partitions = featurizePartitions(n, 2);
       const tasks = n >= 32 * partitions ? files.coalesce(partitions) : files.repartition(partitions);
       const featurized = await persist(
-        await featurize(spark, tasks, { sidecar: address, ...(bridge ? { bridge } : {}) }),
+        await featurize(spark, tasks, { sidecar: address, secretFile, ...(bridge ? { bridge } : {}) }),
       );
       const t0 = performance.now();
       const row = await featurized
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
 
     // Warm-up: the JVM's first featurize (class loading, JIT), with a sidecar that is not profiled.
     const warm = await startSidecar({ port: await freePort(), logFile: join(work, "sidecar-warm.log") });
-    const w = await featuresStep(warm.address);
+    const w = await featuresStep(warm.address, warm.secretFile);
     await warm.stop();
     rmSync(bridgeProfiles, { recursive: true, force: true });
     mkdirSync(bridgeProfiles, { recursive: true });
@@ -213,7 +213,7 @@ async function main(): Promise<void> {
     const side0 = cpuOf(`/proc/${sidecarPid}/stat`);
     const load0 = loadavg()[0] ?? 0;
     execFileSync(jcmd, [String(jvm), "JFR.start", "name=featurize", "settings=profile"], { stdio: "ignore" });
-    const r = await featuresStep(sidecar.address, profiledBridge(sidecar.address));
+    const r = await featuresStep(sidecar.address, sidecar.secretFile, profiledBridge(sidecar.address));
     const jfrFile = join(work, "featurize.jfr");
     execFileSync(jcmd, [String(jvm), "JFR.stop", "name=featurize", `filename=${jfrFile}`], { stdio: "ignore" });
     const jvm1 = cpuOf(`/proc/${jvm}/stat`);

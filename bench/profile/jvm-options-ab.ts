@@ -22,12 +22,12 @@ import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { col, count, lit, max, size, when } from "../../src/connect/functions.ts";
 import { persist, unpersist } from "../../src/connect/persistence.ts";
-import { SparkSession } from "../../src/connect/spark-session.ts";
 import { featurizePartitions } from "../../src/pipeline/cluster-cores.ts";
 import { featurize } from "../../src/pipeline/featurize.ts";
 import { readImages } from "../../src/pipeline/ingest.ts";
 import { BRIDGE_BIN } from "../../udf-server/src/bridge/bridge-command.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { localSession } from "../lib/local-session.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
         ...(v.options ? { conf: { "spark.driver.extraJavaOptions": v.options } } : {}),
       });
       stops.push(server.stop);
-      servers.push({ ...v, jvm: javaPid(server.pid), spark: SparkSession.builder.remote(server.remote).getOrCreate() });
+      servers.push({ ...v, jvm: javaPid(server.pid), spark: localSession(server) });
     }
     console.log(
       `${n} images, ${runs} runs each, alternating; A: "${variants[0]?.options}", B: "${variants[1]?.options}"`,
@@ -109,7 +109,9 @@ async function main(): Promise<void> {
         const load = loadavg()[0] ?? 0;
         const c0 = jvmCpu(s.jvm);
         const t0 = performance.now();
-        const featurized = await persist(await featurize(s.spark, tasks, { sidecar: sidecar.address }));
+        const featurized = await persist(
+          await featurize(s.spark, tasks, { sidecar: sidecar.address, secretFile: sidecar.secretFile }),
+        );
         const row = await featurized
           .agg(count(lit(1)), count(col("error")), max(when(col("error").isNull(), size(col("features")))))
           .first();

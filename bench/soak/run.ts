@@ -19,12 +19,12 @@ import { parseArgs } from "node:util";
 import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
-import { SparkSession } from "../../src/connect/spark-session.ts";
 import { runPipeline } from "../../src/pipeline/run-pipeline.ts";
 import { readPidRecord, sidecarRunFiles } from "../../udf-server/src/manage/run-files.ts";
 import { rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 import { isAlive, stopProcessGroup } from "../../udf-server/src/process/managed-process.ts";
+import { localSession } from "../lib/local-session.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       const record = readPidRecord(files.pidFile);
       if (record && isAlive(record.pid)) await stopProcessGroup(record.pid, 10_000);
     });
-    const session = SparkSession.builder.remote(spark.remote).getOrCreate();
+    const session = localSession(spark);
     stops.push(() => session.stop());
     const images = scale * base.length;
     console.log(`soak: ${images} images (${scale}x the sample set), k=${k}, ${kills} sidecar kills, local[2]`);
