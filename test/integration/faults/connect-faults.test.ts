@@ -50,12 +50,17 @@ async function sumIds(
   return { rows, sum };
 }
 
+/** The URL of `remote`'s server through the proxy on `port`: the same parameters (its token). */
+function viaProxy(port: number, remote: string): string {
+  return remote.replace(/^sc:\/\/[^/;]+/, `sc://127.0.0.1:${port}`);
+}
+
 const EXPECTED_SUM = (BigInt(ROWS) * BigInt(ROWS - 1)) / 2n;
 
 describe("Connect connection faults through a TCP proxy", () => {
   it("a reset mid-collect is reattached without loss", async () => {
     const proxy = await proxied(sparkPort());
-    const spark = SparkSession.builder.remote(`sc://127.0.0.1:${proxy.port}`).create();
+    const spark = SparkSession.builder.remote(viaProxy(proxy.port, inject("sparkRemote"))).create();
     sessions.push(spark);
     const reattaches: ReattachEvent[] = [];
     let resetAt = 0;
@@ -79,7 +84,7 @@ describe("Connect connection faults through a TCP proxy", () => {
   it("a silent stall is detected by keepalive, then reattached without loss", async () => {
     const proxy = await proxied(sparkPort());
     const spark = SparkSession.builder
-      .remote(`sc://127.0.0.1:${proxy.port}`)
+      .remote(viaProxy(proxy.port, inject("sparkRemote")))
       .keepalive({ timeMs: 1000, timeoutMs: 1000 })
       .create();
     sessions.push(spark);
@@ -142,7 +147,7 @@ describe("Connect connection faults through a TCP proxy", () => {
             "--output",
             join(work, "out"),
           ].concat(["--k", "3", "--partitions", "2", "--no-start", "--quiet"]),
-          { cwd: REPO_ROOT, timeout: 600_000, env: { ...cliEnv(), SPARK_REMOTE: `sc://127.0.0.1:${proxy.port}` } },
+          { cwd: REPO_ROOT, timeout: 600_000, env: { ...cliEnv(), SPARK_REMOTE: viaProxy(proxy.port, first.remote) } },
           (error, _stdout, stderr) =>
             resolve({ code: error ? Number(error.code ?? 1) : 0, stderr, at: performance.now() }),
         );
