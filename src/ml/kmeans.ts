@@ -1,16 +1,10 @@
-import type { ActionOptions, DataFrame } from "../connect/data-frame.ts";
-import {
-  fetchModelAttribute,
-  fitEstimator,
-  readModel,
-  readOperator,
-  transformWithModel,
-  writeOperator,
-} from "../connect/ml-operations.ts";
+import type { DataFrame } from "../connect/data-frame.ts";
+import { fetchModelAttribute, readModel, readOperator, transformWithModel } from "../connect/ml-operations.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import type { DenseMatrix } from "../connect/spark-values.ts";
 import { MlError } from "./ml-error.ts";
-import { newUid, paramsFrom, toMlParams } from "./ml-params.ts";
+import { newUid, paramsFrom } from "./ml-params.ts";
+import { RemoteEstimator } from "./remote-estimator.ts";
 import { RemoteModel } from "./remote-model.ts";
 
 const ESTIMATOR_CLASS = "org.apache.spark.ml.clustering.KMeans";
@@ -55,10 +49,7 @@ function loadedParams(loaded: Record<string, unknown>): KMeansParams {
  * @example
  * const model = await new KMeans({ k: 10, seed: 1 }).fit(df);
  */
-export class KMeans {
-  readonly uid: string;
-  readonly params: Readonly<KMeansParams>;
-
+export class KMeans extends RemoteEstimator<KMeansParams, KMeansModel> {
   constructor(params: Partial<KMeansParams> = {}, uid = newUid("KMeans")) {
     const p = { ...DEFAULTS, ...params };
     if (!Number.isInteger(p.k) || p.k < 2)
@@ -66,8 +57,7 @@ export class KMeans {
     if (!Number.isInteger(p.maxIter) || p.maxIter < 0) {
       throw new MlError({ message: `KMeans maxIter must be a whole number >= 0, got ${p.maxIter}` });
     }
-    this.params = p;
-    this.uid = uid;
+    super(p, uid);
   }
 
   /** A copy with some params changed (PySpark: `estimator.copy(extra)`). */
@@ -83,23 +73,12 @@ export class KMeans {
     return this.copy({ seed });
   }
 
-  /** Fits on the server; the model lives in the session until {@link KMeansModel.close}. */
-  async fit(dataset: DataFrame, options?: ActionOptions): Promise<KMeansModel> {
-    const info = await fitEstimator(
-      dataset,
-      { className: ESTIMATOR_CLASS, uid: this.uid, params: toMlParams(this.params) },
-      options,
-    );
-    return new KMeansModel(dataset.sparkSession, info.ref, this.uid, this.params);
+  protected get className(): string {
+    return ESTIMATOR_CLASS;
   }
 
-  /** Saves the (unfitted) estimator in Spark ML's format (PySpark: `kmeans.write().save(path)`). */
-  async save(session: SparkSession, path: string, { overwrite = false } = {}): Promise<void> {
-    await writeOperator(
-      session,
-      { className: ESTIMATOR_CLASS, uid: this.uid, type: "estimator", params: toMlParams(this.params) },
-      { path, overwrite },
-    );
+  protected fittedModel(session: SparkSession, ref: string): KMeansModel {
+    return new KMeansModel(session, ref, this.uid, this.params);
   }
 
   /** Loads an estimator saved by orchard or PySpark (PySpark: `KMeans.load(path)`). */

@@ -1,16 +1,10 @@
-import type { ActionOptions, DataFrame } from "../connect/data-frame.ts";
-import {
-  fetchModelAttribute,
-  fitEstimator,
-  readModel,
-  readOperator,
-  transformWithModel,
-  writeOperator,
-} from "../connect/ml-operations.ts";
+import type { DataFrame } from "../connect/data-frame.ts";
+import { fetchModelAttribute, readModel, readOperator, transformWithModel } from "../connect/ml-operations.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import type { DenseMatrix } from "../connect/spark-values.ts";
 import { MlError } from "./ml-error.ts";
-import { newUid, paramsFrom, toMlParams } from "./ml-params.ts";
+import { newUid, paramsFrom } from "./ml-params.ts";
+import { RemoteEstimator } from "./remote-estimator.ts";
 import { RemoteModel } from "./remote-model.ts";
 
 const ESTIMATOR_CLASS = "org.apache.spark.ml.classification.LogisticRegression";
@@ -68,10 +62,7 @@ function loadedParams(loaded: Record<string, unknown>): LogisticRegressionParams
  * @example
  * const model = await new LogisticRegression({ family: "multinomial", regParam: 0.01 }).fit(train);
  */
-export class LogisticRegression {
-  readonly uid: string;
-  readonly params: Readonly<LogisticRegressionParams>;
-
+export class LogisticRegression extends RemoteEstimator<LogisticRegressionParams, LogisticRegressionModel> {
   constructor(params: Partial<LogisticRegressionParams> = {}, uid = newUid("LogisticRegression")) {
     const p = { ...DEFAULTS, ...params };
     if (!Number.isInteger(p.maxIter) || p.maxIter < 0) {
@@ -82,8 +73,7 @@ export class LogisticRegression {
     if (!(p.elasticNetParam >= 0 && p.elasticNetParam <= 1)) {
       throw new MlError({ message: `LogisticRegression elasticNetParam must be in [0, 1], got ${p.elasticNetParam}` });
     }
-    this.params = p;
-    this.uid = uid;
+    super(p, uid);
   }
 
   /** A copy with some params changed (PySpark: `estimator.copy(extra)`). */
@@ -91,23 +81,12 @@ export class LogisticRegression {
     return new LogisticRegression({ ...this.params, ...extra }, this.uid);
   }
 
-  /** Fits on the server; the model lives in the session until {@link LogisticRegressionModel.close}. */
-  async fit(dataset: DataFrame, options?: ActionOptions): Promise<LogisticRegressionModel> {
-    const info = await fitEstimator(
-      dataset,
-      { className: ESTIMATOR_CLASS, uid: this.uid, params: toMlParams(this.params) },
-      options,
-    );
-    return new LogisticRegressionModel(dataset.sparkSession, info.ref, this.uid, this.params);
+  protected get className(): string {
+    return ESTIMATOR_CLASS;
   }
 
-  /** Saves the (unfitted) estimator in Spark ML's format (PySpark: `lr.write().save(path)`). */
-  async save(session: SparkSession, path: string, { overwrite = false } = {}): Promise<void> {
-    await writeOperator(
-      session,
-      { className: ESTIMATOR_CLASS, uid: this.uid, type: "estimator", params: toMlParams(this.params) },
-      { path, overwrite },
-    );
+  protected fittedModel(session: SparkSession, ref: string): LogisticRegressionModel {
+    return new LogisticRegressionModel(session, ref, this.uid, this.params);
   }
 
   /** Loads an estimator saved by orchard or PySpark (PySpark: `LogisticRegression.load(path)`). */

@@ -1,17 +1,16 @@
 import type { ActionOptions, DataFrame } from "../connect/data-frame.ts";
 import {
-  deleteModels,
   fetchModelAttribute,
   fitEstimator,
   type MlParams,
   readModel,
   transformWithModel,
-  writeModel,
 } from "../connect/ml-operations.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import type { DenseMatrix } from "../connect/spark-values.ts";
 import { MlError } from "./ml-error.ts";
 import { newUid } from "./ml-params.ts";
+import { RemoteModel } from "./remote-model.ts";
 
 const PCA_CLASS = "org.apache.spark.ml.feature.PCA";
 const PCA_MODEL_CLASS = "org.apache.spark.ml.feature.PCAModel";
@@ -75,21 +74,7 @@ export class PCA {
  * A fitted PCA held by the Spark Connect server (PySpark: `pyspark.ml.feature.PCAModel`).
  * Call {@link close} (or use `await using`) to free it on the server.
  */
-export class PCAModel {
-  readonly sparkSession: SparkSession;
-  /** Server-side object id. */
-  readonly ref: string;
-  readonly uid: string;
-  readonly params: Readonly<PCAParams>;
-  #closed = false;
-
-  constructor(session: SparkSession, ref: string, uid: string, params: Readonly<PCAParams>) {
-    this.sparkSession = session;
-    this.ref = ref;
-    this.uid = uid;
-    this.params = params;
-  }
-
+export class PCAModel extends RemoteModel<PCAParams> {
   /** Loads a model saved in Spark ML's format (PySpark: `PCAModel.load(path)`). */
   static async load(session: SparkSession, path: string): Promise<PCAModel> {
     const info = await readModel(session, PCA_MODEL_CLASS, path);
@@ -115,21 +100,5 @@ export class PCAModel {
   transform(dataset: DataFrame, params: Partial<Pick<PCAParams, "inputCol" | "outputCol">> = {}): DataFrame {
     const { inputCol, outputCol } = { ...this.params, ...params };
     return transformWithModel(dataset, this.ref, { inputCol, outputCol });
-  }
-
-  /** Saves in Spark ML's format (PySpark: `model.write().save(path)`, `.overwrite()` with `overwrite: true`). */
-  async save(path: string, { overwrite = false }: { overwrite?: boolean } = {}): Promise<void> {
-    await writeModel(this.sparkSession, this.ref, { path, params: pcaMlParams(this.params), overwrite });
-  }
-
-  /** Frees the server-side model. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await deleteModels(this.sparkSession, [this.ref]);
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 }

@@ -1,14 +1,8 @@
-import type { ActionOptions, DataFrame } from "../connect/data-frame.ts";
-import {
-  fetchModelAttribute,
-  fitEstimator,
-  readModel,
-  readOperator,
-  transformWithModel,
-  writeOperator,
-} from "../connect/ml-operations.ts";
+import type { DataFrame } from "../connect/data-frame.ts";
+import { fetchModelAttribute, readModel, readOperator, transformWithModel } from "../connect/ml-operations.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { newUid, paramsFrom, toMlParams } from "./ml-params.ts";
+import { RemoteEstimator } from "./remote-estimator.ts";
 import { RemoteModel } from "./remote-model.ts";
 
 const ESTIMATOR_CLASS = "org.apache.spark.ml.feature.StringIndexer";
@@ -36,13 +30,9 @@ const DEFAULTS: StringIndexerParams = {
  * (PySpark: `pyspark.ml.feature.StringIndexer`). PySpark has no default for `inputCol` and
  * `outputCol`; orchard's are `label` and `labelIndex`.
  */
-export class StringIndexer {
-  readonly uid: string;
-  readonly params: Readonly<StringIndexerParams>;
-
+export class StringIndexer extends RemoteEstimator<StringIndexerParams, StringIndexerModel> {
   constructor(params: Partial<StringIndexerParams> = {}, uid = newUid("StringIndexer")) {
-    this.params = { ...DEFAULTS, ...params };
-    this.uid = uid;
+    super({ ...DEFAULTS, ...params }, uid);
   }
 
   /** A copy with some params changed (PySpark: `estimator.copy(extra)`). */
@@ -50,23 +40,12 @@ export class StringIndexer {
     return new StringIndexer({ ...this.params, ...extra }, this.uid);
   }
 
-  /** Fits on the server (one pass over the distinct labels). */
-  async fit(dataset: DataFrame, options?: ActionOptions): Promise<StringIndexerModel> {
-    const info = await fitEstimator(
-      dataset,
-      { className: ESTIMATOR_CLASS, uid: this.uid, params: toMlParams(this.params) },
-      options,
-    );
-    return new StringIndexerModel(dataset.sparkSession, info.ref, this.uid, this.params);
+  protected get className(): string {
+    return ESTIMATOR_CLASS;
   }
 
-  /** Saves the (unfitted) estimator in Spark ML's format (PySpark: `indexer.write().save(path)`). */
-  async save(session: SparkSession, path: string, { overwrite = false } = {}): Promise<void> {
-    await writeOperator(
-      session,
-      { className: ESTIMATOR_CLASS, uid: this.uid, type: "estimator", params: toMlParams(this.params) },
-      { path, overwrite },
-    );
+  protected fittedModel(session: SparkSession, ref: string): StringIndexerModel {
+    return new StringIndexerModel(session, ref, this.uid, this.params);
   }
 
   /** Loads an estimator saved by orchard or PySpark (PySpark: `StringIndexer.load(path)`). */
