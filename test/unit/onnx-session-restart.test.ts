@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { SessionPool } from "../../udf-server/src/model/onnx-session.ts";
+import { runDeadlineMs, SessionPool } from "../../udf-server/src/model/onnx-session.ts";
 
 const workerScript = new URL("../support/dying-onnx-worker.mjs", import.meta.url).pathname;
-const open = () =>
+const open = (runTimeoutMs?: (images: number) => number) =>
   SessionPool.open({
     onnxPath: "unused.onnx",
     inputName: "input",
@@ -11,6 +11,7 @@ const open = () =>
     sessions: 2,
     threadsPerSession: 1,
     workerScript,
+    ...(runTimeoutMs === undefined ? {} : { runTimeoutMs }),
   });
 const batch = (first: number, count = 2) => ({ data: new Uint8Array(count).fill(first), dims: [count, 1] });
 
@@ -52,5 +53,31 @@ describe("SessionPool when a worker thread dies", () => {
     expect(pool.restarts).toBe(5);
     await until(() => pool?.alive === 0);
     await expect(pool.run(batch(1), 2)).rejects.toThrow(/no ONNX session is alive \(5 worker restarts/);
+  });
+});
+
+describe("SessionPool when a worker thread hangs", () => {
+  it("fails the slice at its deadline, gives up on the thread, and serves the next batch on a new one", async () => {
+    const deadlines: number[] = [];
+    pool = await open((images) => {
+      deadlines.push(images);
+      return 300;
+    });
+    const ok = await pool.run(batch(3), 2);
+    await expect(pool.run(batch(254, 4), 4)).rejects.toThrow(
+      /inference failed: ONNX worker did not answer within 0 s \(terminated\)/,
+    );
+    expect(deadlines).toEqual([1, 1, 2, 2]); // one deadline per slice, from the slice's size
+    expect(pool.restarts).toBe(2);
+    await until(() => pool?.alive === 2);
+    const again = await pool.run(batch(5), 2);
+    expect(Array.from(again.features?.data ?? []).filter((_, i) => i % 2 === 0)).toEqual([5, 5]);
+    const before = new Set(Array.from(ok.features?.data ?? []).filter((_, i) => i % 2 === 1));
+    const threads = Array.from(again.features?.data ?? []).filter((_, i) => i % 2 === 1);
+    expect(threads.some((t) => before.has(t))).toBe(false);
+  });
+
+  it("gives a slice a minute plus 50 ms an image by default", () => {
+    expect([1, 64, 2048].map(runDeadlineMs)).toEqual([60_050, 63_200, 162_400]);
   });
 });

@@ -26,6 +26,22 @@ export interface SessionPoolOptions {
   spinning?: boolean;
   /** The worker thread's script (default: orchard's ONNX worker); tests give a stand-in. */
   workerScript?: string;
+  /**
+   * How long one slice may run before its worker is given up on (default
+   * {@link runDeadlineMs}). A thread that never answers would otherwise hold its slot, and the
+   * batches queued behind it, while `health` still says ok.
+   */
+  runTimeoutMs?: (images: number) => number;
+}
+
+/**
+ * The default deadline of one slice of `images` images: a minute, plus 50 ms an image (a 64-image
+ * slice runs in well under a second on one core, so only a hung thread reaches it). It stays under
+ * the bridge's default answer timeout (120 s) for the batch sizes the batcher makes, so the sidecar
+ * gives up on the thread before the bridges give up on the sidecar.
+ */
+export function runDeadlineMs(images: number): number {
+  return 60_000 + 50 * images;
 }
 
 /** At most this many worker replacements per minute: a model that kills every worker is not retried forever. */
@@ -87,16 +103,28 @@ class SessionWorker {
   private loadFailed = false;
   readonly ready: Promise<WorkerReply>;
 
-  /** `onDeath` runs when the thread exits without having been asked to close. */
-  constructor(init: WorkerInit, from: WorkerScript, onDeath: (dead: SessionWorker) => void) {
+  /**
+   * `onDeath` runs when the thread exits without having been asked to close, or when a run passes
+   * its deadline (the thread is then terminated, and given up on at once: a thread stuck in native
+   * code ends only when that code returns).
+   */
+  constructor(
+    init: WorkerInit,
+    from: WorkerScript,
+    private readonly onDeath: (dead: SessionWorker) => void,
+  ) {
     const worker = new Worker(from.script, { eval: from.eval, workerData: init });
     this.worker = worker;
     this.ready = new Promise((resolve) => this.pending.set(0, resolve));
     worker.on("message", (r: WorkerReply) => {
       const done = this.pending.get(r.id);
       this.pending.delete(r.id);
-      if (r.id === 0 && !r.ok) this.loadFailed = true;
       done?.(r);
+      // A replacement whose model did not load never answers the runs sent to it while it loaded.
+      if (r.id === 0 && !r.ok) {
+        this.loadFailed = true;
+        this.failAll(`ONNX worker could not load the model: ${r.error}`);
+      }
     });
     worker.on("error", (err) => this.failAll(err.message));
     worker.on("exit", (code) => {
@@ -108,10 +136,12 @@ class SessionWorker {
 
   private readonly worker: Worker;
 
-  /** False once the thread has exited or its model failed to load. */
+  /** False once the thread has exited, its model failed to load, or a run passed its deadline. */
   get alive(): boolean {
-    return !this.exited && !this.loadFailed;
+    return !this.exited && !this.loadFailed && !this.hung;
   }
+
+  private hung = false;
 
   private failAll(error: string): void {
     for (const [id, done] of this.pending) done({ id, ok: false, error });
@@ -123,17 +153,37 @@ class SessionWorker {
     return this.pending.size;
   }
 
-  run(req: Omit<RunRequest, "id">): Promise<WorkerReply> {
+  run(req: Omit<RunRequest, "id">, deadlineMs: number): Promise<WorkerReply> {
     const id = this.next++;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
+      // The deadline counts from when the thread has its model: a replacement still loading is not hung.
+      let timer: NodeJS.Timeout | undefined;
+      let answered = false;
+      void this.ready.then(() => {
+        if (!answered) timer = setTimeout(() => this.giveUp(deadlineMs), deadlineMs);
+      });
+      this.pending.set(id, (reply) => {
+        answered = true;
+        clearTimeout(timer);
+        resolve(reply);
+      });
       this.worker.postMessage({ ...req, id }, [req.data.buffer as ArrayBuffer]);
     });
+  }
+
+  /** A run passed its deadline: fail everything on this thread, terminate it, and let the pool replace it. */
+  private giveUp(deadlineMs: number): void {
+    if (this.hung || this.exited || this.closing) return;
+    this.hung = true;
+    this.failAll(`ONNX worker did not answer within ${Math.round(deadlineMs / 1000)} s (terminated)`);
+    void this.worker.terminate();
+    this.onDeath(this);
   }
 
   async close(): Promise<void> {
     if (this.exited) return;
     this.closing = true;
+    if (this.hung) return;
     const exited = new Promise((resolve) => this.worker.once("exit", resolve));
     this.worker.postMessage("close");
     await exited;
@@ -244,12 +294,15 @@ export class SessionPool {
       Array.from({ length: n }, (_, i) => {
         const start = i * per;
         const end = Math.min(count, start + per);
-        return (idle[i] as SessionWorker).run({
-          inputName: this.options.inputName,
-          outputs: this.options.outputs,
-          data: input.data.slice(start * perImage, end * perImage),
-          dims: [end - start, ...input.dims.slice(1)],
-        });
+        return (idle[i] as SessionWorker).run(
+          {
+            inputName: this.options.inputName,
+            outputs: this.options.outputs,
+            data: input.data.slice(start * perImage, end * perImage),
+            dims: [end - start, ...input.dims.slice(1)],
+          },
+          (this.options.runTimeoutMs ?? runDeadlineMs)(end - start),
+        );
       }),
     );
     const out: BatchOutputs = {};
