@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { describe, expect, inject, it } from "vitest";
 import { s3Client } from "../../src/s3.ts";
 import { sidecarStatus } from "../../udf-server/src/manage/sidecar-status.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
+import { runOrchard } from "./helpers/orchard-cli.ts";
 import { REPO_ROOT } from "./helpers/test-paths.ts";
 
 const s3 = inject("s3");
@@ -14,24 +14,7 @@ const s3 = inject("s3");
 const sidecar = inject("sidecar");
 
 /** Runs the real CLI; resolves with its exit code, output and wall time (never rejects). */
-function orchard(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(REPO_ROOT, "bin", "orchard.mjs"), ...args],
-      {
-        cwd: REPO_ROOT,
-        timeout: 300_000,
-        env: cliEnv(),
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr, ms: performance.now() - started });
-      },
-    );
-  });
-}
+const orchard = (args: string[]) => runOrchard(args, { timeout: 300_000 });
 
 describe("first contact: user mistakes are refused before any Spark work, in one line", () => {
   const root = mkdtempSync(join(tmpdir(), "orchard-first-contact-"));

@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -17,6 +17,7 @@ import { readState } from "../../src/cli/local/server-state.ts";
 import { stopLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { SparkAuthenticationError, SparkSession } from "../../src/index.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
+import { runOrchard } from "./helpers/orchard-cli.ts";
 import { withPySpark } from "./helpers/pyspark-client.ts";
 import { REPO_ROOT } from "./helpers/test-paths.ts";
 
@@ -40,18 +41,7 @@ interface Ran {
 function orchard(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<Ran> {
   const merged: NodeJS.ProcessEnv = { ...cliEnv(), ORCHARD_RUN_DIR: runDir, ...env };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      [join(REPO_ROOT, "bin", "orchard.mjs"), ...args],
-      { cwd: REPO_ROOT, timeout: 300_000, env: merged },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
+  return runOrchard(args, { env: merged, timeout: 300_000, ...(input === undefined ? {} : { input }) });
 }
 
 /** `orchard shell` fed one line on stdin; resolves with what it printed once it printed `marker` (or exited). */

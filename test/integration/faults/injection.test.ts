@@ -5,7 +5,7 @@
  * have run exists afterwards. And the real bridge, installed under a path with a space and given
  * a secret file under one, runs through `bash -c` against the real sidecar.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -22,22 +22,13 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { readSecretFile, writeSecretFile } from "../../../udf-server/src/auth/sidecar-secret.ts";
 import { BRIDGE_BIN, bridgeCommand } from "../../../udf-server/src/bridge/bridge-command.ts";
 import { cliEnv } from "../helpers/cli-env.ts";
-import { REPO_ROOT } from "../helpers/test-paths.ts";
+import { runOrchard } from "../helpers/orchard-cli.ts";
 import { fruitImages } from "../sidecar-support.ts";
 
 const work = mkdtempSync(join(tmpdir(), "orchard-injection-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function orchard(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(REPO_ROOT, "bin", "orchard.mjs"), ...args],
-      { cwd: REPO_ROOT, env, timeout: 60_000 },
-      (error, _o, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr }),
-    );
-  });
-}
+const orchard = (args: string[], env: NodeJS.ProcessEnv) => runOrchard(args, { env, timeout: 60_000 });
 
 /** Payloads that create `marker` if a shell ever runs them, one per metacharacter family. */
 const payloads = (marker: string) => [

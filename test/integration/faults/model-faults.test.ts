@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -16,7 +15,8 @@ import { generateSecret, writeSecretFile } from "../../../udf-server/src/auth/si
 import { type FeatureResult, type Featurizer, loadFeaturizer } from "../../../udf-server/src/featurizer.ts";
 import { type FlightServer, startFlightServer } from "../../../udf-server/src/server/flight-server.ts";
 import { cliEnv } from "../helpers/cli-env.ts";
-import { REPO_ROOT, testLayout } from "../helpers/test-paths.ts";
+import { faultRunArgs, runOrchard } from "../helpers/orchard-cli.ts";
+import { testLayout } from "../helpers/test-paths.ts";
 
 // Issue 13, worker and model faults: the real model, served by a real Flight server in this
 // process to the bridges of the test Spark, (1) throws once, (2) loses an ONNX worker thread in
@@ -88,27 +88,10 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function runPipeline(output: string): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(REPO_ROOT, "bin", "orchard.mjs"), "run", "--input", join(work, "in"), "--output", output].concat([
-        "--k",
-        "3",
-        "--partitions",
-        "2",
-        "--no-start",
-        "--quiet",
-      ]),
-      {
-        cwd: REPO_ROOT,
-        timeout: 600_000,
-        env: { ...cliEnv(), ORCHARD_SIDECAR: server?.address, ORCHARD_SIDECAR_SECRET_FILE: secretFile },
-      },
-      (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
-    );
+const runPipeline = (output: string) =>
+  runOrchard(faultRunArgs(join(work, "in"), output), {
+    env: { ...cliEnv(), ORCHARD_SIDECAR: server?.address, ORCHARD_SIDECAR_SECRET_FILE: secretFile },
   });
-}
 
 function counts(output: string): unknown {
   return JSON.parse(readFileSync(join(output, "run.json"), "utf8")).counts;

@@ -5,7 +5,6 @@
  * command line, log or status output; and `orchard sidecar status` reads it to show the model.
  * Stopping it removes the secret file.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../src/cli/local/ports.ts";
 import { readPidRecord, sidecarRunFiles } from "../../../udf-server/src/manage/run-files.ts";
 import { isAlive, stopProcessGroup } from "../../../udf-server/src/process/managed-process.ts";
-import { REPO_ROOT } from "../helpers/test-paths.ts";
+import { runOrchard } from "../helpers/orchard-cli.ts";
 
 const work = mkdtempSync(join(tmpdir(), "orchard-sidecar-env-"));
 const runDir = join(work, "run");
@@ -24,17 +23,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function orchard(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(REPO_ROOT, "bin", "orchard.mjs"), ...args],
-      { cwd: REPO_ROOT, env, timeout: 300_000 },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const orchard = (args: string[], env: NodeJS.ProcessEnv) => runOrchard(args, { env, timeout: 300_000 });
 
 describe("the environment and the secret of a sidecar orchard starts", () => {
   it("passes no keys or tokens, keeps the secret 0600 and out of argv and logs, and removes it on stop", async () => {

@@ -8,7 +8,6 @@
  *   library path, where a caller states the model), with no error rows written;
  * - a normal run records the model's name and checksum in run.json, as the sidecar reports them.
  */
-import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,7 +21,8 @@ import { generateSecret, writeSecretFile } from "../../../udf-server/src/auth/si
 import { sidecarStatus } from "../../../udf-server/src/manage/sidecar-status.ts";
 import { type FakeFlightServer, startFakeFlightServer } from "../../support/fake-flight-server.ts";
 import { cliEnv } from "../helpers/cli-env.ts";
-import { REPO_ROOT, testLayout } from "../helpers/test-paths.ts";
+import { runOrchard } from "../helpers/orchard-cli.ts";
+import { testLayout } from "../helpers/test-paths.ts";
 
 const work = mkdtempSync(join(tmpdir(), "orchard-sidecar-identity-"));
 const sidecar = inject("sidecar");
@@ -48,17 +48,7 @@ function smallInput(): string {
   return dir;
 }
 
-function orchard(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(REPO_ROOT, "bin", "orchard.mjs"), ...args],
-      { cwd: REPO_ROOT, timeout: 600_000, env },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const orchard = (args: string[], env: NodeJS.ProcessEnv) => runOrchard(args, { env });
 
 describe("the bridges check who they talk to", () => {
   it("refuses an impostor on the sidecar's port: the run fails, the impostor gets no secret and no image", async () => {

@@ -1,16 +1,14 @@
-import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../src/cli/local/ports.ts";
 import { readPidRecord, sidecarRunFiles } from "../../../udf-server/src/manage/run-files.ts";
-import { rowCounter } from "../../../udf-server/src/manage/sidecar-status.ts";
 import { startSidecar } from "../../../udf-server/src/manage/start-sidecar.ts";
 import { isAlive, stopProcessGroup } from "../../../udf-server/src/process/managed-process.ts";
 import { cliEnv } from "../helpers/cli-env.ts";
-import { REPO_ROOT, testLayout } from "../helpers/test-paths.ts";
+import { faultRunArgs, runOrchard, waitForRowsServed } from "../helpers/orchard-cli.ts";
+import { testLayout } from "../helpers/test-paths.ts";
 
 // Issue 13, sidecar deaths: the sidecar is SIGKILLed in the middle of the features step. The
 // bridges Spark runs notice the broken exchange, bring a sidecar back on the same port (the one
@@ -44,43 +42,12 @@ describe("a sidecar killed mid-featurize", () => {
     const first = await startSidecar({ port, pidFile: files.pidFile, logFile: files.logFile });
 
     const output = join(work, "out");
-    const run = new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [
-          join(REPO_ROOT, "bin", "orchard.mjs"),
-          "run",
-          ...[
-            "--input",
-            join(work, "in"),
-            "--output",
-            output,
-            "--k",
-            "3",
-            "--partitions",
-            "2",
-            "--no-start",
-            "--quiet",
-          ],
-        ],
-        { cwd: REPO_ROOT, timeout: 900_000, env: { ...cliEnv(), ORCHARD_SIDECAR: first.address } },
-        (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
-      );
+    const run = runOrchard(faultRunArgs(join(work, "in"), output), {
+      env: { ...cliEnv(), ORCHARD_SIDECAR: first.address },
+      timeout: 900_000,
     });
     // Kill it once it has answered some of the images, while the tasks still stream.
-    const counter = rowCounter(first.address, first.secretFile);
-    try {
-      for (let i = 0; i < 600; i++) {
-        const served = await counter.read(1000).then(
-          (c) => c.rowsServed,
-          () => 0,
-        );
-        if (served >= 24) break;
-        await sleep(200);
-      }
-    } finally {
-      counter.close();
-    }
+    await waitForRowsServed(first.address, first.secretFile, 24);
     process.kill(first.pid, "SIGKILL");
 
     const { code, stderr } = await run;

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,11 +5,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../../src/cli/local/ports.ts";
 import { readPidRecord, sidecarRunFiles } from "../../../udf-server/src/manage/run-files.ts";
-import { rowCounter } from "../../../udf-server/src/manage/sidecar-status.ts";
 import { type SidecarHandle, startSidecar } from "../../../udf-server/src/manage/start-sidecar.ts";
 import { isAlive, stopProcessGroup } from "../../../udf-server/src/process/managed-process.ts";
 import { cliEnv } from "../helpers/cli-env.ts";
-import { REPO_ROOT, TEST_LOG_DIR, testLayout } from "../helpers/test-paths.ts";
+import { faultRunArgs, runOrchard, waitForRowsServed } from "../helpers/orchard-cli.ts";
+import { TEST_LOG_DIR, testLayout } from "../helpers/test-paths.ts";
 
 // Issue 13, stopped sidecar: the sidecar is SIGSTOPped in the middle of the features step. It
 // holds its port and its connections but answers nothing. The bridges' keepalive fails their
@@ -63,34 +62,11 @@ describe("a sidecar stopped (SIGSTOP) mid-featurize", () => {
     const lostBefore = lostTasks().length;
 
     const output = join(work, "out");
-    const run = new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [join(REPO_ROOT, "bin", "orchard.mjs"), "run", "--input", join(work, "in"), "--output", output].concat([
-          "--k",
-          "3",
-          "--partitions",
-          "2",
-          "--no-start",
-          "--quiet",
-        ]),
-        { cwd: REPO_ROOT, timeout: 900_000, env: { ...cliEnv(), ORCHARD_SIDECAR: stopped.address } },
-        (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
-      );
+    const run = runOrchard(faultRunArgs(join(work, "in"), output), {
+      env: { ...cliEnv(), ORCHARD_SIDECAR: stopped.address },
+      timeout: 900_000,
     });
-    const counter = rowCounter(stopped.address, stopped.secretFile);
-    try {
-      for (let i = 0; i < 600; i++) {
-        const served = await counter.read(1000).then(
-          (c) => c.rowsServed,
-          () => 0,
-        );
-        if (served >= 24) break;
-        await sleep(200);
-      }
-    } finally {
-      counter.close();
-    }
+    await waitForRowsServed(stopped.address, stopped.secretFile, 24);
     process.kill(-stopped.pid, "SIGSTOP");
     const stoppedAt = performance.now();
     let failedAfterMs: number | undefined;
