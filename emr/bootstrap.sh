@@ -12,7 +12,7 @@
 # "orchard bootstrap FAILED: ..." line, which makes EMR fail the cluster with that node's logs.
 # Test hooks (never set on EMR): ORCHARD_S3_ENDPOINT (an S3-compatible endpoint; objects are then
 # fetched with curl, unsigned, when the aws CLI is missing), ORCHARD_BOOTSTRAP_ROOT (install root
-# instead of /), ORCHARD_BOOTSTRAP_NO_SYSTEMD=1 (start the sidecar in the background instead).
+# instead of /).
 set -euo pipefail
 
 NODE_MIN_MAJOR=20
@@ -223,14 +223,8 @@ if [ "$is_primary" = true ]; then
 fi
 sidecar_cmd=("$node_bin" "$prefix/app/node_modules/@orchard/udf-server/bin/orchard-sidecar"
   --host 127.0.0.1 --port "$SIDECAR_PORT" --model "$prefix/cache/models/$model_name" --cache-dir "$prefix/cache")
-if [ "${ORCHARD_BOOTSTRAP_NO_SYSTEMD:-}" = 1 ] || ! command -v systemctl >/dev/null 2>&1 || [ ! -d /run/systemd/system ]; then
-  [ "${ORCHARD_BOOTSTRAP_NO_SYSTEMD:-}" = 1 ] || fail "systemd is not running on this node: cannot supervise the sidecar"
-  if ! (exec 3<>/dev/tcp/127.0.0.1/$SIDECAR_PORT) 2>/dev/null; then
-    log "starting the sidecar in the background (no systemd: test mode)"
-    OPENBLAS_NUM_THREADS=1 nohup "${sidecar_cmd[@]}" >>"$root/var/log/orchard-sidecar.log" 2>&1 &
-  fi
-  log "done"
-  exit 0
+if ! command -v systemctl >/dev/null 2>&1 || [ ! -d /run/systemd/system ]; then
+  fail "systemd is not running on this node: cannot supervise the sidecar"
 fi
 unit=/etc/systemd/system/orchard-sidecar.service
 # The sidecar runs as `yarn`, the user YARN runs the executors (and so the bridges) as on EMR
