@@ -55,8 +55,9 @@ export interface Publication {
   readonly parts: readonly string[];
   /**
    * `replace`: each part replaces the published one (`orchard run --overwrite`, or a first run).
-   * `append`: the attempt's `data/` files join the published `data/` (Spark names each job's files
-   * uniquely), the other parts replace theirs; the new `run.json` must count the whole dataset.
+   * `append`: the files of the attempt's Parquet datasets (`data/`, `files/`) join the published
+   * ones (Spark names each job's files uniquely), the other parts replace theirs; the new
+   * `run.json` must count the whole dataset (`orchard run --incremental` with new files only).
    */
   readonly mode: "replace" | "append";
   /** Published parts the new run does not replace but which no longer belong to it: deleted. */
@@ -69,6 +70,9 @@ export interface Publication {
 
 /** The steps of a publication, in order. */
 export type PublishStep = "intent" | "withdraw" | "move" | "publish" | "clean";
+
+/** The parts an `append` adds files to: Parquet datasets. */
+const APPENDED_PARTS: readonly string[] = [OUTPUT_LAYOUT.data, OUTPUT_LAYOUT.files];
 
 /** The name a replaced part is moved to inside the attempt folder, until run.json is published. */
 const PREVIOUS_FOLDER = "previous";
@@ -104,7 +108,7 @@ export async function publishOutput(store: OutputStore, publication: Publication
   const local = store.kind === "local";
   for (const part of parts) {
     const staged = `${attempt.relative}/${part}`;
-    if (mode === "append" && part === OUTPUT_LAYOUT.data && (await store.exists(part))) {
+    if (mode === "append" && APPENDED_PARTS.includes(part) && (await store.exists(part))) {
       for (const name of await store.list(staged)) {
         // Spark's markers (_SUCCESS) and hidden files describe the attempt's job, not the dataset.
         if (name.startsWith("_") || name.startsWith(".")) continue;
