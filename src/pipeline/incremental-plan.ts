@@ -92,7 +92,7 @@ export function checkIncrementalAgainst(previous: RunSummary, request: Increment
     throw new ConfigError({
       field: "--input",
       expected: `the earlier run's input (${previous.input})`,
-      message: `--incremental updates the output of a run on ${previous.input}, not on ${request.input}; use another --output for another input`,
+      message: `--input ${request.input}: --incremental updates the output of a run on ${previous.input}; use another --output for another input`,
     });
   }
   const name = request.expectedModel?.name ?? request.model;
@@ -101,7 +101,7 @@ export function checkIncrementalAgainst(previous: RunSummary, request: Increment
     throw new ConfigError({
       field: "--model",
       expected: `the earlier run's model (${before.name})`,
-      message: `the output's rows hold features of ${before.name}; --incremental cannot add rows of ${name} (run without --incremental, with --overwrite, to start afresh)`,
+      message: `--model ${name}: the output's rows hold features of the earlier run's model (${before.name}), --incremental cannot add rows of another (run with --overwrite instead to start afresh)`,
     });
   }
   const sha = request.expectedModel?.sha256;
@@ -109,14 +109,14 @@ export function checkIncrementalAgainst(previous: RunSummary, request: Increment
     throw new ConfigError({
       field: "--model",
       expected: `the earlier run's model file (sha256 ${before.sha256})`,
-      message: `the model ${before.name} is now another file (sha256 ${sha}, the earlier run's was ${before.sha256}); run with --overwrite to start afresh`,
+      message: `--model ${before.name} is now another file (sha256 ${sha}; the earlier run's was ${before.sha256}): --incremental cannot mix their features; run with --overwrite to start afresh`,
     });
   }
   if (request.keepFeatures !== previous.keepFeatures) {
     throw new ConfigError({
       field: "--keep-features",
       expected: previous.keepFeatures ? "given, as in the earlier run" : "absent, as in the earlier run",
-      message: `the earlier run ${previous.keepFeatures ? "kept" : "did not keep"} the features in data/; an incremental run must do the same`,
+      message: `--keep-features: the earlier run ${previous.keepFeatures ? "kept" : "did not keep"} the features in data/, and an incremental run must do the same`,
     });
   }
 }

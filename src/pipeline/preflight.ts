@@ -71,7 +71,7 @@ export async function readEarlierRun(output: string, s3?: S3Access): Promise<Run
     throw new ConfigError({
       field: "--output",
       expected,
-      message: `--incremental updates an earlier run's output, and ${output} holds none (${describeFailure(cause)}); run without --incremental first`,
+      message: `--output ${output} holds no earlier run for --incremental to update (run.json: ${describeFailure(cause)}); run without --incremental first`,
       cause,
     });
   }
@@ -80,7 +80,7 @@ export async function readEarlierRun(output: string, s3?: S3Access): Promise<Run
     throw new ConfigError({
       field: "--output",
       expected,
-      message: `${output} has no ${!data ? "data/" : "files/ (the per-file state, written by orchard run since incremental runs exist)"} to update; run once with --overwrite, then --incremental`,
+      message: `--output ${output} has no ${!data ? "data/" : "files/ (the per-file state, written by orchard run since incremental runs exist)"} to update; run once with --overwrite, then --incremental`,
     });
   }
   return previous;

@@ -81,9 +81,9 @@ const PREVIOUS_FOLDER = "previous";
  * Publishes a complete attempt: (1) writes the new `run.json` into the attempt folder, so the
  * attempt records what it holds; (2) deletes the published `run.json`: from here readers see no
  * output; (3) moves each part into place, the replaced one out of the way (locally into the
- * attempt folder, one rename each; on S3 deleted, as S3 has no rename); (4) writes `run.json`:
- * readers see the new output; (5) deletes the attempt folder with what it replaced and, on a
- * `replace`, the folders that killed runs left in `_attempts/`. Only one run at a time may write
+ * attempt folder, one rename each; on S3 deleted, as S3 has no rename; an `append` moves the new
+ * files in one by one); (4) writes `run.json`: readers see the new output; (5) deletes the attempt
+ * folder with what it replaced, and the folders that killed runs left in `_attempts/`. Only one run at a time may write
  * into an output folder.
  *
  * PySpark has no equivalent: its DataFrameWriter commits one folder at a time (through the output
@@ -133,9 +133,7 @@ export async function publishOutput(store: OutputStore, publication: Publication
 
   await step("clean");
   await store.remove(attempt.relative);
-  if (mode === "replace") {
-    for (const stale of await store.list(ATTEMPTS_FOLDER)) await store.remove(`${ATTEMPTS_FOLDER}/${stale}`);
-  }
+  for (const stale of await store.list(ATTEMPTS_FOLDER)) await store.remove(`${ATTEMPTS_FOLDER}/${stale}`);
   if ((await store.list(ATTEMPTS_FOLDER)).length === 0) await store.remove(ATTEMPTS_FOLDER);
 }
 
