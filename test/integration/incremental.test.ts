@@ -349,7 +349,7 @@ describe("orchard run --incremental (real Spark, sidecar, CNN)", () => {
     [["--output", out, "--sample", "2"], "--sample", "no --sample with --incremental"],
     [["--output", out, "--model", "mobilenet-v3-small"], "--model", "the earlier run's model (efficientnet-lite0)"],
     [["--output", out, "--keep-features"], "--keep-features", "did not keep the features"],
-    [["--output", out, "--input", join(work, "in-half")], "--input", "the earlier run's input"],
+    [["--output", out, "--input", join(work, "in-half")], "--input", "updates the output of a run on"],
   ])("refuses --incremental %j naming %s", async (args, field, words) => {
     const { code, stderr } = await orchardFails(["run", "--incremental", ...COMMON, ...args]);
     expect(code).not.toBe(0);
