@@ -13,19 +13,20 @@ import type { SparkSession } from "../connect/spark-session.ts";
 /** The columns of `files/`, in order. */
 export const FILE_STATE_COLUMNS = ["path", "length", "modificationTime"] as const;
 
-/** The state of the files an image read lists (`images`: a read of `ImageInput.read`). */
-export function fileStates(images: DataFrame): DataFrame {
-  return images.select(...FILE_STATE_COLUMNS);
-}
-
-/** The state of zero-byte files (listed by the driver only): length 0, no time. */
-export function emptyFileStates(spark: SparkSession, paths: readonly string[]): DataFrame {
-  return spark
+/**
+ * The state of the files an image read lists (`images`: a read of `ImageInput.read`), with the
+ * zero-byte files only the driver's listing found (length 0, no time).
+ */
+export function fileStates(spark: SparkSession, images: DataFrame, emptyFiles: readonly string[]): DataFrame {
+  const listed = images.select(...FILE_STATE_COLUMNS);
+  if (emptyFiles.length === 0) return listed;
+  const empty = spark
     .createDataFrame(
-      paths.map((path) => ({ path })),
+      emptyFiles.map((path) => ({ path })),
       "path string",
     )
     .select(col("path"), lit(0).cast("long").alias("length"), lit(null).cast("timestamp").alias("modificationTime"));
+  return listed.unionByName(empty);
 }
 
 /**

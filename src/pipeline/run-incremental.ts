@@ -1,19 +1,12 @@
 import type { DataFrame } from "../connect/data-frame.ts";
-import { col, count, lit, max, size, when } from "../connect/functions.ts";
+import { col, count } from "../connect/functions.ts";
 import { persist, unpersist } from "../connect/persistence.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { ConfigError } from "../errors.ts";
 import { PCAModel } from "../ml/pca.ts";
 import { clusterShape, featurizePartitions } from "./cluster-cores.ts";
 import { emptyFileRows } from "./featurize.ts";
-import {
-  diffFileStates,
-  emptyFileStates,
-  FILE_STATUSES,
-  type FileStatus,
-  fileStates,
-  withStatus,
-} from "./file-state.ts";
+import { diffFileStates, FILE_STATUSES, type FileStatus, fileStates, withStatus } from "./file-state.ts";
 import {
   checkIncrementalAgainst,
   type IncrementPlan,
@@ -30,7 +23,7 @@ import { abandonAttempt, newAttempt } from "./publish-output.ts";
 import { type FittedReduction, fitReduction, project } from "./reduce.ts";
 import { historyAfter, REMOVED_SAMPLE, type RunRecord } from "./run-history.ts";
 import type { RunContext } from "./run-pipeline.ts";
-import { featurizeImages, reportAndPublish, type StepRunner } from "./run-steps.ts";
+import { featureTotals, featurizeImages, reportAndPublish, type StepRunner } from "./run-steps.ts";
 import type { RunSummary, Step } from "./run-summary.ts";
 import { outputColumns, writeOutput } from "./write.ts";
 
@@ -97,36 +90,38 @@ export async function runIncremental(
     "list",
     async (o): Promise<Listed> => {
       const emptyFiles = listing?.emptyFiles ?? [];
-      const listedStates =
-        emptyFiles.length === 0
-          ? fileStates(input.read(spark))
-          : fileStates(input.read(spark)).unionByName(emptyFileStates(spark, emptyFiles));
+      const listedStates = fileStates(spark, input.read(spark), emptyFiles);
       const stored = spark.read.parquet(outputPath(options.output, OUTPUT_LAYOUT.files));
-      const diff = await persist(
-        await input.withDriverListing(spark, async () => diffFileStates(listedStates, stored)),
-      );
-      const counts = Object.fromEntries(FILE_STATUSES.map((s) => [s, 0])) as Record<FileStatus, number>;
-      for (const row of await diff.groupBy("status").count().collect(o)) {
-        counts[String(row.get(0)) as FileStatus] = Number(row.get(1));
+      // Persisted and counted with Spark listing a local input on the driver (see withDriverListing).
+      const { diff, counts } = await input.withDriverListing(spark, async () => {
+        const diff = await persist(diffFileStates(listedStates, stored));
+        const counts = Object.fromEntries(FILE_STATUSES.map((s) => [s, 0])) as Record<FileStatus, number>;
+        for (const row of await diff.groupBy("status").count().collect(o)) {
+          counts[String(row.get(0)) as FileStatus] = Number(row.get(1));
+        }
+        return { diff, counts };
+      });
+      try {
+        const listedFiles = counts.new + counts.changed + counts.unchanged;
+        // As in a full run, the driver's listing holds Spark's to account: a file Spark skipped fails the run.
+        if (listing && listedFiles !== listing.files + listing.emptyFiles.length) {
+          throw new PipelineError({
+            message: `Spark listed ${listedFiles} files under ${input.uri}, the driver ${listing.files + listing.emptyFiles.length}: the input changed during the run, or files were skipped`,
+          });
+        }
+        const plan = planIncrement(counts, { ...incremental, keepFeatures: options.keepFeatures });
+        const toFeaturize = await withStatus(diff, plan.featurize).select("path", "length").collect(o);
+        const paths = toFeaturize.filter((r) => Number(r.get(1)) > 0).map((r) => String(r.get(0)));
+        const emptyPaths = toFeaturize.filter((r) => Number(r.get(1)) === 0).map((r) => String(r.get(0)));
+        const removed =
+          counts.removed === 0
+            ? []
+            : await withStatus(diff, ["removed"]).select("path").orderBy("path").limit(REMOVED_SAMPLE).collect(o);
+        return { diff, counts, plan, paths, emptyPaths, removedSample: removed.map((r) => String(r.get(0))) };
+      } catch (err) {
+        await unpersist(diff).catch(() => undefined);
+        throw err;
       }
-      const listedFiles = counts.new + counts.changed + counts.unchanged;
-      // As in a full run, the driver's listing holds Spark's to account: a file Spark skipped fails the run.
-      if (listing && listedFiles !== listing.files + listing.emptyFiles.length) {
-        throw new PipelineError({
-          message: `Spark listed ${listedFiles} files under ${input.uri}, the driver ${listing.files + listing.emptyFiles.length}: the input changed during the run, or files were skipped`,
-        });
-      }
-      const plan = planIncrement(counts, { ...incremental, keepFeatures: options.keepFeatures });
-      const toFeaturize = await withStatus(diff, plan.featurize).select("path", "length").collect(o);
-      const paths = toFeaturize.filter((r) => Number(r.get(1)) > 0).map((r) => String(r.get(0)));
-      const emptyPaths = toFeaturize.filter((r) => Number(r.get(1)) === 0).map((r) => String(r.get(0)));
-      const removedSample =
-        counts.removed === 0
-          ? []
-          : (await withStatus(diff, ["removed"]).select("path").orderBy("path").limit(REMOVED_SAMPLE).collect(o)).map(
-              (r) => String(r.get(0)),
-            );
-      return { diff, counts, plan, paths, emptyPaths, removedSample };
     },
     listDetail,
   );
@@ -161,11 +156,8 @@ export async function runIncremental(
       "features",
       async (o) => {
         if (!made) return { rows: 0, failed: 0, featureDim: previous.featureDim };
-        const agg = await made
-          .agg(count(lit(1)), count(col("error")), max(when(col("error").isNull(), size(col("features")))))
-          .first(o);
-        const [rows = 0, failed = 0, featureDim = 0] = [0, 1, 2].map((i) => Number(agg?.get(i) ?? 0));
-        return { rows, failed, featureDim: featureDim || previous.featureDim };
+        const totals = await featureTotals(made, o);
+        return { ...totals, featureDim: totals.featureDim || previous.featureDim };
       },
       (r) => `${r.rows} rows, ${r.failed} failed${made ? `, ${partitions} tasks` : " (nothing to featurize)"}`,
     );
@@ -248,11 +240,11 @@ export async function runIncremental(
             : made
               ? kept(columns).unionByName(newRows(model, k, made))
               : kept(columns);
-        const expected = append ? rows : totals.rows;
-        const n = await steps.run(
+        const expected = append ? totals.featurized : totals.rows;
+        const out = await steps.run(
           "write",
-          (o) =>
-            writeOutput(spark, written, {
+          async (o) => {
+            const n = await writeOutput(spark, written, {
               output: attempt.uri,
               mode: "errorifexists",
               keepFeatures: options.keepFeatures,
@@ -264,21 +256,21 @@ export async function runIncremental(
               store: attemptStore,
               fitOnly: false,
               actionOptions: o,
-            }),
-          (n) => `${n} rows${append ? " appended" : " (data/ rewritten)"}`,
+            });
+            if (n !== expected) {
+              throw new PipelineError({ message: `wrote ${n} rows where ${expected} were due: rows were lost` });
+            }
+            if (append) return { rowsOut: rowsOut + n, failedOut };
+            // Rewritten: the failed rows of the whole new data/, counted on what was written.
+            const errors = await spark.read
+              .parquet(outputPath(attempt.uri, OUTPUT_LAYOUT.data))
+              .agg(count(col("error")))
+              .first(o);
+            return { rowsOut: n, failedOut: Number(errors?.get(0) ?? 0) };
+          },
+          (r) => (append ? `${r.rowsOut - rowsOut} rows appended` : `${r.rowsOut} rows (data/ rewritten)`),
         );
-        if (n !== expected) {
-          throw new PipelineError({ message: `wrote ${n} rows where ${expected} were due: rows were lost` });
-        }
-        if (append) rowsOut += n;
-        else {
-          rowsOut = n;
-          const agg = await spark.read
-            .parquet(outputPath(attempt.uri, OUTPUT_LAYOUT.data))
-            .agg(count(col("error")))
-            .first();
-          failedOut = Number(agg?.get(0) ?? 0);
-        }
+        ({ rowsOut, failedOut } = out);
       }
 
       const summary = (timingsMs: Partial<Record<Step, number>>): RunSummary => {

@@ -1,11 +1,10 @@
-import { col, count, lit, max, size, when } from "../connect/functions.ts";
 import { persist, unpersist } from "../connect/persistence.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { PCAModel } from "../ml/pca.ts";
 import type { S3Access } from "../s3.ts";
 import { clusterShape, featurizePartitions } from "./cluster-cores.ts";
 import { emptyFileRows } from "./featurize.ts";
-import { emptyFileStates, fileStates } from "./file-state.ts";
+import { fileStates } from "./file-state.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { outputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
@@ -15,7 +14,7 @@ import { abandonAttempt, newAttempt } from "./publish-output.ts";
 import { type FittedReduction, fitReduction, project } from "./reduce.ts";
 import { fullRunCounts, historyAfter, type RunRecord } from "./run-history.ts";
 import { runIncremental } from "./run-incremental.ts";
-import { featurizeImages, type PipelineEvents, reportAndPublish, stepRunner } from "./run-steps.ts";
+import { featureTotals, featurizeImages, type PipelineEvents, reportAndPublish, stepRunner } from "./run-steps.ts";
 import type { RunSummary, Step } from "./run-summary.ts";
 import { assertSupportedServer } from "./server-version.ts";
 import { writeOutput } from "./write.ts";
@@ -105,18 +104,7 @@ export async function runPipeline(
   try {
     const { rows, failed, featureDim } = await step(
       "features",
-      async (o) => {
-        // One job: rows, failed rows, and the feature length of the rows that have features.
-        const totals = await featurized
-          .agg(count(lit(1)), count(col("error")), max(when(col("error").isNull(), size(col("features")))))
-          .first(o);
-        const [rows, failed, featureDim] = [0, 1, 2].map((i) => Number(totals?.get(i) ?? 0)) as [
-          number,
-          number,
-          number,
-        ];
-        return { rows, failed, featureDim };
-      },
+      (o) => featureTotals(featurized, o),
       (r) => `${r.rows} rows, ${r.failed} failed, ${r.featureDim}-d features, ${partitions} tasks`,
     );
     if (rows !== filesIn) {
@@ -173,11 +161,7 @@ export async function runPipeline(
               model: fitted.model,
               metadata: { k, featureDimension: featureDim, model: options.model ?? null },
             },
-            fileStates: options.fitOnly
-              ? undefined
-              : emptyFiles.length === 0
-                ? fileStates(images)
-                : fileStates(images).unionByName(emptyFileStates(spark, emptyFiles)),
+            fileStates: options.fitOnly ? undefined : fileStates(spark, images, emptyFiles),
             store: attemptStore,
             fitOnly: options.fitOnly ?? false,
             actionOptions: o,

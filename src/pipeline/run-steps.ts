@@ -1,4 +1,5 @@
-import type { DataFrame } from "../connect/data-frame.ts";
+import type { ActionOptions, DataFrame } from "../connect/data-frame.ts";
+import { col, count, lit, max, size, when } from "../connect/functions.ts";
 import type { ExecutionProgress } from "../connect/progress.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import type { PCAModel } from "../ml/pca.ts";
@@ -88,6 +89,21 @@ export function featurizeImages(
       ...(options.expectedModel ? { expectModel: options.expectedModel } : {}),
     }),
   );
+}
+
+/**
+ * One job over featurized rows: how many, how many failed, and the feature length of those that
+ * have features (0 when none has).
+ */
+export async function featureTotals(
+  featurized: DataFrame,
+  options?: ActionOptions,
+): Promise<{ rows: number; failed: number; featureDim: number }> {
+  const totals = await featurized
+    .agg(count(lit(1)), count(col("error")), max(when(col("error").isNull(), size(col("features")))))
+    .first(options);
+  const [rows = 0, failed = 0, featureDim = 0] = [0, 1, 2].map((i) => Number(totals?.get(i) ?? 0));
+  return { rows, failed, featureDim };
 }
 
 /** The end of a run: what it publishes, and how. */
