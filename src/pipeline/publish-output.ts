@@ -83,8 +83,8 @@ const PREVIOUS_FOLDER = "previous";
  * output; (3) moves each part into place, the replaced one out of the way (locally into the
  * attempt folder, one rename each; on S3 deleted, as S3 has no rename; an `append` moves the new
  * files in one by one); (4) writes `run.json`: readers see the new output; (5) deletes the attempt
- * folder with what it replaced, and the folders that killed runs left in `_attempts/`. Only one run at a time may write
- * into an output folder.
+ * folder with what it replaced, and the folders that killed runs left in `_attempts/`. Only one
+ * run at a time may write into an output folder.
  *
  * PySpark has no equivalent: its DataFrameWriter commits one folder at a time (through the output
  * committer), and an `overwrite` there deletes the old folder before the job starts.

@@ -14,10 +14,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { listObjects, uploadFolder } from "../../src/cli/local/s3-objects.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
+import { s3Client } from "../../src/s3.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
 
@@ -356,5 +359,54 @@ describe("orchard run --incremental (real Spark, sidecar, CNN)", () => {
     expect(stderr).toContain(field);
     expect(stderr).toContain(words);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("orchard run --incremental on S3 (MinIO, s3a://)", () => {
+  it("appends the new half's rows and state as objects, and counts the whole dataset", async () => {
+    const s3 = inject("s3");
+    const client = await s3Client(s3);
+    const prefix = `incremental-${Date.now()}`;
+    const base = `s3a://${s3.bucket}/${prefix}`;
+    const upload = async (half: 0 | 1) => {
+      const dir = mkdtempSync(join(work, "upload-"));
+      for (const { label, files } of chosen.slice(0, 2)) {
+        mkdirSync(join(dir, label));
+        const part = half === 0 ? files.slice(0, PER_CLASS / 2) : files.slice(PER_CLASS / 2);
+        for (const f of part) copyFileSync(f, join(dir, label, f.split("/").at(-1) as string));
+      }
+      await uploadFolder(client, { bucket: s3.bucket, prefix: `${prefix}/in`, dir });
+    };
+    const summary = async (): Promise<RunSummary> => {
+      const out = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/out/run.json` }));
+      return JSON.parse(await (out.Body as { transformToString(): Promise<string> }).transformToString()) as RunSummary;
+    };
+    const args = ["--input", `${base}/in`, "--output", `${base}/out`, "--partitions", "2", "--quiet"];
+    const total = 2 * PER_CLASS;
+    try {
+      await upload(0);
+      await orchard(["run", ...args, "--k", "2"]);
+      const dataKeys = (await listObjects(client, s3.bucket, `${prefix}/out/data/`)).map((o) => o.key);
+      await upload(1);
+      await orchard(["run", "--incremental", ...args]);
+      const s = await summary();
+      expect(s.history.at(-1)).toMatchObject({
+        mode: "incremental",
+        counts: { new: total / 2, unchanged: total / 2, featurized: total / 2 },
+      });
+      expect(s.counts).toEqual({ filesIn: total, rowsOut: total, failed: 0 });
+      const after = (await listObjects(client, s3.bucket, `${prefix}/out/`)).map((o) => o.key);
+      // The first run's objects are still there; the attempt folder is gone.
+      for (const key of dataKeys) expect(after).toContain(key);
+      expect(after.some((k) => k.includes("/_attempts/"))).toBe(false);
+      expect(await spark.read.parquet(`${base}/out/data`).count()).toBe(total);
+      expect(await spark.read.parquet(`${base}/out/files`).count()).toBe(total);
+      const paths = (await spark.read.parquet(`${base}/out/data`).select("path").collect()).map((r) =>
+        String(r.get(0)),
+      );
+      expect(new Set(paths).size).toBe(total);
+    } finally {
+      client.destroy();
+    }
   });
 });
