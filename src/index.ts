@@ -90,6 +90,7 @@ export { RemoteModel } from "./ml/remote-model.ts";
 export { StringIndexer, StringIndexerModel, type StringIndexerParams } from "./ml/string-indexer.ts";
 export { Classifier, PREDICTION_COLUMNS, type Prediction } from "./pipeline/classifier.ts";
 export { type FeaturizeOptions, featurize, featurizeSql } from "./pipeline/featurize.ts";
+export type { IncrementalOptions } from "./pipeline/incremental-plan.ts";
 export { extensionGlob, type IngestOptions, labelOf, readImages, sampledPaths } from "./pipeline/ingest.ts";
 export { type ClassifierManifest, MODEL_LAYOUT } from "./pipeline/model-layout.ts";
 export { type OutputStore, outputStore } from "./pipeline/output-store.ts";
@@ -97,6 +98,7 @@ export { DEFAULT_EXTENSIONS, type PipelineOptions } from "./pipeline/pipeline-op
 export { type PredictFolderOptions, type PredictSummary, predictFolder } from "./pipeline/predict-folder.ts";
 export { componentsFor, type FittedReduction, fitReduction, project } from "./pipeline/reduce.ts";
 export { readRunSummary, regenerateReport, reportUri, writeReport } from "./pipeline/report.ts";
+export type { IncrementCounts, RunRecord } from "./pipeline/run-history.ts";
 export { type PipelineEvents, type RunContext, runPipeline } from "./pipeline/run-pipeline.ts";
 export { type RunSummary, STEPS, type Step } from "./pipeline/run-summary.ts";
 export { type TrainContext, type TrainOptions, trainClassifier } from "./pipeline/train.ts";

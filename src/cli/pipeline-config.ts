@@ -62,6 +62,12 @@ export const pipelineConfigSchema = z
     ).optional(),
     bridge: bridgeCommandOption.optional(),
     pcaModel: folderUri.optional(),
+    /** `orchard run --incremental`: update the earlier run's output with what changed in the input. */
+    incremental: z.coerce.boolean().default(false),
+    /** With --incremental: fit the PCA again on every row. */
+    refit: z.coerce.boolean().default(false),
+    /** With --incremental: drop the rows of files no longer in the input. */
+    prune: z.coerce.boolean().default(false),
     s3: z
       .object({
         endpoint: z.url({ error: "an http(s) URL, e.g. http://127.0.0.1:9000" }).optional(),
@@ -75,6 +81,26 @@ export const pipelineConfigSchema = z
   })
   .refine((c) => c.k === undefined || c.variance === undefined, {
     error: "one of --k or --variance, not both",
+    path: ["k"],
+  })
+  .refine((c) => !(c.incremental && c.mode === "overwrite"), {
+    error: "one of --incremental (update the earlier run's output) or --overwrite (replace it), not both",
+    path: ["incremental"],
+  })
+  .refine((c) => !(c.incremental && c.sample !== undefined), {
+    error: "no --sample with --incremental: an incremental run updates the output for the whole input",
+    path: ["sample"],
+  })
+  .refine((c) => !(c.incremental && c.pcaModel !== undefined), {
+    error: "no --pca-model with --incremental: new rows are projected with the output's own saved model",
+    path: ["pcaModel"],
+  })
+  .refine((c) => c.incremental || !(c.refit || c.prune), {
+    error: "--refit and --prune change an earlier run's output: only with --incremental",
+    path: ["incremental"],
+  })
+  .refine((c) => !(c.incremental && !c.refit && (c.k !== undefined || c.variance !== undefined)), {
+    error: "--k or --variance with --incremental only with --refit (otherwise the saved PCA, and its k, are kept)",
     path: ["k"],
   });
 
@@ -164,6 +190,16 @@ export function pipelineOptions(config: PipelineConfig, extra: Pick<PipelineOpti
     ...(config.sample !== undefined ? { samplePerClass: config.sample } : {}),
     ...(config.partitions !== undefined ? { partitions: config.partitions } : {}),
     ...(config.pcaModel !== undefined ? { pcaModel: config.pcaModel } : {}),
+    ...(config.incremental
+      ? {
+          incremental: {
+            refit: config.refit,
+            prune: config.prune,
+            ...(config.k !== undefined ? { reduction: { k: config.k } } : {}),
+            ...(config.variance !== undefined ? { reduction: { variance: config.variance } } : {}),
+          },
+        }
+      : {}),
     ...extra,
   };
 }

@@ -1,4 +1,5 @@
 import { rowCounter } from "@orchard/udf-server";
+import { ConfigError } from "../errors.ts";
 import { preflight } from "../pipeline/preflight.ts";
 import { reportUri } from "../pipeline/report.ts";
 import { runPipeline } from "../pipeline/run-pipeline.ts";
@@ -45,6 +46,13 @@ export async function runPipelineCommand(
     env: configFromEnv(ctx.env),
     flags: flagsToConfig(raw),
   });
+  if (flavour !== "run" && config.incremental) {
+    throw new ConfigError({
+      field: "--incremental",
+      expected: "orchard run --incremental",
+      message: `orchard ${flavour} has no incremental mode: use orchard run --incremental`,
+    });
+  }
   const s3 = s3Access(config);
   // This machine's sidecar secret; the bridges get its path (never the secret) when Spark runs
   // here (a loopback remote with a local master). Elsewhere each bridge uses its node's own.

@@ -18,7 +18,7 @@ export interface ImageInput {
   readonly extensions: readonly string[];
   /** The driver's own listing, with Spark's rules (undefined for file systems the driver cannot list). */
   list(): Promise<InputListing | undefined>;
-  /** Spark's read of the images as `(path, label, content, length)`; of `paths` only, when given. */
+  /** Spark's read of the images as `(path, label, content, length, modificationTime)`; of `paths` only, when given. */
   read(spark: SparkSession, paths?: readonly string[]): DataFrame;
   /** The paths (and labels) of at most `perClass` images per label, chosen deterministically. */
   sample(spark: SparkSession, perClass: number): DataFrame;

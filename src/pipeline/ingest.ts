@@ -36,7 +36,10 @@ export function labelOf(pathColumn = "path") {
   return element_at(split(pathColumn, "/"), -2);
 }
 
-/** Image files as `(path, label, content, length)`; `content` is read only when a later step needs it. */
+/**
+ * Image files as `(path, label, content, length, modificationTime)` (binaryFile's own names);
+ * `content` is read only when a later step needs it.
+ */
 export function readImages(
   spark: SparkSession,
   { input, extensions }: IngestOptions,
@@ -47,7 +50,7 @@ export function readImages(
     .option("pathGlobFilter", extensionGlob(extensions))
     .option("recursiveFileLookup", "true");
   const files = reader.load(paths ?? input);
-  return files.select(col("path"), labelOf().alias("label"), col("content"), col("length"));
+  return files.select(col("path"), labelOf().alias("label"), col("content"), col("length"), col("modificationTime"));
 }
 
 /**

@@ -7,6 +7,12 @@
 export const OUTPUT_LAYOUT = {
   /** Parquet, one row per input file. */
   data: "data",
+  /**
+   * Parquet, one row per file `data/` covers: `path string, length long, modificationTime
+   * timestamp` as Spark's binaryFile source lists them (null time for an empty file); what an
+   * incremental run compares the input's new listing with.
+   */
+  files: "files",
   /** The fitted PCA in Spark ML's format (`PCAModel.load` reads it). */
   pcaModel: "pca-model",
   /** The run's record (a RunSummary). */

@@ -1,3 +1,5 @@
+import type { IncrementalOptions } from "./incremental-plan.ts";
+
 /**
  * Everything one pipeline run needs, already validated (the CLI parses and checks it once, at the
  * edge, with zod; library callers build it themselves). Nothing below reads the environment.
@@ -40,6 +42,14 @@ export interface PipelineOptions {
   readonly pcaModel?: string;
   /** Fit the PCA and save the model, but do not write `data/` (`orchard fit`). */
   readonly fitOnly?: boolean;
+  /**
+   * Update the earlier run's output instead of replacing it (`orchard run --incremental`): only
+   * the files that are new or changed since are featurized (see run-incremental.ts).
+   */
+  readonly incremental?: IncrementalOptions & {
+    /** With `refit`, the reduction to fit (default: the earlier run's k); ignored otherwise. */
+    readonly reduction?: { readonly k: number } | { readonly variance: number };
+  };
 }
 
 /** A model's name and the SHA-256 of its ONNX file (null when the driver could not read it). */

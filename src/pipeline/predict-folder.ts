@@ -10,7 +10,8 @@ import { imageInput } from "./image-input.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { outputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
-import { checkInput, checkOutputAbsent } from "./preflight.ts";
+import { checkInput, checkOutputAbsent, checkOutputPublishable } from "./preflight.ts";
+import { abandonAttempt, newAttempt, publishOutput } from "./publish-output.ts";
 
 /** What `orchard predict` needs, already validated. */
 export interface PredictFolderOptions {
@@ -35,6 +36,8 @@ export interface PredictFolderOptions {
 export interface PredictSummary {
   readonly orchardVersion: 1;
   readonly command: "predict";
+  /** The run that published this output (its attempt folder's name), as in `orchard run`'s run.json. */
+  readonly runId: string;
   readonly config: unknown;
   readonly model: string;
   readonly input: string;
@@ -51,7 +54,9 @@ export interface PredictSummary {
  * Classifies every image under `input` with `classifier` on the cluster (featurized through the
  * sidecars like `orchard run`) and writes `output/data/` as Parquet, one row per file:
  * `path, label, probability, top5 array<struct<label,probability>>, error`; a file that could not
- * be classified keeps its row with the error. Then `run.json`. Fails when rows in != rows out.
+ * be classified keeps its row with the error. Fails when rows in != rows out. Published like
+ * `orchard run`'s output (publish-output.ts): written into `output/_attempts/<runId>/`, checked,
+ * then moved into place with `run.json` last; a failed run leaves the previous output as it was.
  */
 export async function predictFolder(
   spark: SparkSession,
@@ -60,6 +65,7 @@ export async function predictFolder(
   context: { s3?: S3Access; configForRecord?: unknown; actionOptions?: ActionOptions } = {},
 ): Promise<PredictSummary> {
   const started = performance.now();
+  checkOutputPublishable(options.output);
   const input = imageInput({ uri: options.input, extensions: options.extensions, s3: context.s3 });
   const [listing] = await Promise.all([
     checkInput(input),
@@ -82,38 +88,50 @@ export async function predictFolder(
     }),
   );
   const all = emptyFiles.length ? featurized.unionByName(emptyFileRows(spark, emptyFiles)) : featurized;
-  const data = outputPath(options.output, OUTPUT_LAYOUT.data);
-  await classifier
-    .classify(all)
-    .select(...PREDICTION_COLUMNS)
-    .write.mode(options.mode)
-    .parquet(data, undefined, context.actionOptions);
-  const written = spark.read.parquet(data);
-  const [rowsOut, failed] = await Promise.all([
-    written.count(context.actionOptions),
-    written.where(col("error").isNotNull()).count(context.actionOptions),
-  ]);
-  if (rowsOut !== filesIn) {
-    throw new PipelineError({ message: `predict wrote ${rowsOut} rows for ${filesIn} input files: rows were lost` });
+  const store = outputStore(options.output, context.s3);
+  const attempt = newAttempt(options.output);
+  let publishing = false;
+  try {
+    const data = outputPath(attempt.uri, OUTPUT_LAYOUT.data);
+    await classifier
+      .classify(all)
+      .select(...PREDICTION_COLUMNS)
+      .write.mode("errorifexists")
+      .parquet(data, undefined, context.actionOptions);
+    const written = spark.read.parquet(data);
+    const [rowsOut, failed] = await Promise.all([
+      written.count(context.actionOptions),
+      written.where(col("error").isNotNull()).count(context.actionOptions),
+    ]);
+    if (rowsOut !== filesIn) {
+      throw new PipelineError({ message: `predict wrote ${rowsOut} rows for ${filesIn} input files: rows were lost` });
+    }
+    const wallMs = Math.round(performance.now() - started);
+    const summary: PredictSummary = {
+      orchardVersion: 1,
+      command: "predict",
+      runId: attempt.runId,
+      config: context.configForRecord ?? null,
+      model: options.model,
+      input: options.input,
+      output: options.output,
+      sparkVersion,
+      counts: { filesIn, rowsOut, failed },
+      partitions,
+      wallMs,
+      imagesPerSecond: filesIn / (wallMs / 1000),
+    };
+    publishing = true;
+    await publishOutput(store, {
+      attempt,
+      parts: [OUTPUT_LAYOUT.data],
+      mode: "replace",
+      // An --overwrite of another command's output: its other parts do not belong to this run.json.
+      withdrawn: [OUTPUT_LAYOUT.files, OUTPUT_LAYOUT.pcaModel, OUTPUT_LAYOUT.reportHtml],
+      runJson: `${JSON.stringify(summary, null, 2)}\n`,
+    });
+    return summary;
+  } finally {
+    if (!publishing) await abandonAttempt(store, attempt).catch(() => undefined);
   }
-  const wallMs = Math.round(performance.now() - started);
-  const summary: PredictSummary = {
-    orchardVersion: 1,
-    command: "predict",
-    config: context.configForRecord ?? null,
-    model: options.model,
-    input: options.input,
-    output: options.output,
-    sparkVersion,
-    counts: { filesIn, rowsOut, failed },
-    partitions,
-    wallMs,
-    imagesPerSecond: filesIn / (wallMs / 1000),
-  };
-  await outputStore(options.output, context.s3).put(
-    OUTPUT_LAYOUT.runJson,
-    `${JSON.stringify(summary, null, 2)}\n`,
-    "application/json",
-  );
-  return summary;
 }

@@ -2,10 +2,13 @@ import { ConfigError, OrchardError } from "../errors.ts";
 import { type S3Access, s3Location } from "../s3.ts";
 import { checkOutputApart } from "./folder-overlap.ts";
 import { type ImageInput, imageInput } from "./image-input.ts";
+import { checkIncrementalAgainst } from "./incremental-plan.ts";
 import type { InputListing } from "./input-listing.ts";
 import { type ModelMetadata, OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { outputStore } from "./output-store.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
+import { readRunSummary } from "./report.ts";
+import type { RunSummary } from "./run-summary.ts";
 
 /** What the checks before any Spark work found. */
 export interface Preflight {
@@ -15,13 +18,17 @@ export interface Preflight {
   readonly listing: InputListing | undefined;
   /** The saved model's metadata, for `--pca-model` (undefined when the run fits its own). */
   readonly modelMetadata: ModelMetadata | undefined;
+  /** The published run an incremental run updates (undefined otherwise). */
+  readonly previous?: RunSummary;
 }
 
 /**
  * The checks a run makes before any Spark work, each failing with a ConfigError that names the
  * flag: the output is a folder orchard can publish into (S3 or local) that neither contains nor
  * lies inside the input or the `--pca-model`, the input holds at least one image file, the output
- * does not exist unless the mode is `overwrite`, and a `--pca-model` is a model saved by orchard.
+ * does not exist unless the mode is `overwrite` (an incremental run needs it to hold a complete
+ * earlier run it can update, see {@link readEarlierRun}), and a `--pca-model` is a model saved by
+ * orchard.
  */
 export async function preflight(options: PipelineOptions, s3?: S3Access): Promise<Preflight> {
   checkOutputPublishable(options.output);
@@ -30,12 +37,53 @@ export async function preflight(options: PipelineOptions, s3?: S3Access): Promis
     ...(options.pcaModel === undefined ? [] : [{ flag: "--pca-model", uri: options.pcaModel }]),
   ]);
   const input = imageInput({ uri: options.input, extensions: options.extensions, s3 });
-  const [listing, , modelMetadata] = await Promise.all([
+  const [listing, previous, modelMetadata] = await Promise.all([
     checkInput(input),
-    options.mode === "overwrite" ? undefined : checkOutputAbsent(options.output, s3),
+    options.incremental
+      ? readEarlierRun(options.output, s3)
+      : options.mode === "overwrite"
+        ? undefined
+        : checkOutputAbsent(options.output, s3),
     options.pcaModel === undefined ? undefined : readModelMetadata(options.pcaModel, s3),
   ]);
-  return { input, listing, modelMetadata };
+  if (previous) {
+    checkIncrementalAgainst(previous, {
+      input: options.input,
+      keepFeatures: options.keepFeatures,
+      ...(options.model ? { model: options.model } : {}),
+    });
+  }
+  return { input, listing, modelMetadata, ...(previous ? { previous } : {}) };
+}
+
+/**
+ * The published run in `output` that an incremental run updates: its `run.json`, with the
+ * `data/` and `files/` (the per-file state) it describes. Anything else is a ConfigError on
+ * `--output`.
+ */
+export async function readEarlierRun(output: string, s3?: S3Access): Promise<RunSummary> {
+  const store = outputStore(output, s3);
+  const expected = "the output folder of an earlier complete orchard run (with its run.json)";
+  let previous: RunSummary;
+  try {
+    previous = await readRunSummary(store, output);
+  } catch (cause) {
+    throw new ConfigError({
+      field: "--output",
+      expected,
+      message: `--output ${output} holds no earlier run for --incremental to update (run.json: ${describeFailure(cause)}); run without --incremental first`,
+      cause,
+    });
+  }
+  const [data, files] = await Promise.all([store.exists(OUTPUT_LAYOUT.data), store.exists(OUTPUT_LAYOUT.files)]);
+  if (!data || !files || !Array.isArray(previous.history)) {
+    throw new ConfigError({
+      field: "--output",
+      expected,
+      message: `--output ${output} has no ${!data ? "data/" : "files/ (the per-file state, written by orchard run since incremental runs exist)"} to update; run once with --overwrite, then --incremental`,
+    });
+  }
+  return previous;
 }
 
 /** Lists the input; refuses one that is missing, unreadable or holds no image file. */

@@ -55,8 +55,9 @@ export interface Publication {
   readonly parts: readonly string[];
   /**
    * `replace`: each part replaces the published one (`orchard run --overwrite`, or a first run).
-   * `append`: the attempt's `data/` files join the published `data/` (Spark names each job's files
-   * uniquely), the other parts replace theirs; the new `run.json` must count the whole dataset.
+   * `append`: the files of the attempt's Parquet datasets (`data/`, `files/`) join the published
+   * ones (Spark names each job's files uniquely), the other parts replace theirs; the new
+   * `run.json` must count the whole dataset (`orchard run --incremental` with new files only).
    */
   readonly mode: "replace" | "append";
   /** Published parts the new run does not replace but which no longer belong to it: deleted. */
@@ -70,6 +71,9 @@ export interface Publication {
 /** The steps of a publication, in order. */
 export type PublishStep = "intent" | "withdraw" | "move" | "publish" | "clean";
 
+/** The parts an `append` adds files to: Parquet datasets. */
+const APPENDED_PARTS: readonly string[] = [OUTPUT_LAYOUT.data, OUTPUT_LAYOUT.files];
+
 /** The name a replaced part is moved to inside the attempt folder, until run.json is published. */
 const PREVIOUS_FOLDER = "previous";
 
@@ -77,10 +81,10 @@ const PREVIOUS_FOLDER = "previous";
  * Publishes a complete attempt: (1) writes the new `run.json` into the attempt folder, so the
  * attempt records what it holds; (2) deletes the published `run.json`: from here readers see no
  * output; (3) moves each part into place, the replaced one out of the way (locally into the
- * attempt folder, one rename each; on S3 deleted, as S3 has no rename); (4) writes `run.json`:
- * readers see the new output; (5) deletes the attempt folder with what it replaced and, on a
- * `replace`, the folders that killed runs left in `_attempts/`. Only one run at a time may write
- * into an output folder.
+ * attempt folder, one rename each; on S3 deleted, as S3 has no rename; an `append` moves the new
+ * files in one by one); (4) writes `run.json`: readers see the new output; (5) deletes the attempt
+ * folder with what it replaced, and the folders that killed runs left in `_attempts/`. Only one
+ * run at a time may write into an output folder.
  *
  * PySpark has no equivalent: its DataFrameWriter commits one folder at a time (through the output
  * committer), and an `overwrite` there deletes the old folder before the job starts.
@@ -104,7 +108,7 @@ export async function publishOutput(store: OutputStore, publication: Publication
   const local = store.kind === "local";
   for (const part of parts) {
     const staged = `${attempt.relative}/${part}`;
-    if (mode === "append" && part === OUTPUT_LAYOUT.data && (await store.exists(part))) {
+    if (mode === "append" && APPENDED_PARTS.includes(part) && (await store.exists(part))) {
       for (const name of await store.list(staged)) {
         // Spark's markers (_SUCCESS) and hidden files describe the attempt's job, not the dataset.
         if (name.startsWith("_") || name.startsWith(".")) continue;
@@ -129,9 +133,7 @@ export async function publishOutput(store: OutputStore, publication: Publication
 
   await step("clean");
   await store.remove(attempt.relative);
-  if (mode === "replace") {
-    for (const stale of await store.list(ATTEMPTS_FOLDER)) await store.remove(`${ATTEMPTS_FOLDER}/${stale}`);
-  }
+  for (const stale of await store.list(ATTEMPTS_FOLDER)) await store.remove(`${ATTEMPTS_FOLDER}/${stale}`);
   if ((await store.list(ATTEMPTS_FOLDER)).length === 0) await store.remove(ATTEMPTS_FOLDER);
 }
 

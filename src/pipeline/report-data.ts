@@ -90,7 +90,14 @@ export async function collectReportData(
     clusters,
     seed = DEFAULT_CLUSTER_SEED,
     classifier,
-  }: { spectrum?: readonly number[]; maxPoints?: number; actionOptions?: ActionOptions } & ReportExtras = {},
+    data: dataFolders,
+  }: {
+    spectrum?: readonly number[];
+    maxPoints?: number;
+    actionOptions?: ActionOptions;
+    /** The Parquet folders that hold the output's rows (default its `data/`). */
+    data?: readonly string[];
+  } & ReportExtras = {},
 ): Promise<ReportData> {
   const variance = spectrum
     ? { explained: [...spectrum], source: "model" as const }
@@ -108,7 +115,7 @@ export async function collectReportData(
       ...(classifier ? { classifier } : {}),
     };
   }
-  const data = spark.read.parquet(outputPath(output, OUTPUT_LAYOUT.data));
+  const data = spark.read.parquet(dataFolders ?? outputPath(output, OUTPUT_LAYOUT.data));
   const projected = data.where(
     col("pca")
       .isNotNull()

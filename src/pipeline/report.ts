@@ -14,6 +14,11 @@ export interface ReportOptions extends ReportExtras {
   /** At most this many points in the projection (default 5000, sampled by a hash of the path). */
   readonly maxPoints?: number;
   readonly actionOptions?: ActionOptions;
+  /**
+   * The Parquet folders that hold the rows (default `output`'s `data/`): an incremental run that
+   * appends draws its page from the published rows and its attempt's new ones.
+   */
+  readonly data?: readonly string[];
   /** The time written into the page (default now). */
   readonly generatedAt?: Date;
 }
@@ -41,6 +46,7 @@ export async function writeReport(
     ...(options.clusters !== undefined ? { clusters: options.clusters } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.classifier ? { classifier: options.classifier } : {}),
+    ...(options.data ? { data: options.data } : {}),
   });
   await store.put(
     OUTPUT_LAYOUT.reportHtml,

@@ -1,33 +1,25 @@
-import type { DataFrame } from "../connect/data-frame.ts";
-import { col, count, lit, max, size, when } from "../connect/functions.ts";
 import { persist, unpersist } from "../connect/persistence.ts";
-import type { ExecutionProgress } from "../connect/progress.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { PCAModel } from "../ml/pca.ts";
 import type { S3Access } from "../s3.ts";
 import { clusterShape, featurizePartitions } from "./cluster-cores.ts";
-import { emptyFileRows, featurize } from "./featurize.ts";
+import { emptyFileRows } from "./featurize.ts";
+import { fileStates } from "./file-state.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { outputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
 import { type Preflight, preflight } from "./preflight.ts";
-import { abandonAttempt, newAttempt, publishOutput } from "./publish-output.ts";
+import { abandonAttempt, newAttempt } from "./publish-output.ts";
 import { type FittedReduction, fitReduction, project } from "./reduce.ts";
-import { reportUri, writeReport } from "./report.ts";
-import { type RunSummary, STEPS, type Step } from "./run-summary.ts";
+import { fullRunCounts, historyAfter, type RunRecord } from "./run-history.ts";
+import { runIncremental } from "./run-incremental.ts";
+import { featureTotals, featurizeImages, type PipelineEvents, reportAndPublish, stepRunner } from "./run-steps.ts";
+import type { RunSummary, Step } from "./run-summary.ts";
 import { assertSupportedServer } from "./server-version.ts";
 import { writeOutput } from "./write.ts";
 
-/** What a caller can watch while the pipeline runs (the CLI draws its progress from these). */
-export interface PipelineEvents {
-  onStepStart?(step: Step, detail?: string): void;
-  onStepEnd?(step: Step, ms: number, detail?: string): void;
-  /** Spark's execution progress for the step's running job. */
-  onProgress?(step: Step, progress: ExecutionProgress): void;
-  /** The number of input images, once listed (for images/s). */
-  onInputCount?(filesIn: number): void;
-}
+export type { PipelineEvents } from "./run-steps.ts";
 
 export interface RunContext {
   readonly events?: PipelineEvents;
@@ -43,15 +35,6 @@ export interface RunContext {
 }
 
 /**
- * The featurize tasks' input: `partitions` tasks made by merging the scan's partitions when it has
- * at least that many (Spark packs up to ~32 small files into one scan partition, so it has when
- * there are 32 files per task), which moves no image bytes; otherwise a round-robin shuffle.
- */
-function taskPartitions(images: DataFrame, files: number, partitions: number): DataFrame {
-  return files >= 32 * partitions ? images.coalesce(partitions) : images.repartition(partitions);
-}
-
-/**
  * Runs orchard's pipeline: list -> featurize (on the executors, through the sidecar) -> PCA (fit on
  * the server, or a saved model) -> Parquet + model + report into an attempt folder -> published,
  * run.json last (see {@link publishOutput}). Checks that every input file comes out as exactly one
@@ -63,25 +46,17 @@ export async function runPipeline(
   options: PipelineOptions,
   context: RunContext = {},
 ): Promise<RunSummary> {
-  const { events, signal } = context;
-  const timings: Partial<Record<Step, number>> = {};
+  const steps = stepRunner(context.events, context.signal);
+  const step = steps.run;
   const started = performance.now();
-  const step = async <T>(
-    name: Step,
-    body: (actionOptions: { signal?: AbortSignal; onProgress: (p: ExecutionProgress) => void }) => Promise<T>,
-    detail?: (t: T) => string,
-  ): Promise<T> => {
-    events?.onStepStart?.(name);
-    const t0 = performance.now();
-    const out = await body({ ...(signal ? { signal } : {}), onProgress: (p) => events?.onProgress?.(name, p) });
-    timings[name] = Math.round(performance.now() - t0);
-    events?.onStepEnd?.(name, timings[name] as number, detail?.(out));
-    return out;
-  };
-  const { input, listing, modelMetadata } = context.preflight ?? (await preflight(options, context.s3));
+  const checked = context.preflight ?? (await preflight(options, context.s3));
+  const { input, listing, modelMetadata } = checked;
   // The first RPC: an older server is refused before any work, and run.json records the version.
   const sparkVersion = await spark.version();
   assertSupportedServer(sparkVersion, spark.remoteUrl);
+  if (options.incremental) {
+    return runIncremental(spark, options, { ...context, preflight: checked }, { steps, started, sparkVersion });
+  }
 
   const { images, emptyFiles, filesIn } = await step(
     "list",
@@ -110,7 +85,7 @@ export async function runPipeline(
       message: `no images found under ${input.uri} (extensions: ${input.extensions.join(", ")})`,
     });
   }
-  events?.onInputCount?.(filesIn);
+  context.events?.onInputCount?.(filesIn);
 
   const imageFiles = filesIn - emptyFiles.length;
   const cluster = await clusterShape(spark);
@@ -120,16 +95,7 @@ export async function runPipeline(
   // spreads over every core, as it does the fit's driver-side SVD; parallel tasks, each with its
   // own BLAS threads, only fought over the cores (fit 1.9-2.1 s -> 1.4-1.8 s on the sample set).
   const mlPartitions = cluster.local ? 1 : undefined;
-  const processed = await input.withDriverListing(spark, () =>
-    featurize(spark, taskPartitions(images, imageFiles, partitions), {
-      sidecar: options.sidecar,
-      ...(options.bridge ? { bridge: options.bridge } : {}),
-      // The caller's secret file names a path on the Spark server's machine: elsewhere each bridge
-      // uses its own node's (ORCHARD_SIDECAR_SECRET_FILE, or the run folder's sidecar-<port>.secret).
-      ...(options.sidecarSecretFile && cluster.serverMachine ? { secretFile: options.sidecarSecretFile } : {}),
-      ...(options.expectedModel ? { expectModel: options.expectedModel } : {}),
-    }),
-  );
+  const processed = await featurizeImages(spark, input, images, { files: imageFiles, partitions, cluster, options });
   const featurized = await persist(
     emptyFiles.length === 0 ? processed : processed.unionByName(emptyFileRows(spark, emptyFiles)),
   );
@@ -138,18 +104,7 @@ export async function runPipeline(
   try {
     const { rows, failed, featureDim } = await step(
       "features",
-      async (o) => {
-        // One job: rows, failed rows, and the feature length of the rows that have features.
-        const totals = await featurized
-          .agg(count(lit(1)), count(col("error")), max(when(col("error").isNull(), size(col("features")))))
-          .first(o);
-        const [rows, failed, featureDim] = [0, 1, 2].map((i) => Number(totals?.get(i) ?? 0)) as [
-          number,
-          number,
-          number,
-        ];
-        return { rows, failed, featureDim };
-      },
+      (o) => featureTotals(featurized, o),
       (r) => `${r.rows} rows, ${r.failed} failed, ${r.featureDim}-d features, ${partitions} tasks`,
     );
     if (rows !== filesIn) {
@@ -206,6 +161,7 @@ export async function runPipeline(
               model: fitted.model,
               metadata: { k, featureDimension: featureDim, model: options.model ?? null },
             },
+            fileStates: options.fitOnly ? undefined : fileStates(spark, images, emptyFiles),
             store: attemptStore,
             fitOnly: options.fitOnly ?? false,
             actionOptions: o,
@@ -216,65 +172,64 @@ export async function runPipeline(
         throw new PipelineError({ message: `wrote ${rowsOut} rows for ${filesIn} input files: rows were lost` });
       }
 
-      const wallMs = Math.round(performance.now() - started);
-      const summary: RunSummary = {
-        orchardVersion: 1,
-        runId: attempt.runId,
-        config: context.configForRecord ?? null,
-        input: input.uri,
-        output: options.output,
-        sparkVersion,
-        model: options.expectedModel
-          ? { name: options.expectedModel.name, sha256: options.expectedModel.sha256 }
-          : null,
-        counts: { filesIn, rowsOut: options.fitOnly ? 0 : rowsOut, failed },
-        timingsMs: {},
-        wallMs,
-        imagesPerSecond: filesIn / (wallMs / 1000),
-        k,
-        featureDim,
-        partitions,
-        explainedVariance: explainedVariance ?? null,
-        pcaModel: options.pcaModel ?? (fitted ? outputPath(options.output, OUTPUT_LAYOUT.pcaModel) : null),
+      const summary = (timingsMs: Partial<Record<Step, number>>): RunSummary => {
+        const wallMs = Math.round(performance.now() - started);
+        const record: RunRecord = {
+          runId: attempt.runId,
+          mode: "full",
+          publishedAt: new Date().toISOString(),
+          counts: fullRunCounts(filesIn, failed),
+          removedSample: [],
+          pcaRefit: fitted !== undefined,
+          timingsMs,
+          wallMs,
+        };
+        return {
+          orchardVersion: 1,
+          runId: attempt.runId,
+          config: context.configForRecord ?? null,
+          input: input.uri,
+          output: options.output,
+          sparkVersion,
+          model: options.expectedModel
+            ? { name: options.expectedModel.name, sha256: options.expectedModel.sha256 }
+            : null,
+          counts: { filesIn, rowsOut: options.fitOnly ? 0 : rowsOut, failed },
+          timingsMs,
+          wallMs,
+          imagesPerSecond: filesIn / (wallMs / 1000),
+          keepFeatures: options.keepFeatures,
+          history: historyAfter(undefined, record),
+          k,
+          featureDim,
+          partitions,
+          explainedVariance: explainedVariance ?? null,
+          pcaModel: options.pcaModel ?? (fitted ? outputPath(options.output, OUTPUT_LAYOUT.pcaModel) : null),
+        };
       };
-      const parts: string[] = [
-        ...(options.fitOnly ? [] : [OUTPUT_LAYOUT.data]),
-        ...(fitted ? [OUTPUT_LAYOUT.pcaModel] : []),
-      ];
-      const timed = () => ({
-        ...summary,
-        timingsMs: Object.fromEntries(
-          STEPS.filter((s) => timings[s] !== undefined).map((s) => [s, timings[s] as number]),
-        ),
-      });
-      if (context.report !== false) {
-        const fittedModel = fitted?.model ?? loaded;
-        // Drawn from the attempt's data, so the page is published with the data it shows.
-        await step(
-          "report",
-          async (o) => {
-            const spectrum = await fittedModel?.explainedVariance().then(Array.from<number>, () => undefined);
-            return writeReport(spark, attempt.uri, timed(), attemptStore, {
-              ...(spectrum ? { spectrum } : {}),
-              actionOptions: o,
-            });
-          },
-          () => reportUri(options.output),
-        );
-        parts.push(OUTPUT_LAYOUT.reportHtml);
-      }
-      const published = timed();
-      // From here the old output may be withdrawn: the attempt is no longer ours to delete.
-      publishing = true;
-      await publishOutput(store, {
-        attempt,
-        parts,
-        mode: "replace",
-        // `orchard fit` writes no data/: an older run's data/ does not belong to the new run.json.
-        withdrawn: options.fitOnly ? [OUTPUT_LAYOUT.data] : [],
-        runJson: `${JSON.stringify(published, null, 2)}\n`,
-      });
-      return published;
+      return await reportAndPublish(
+        spark,
+        steps,
+        {
+          output: options.output,
+          attempt,
+          store,
+          attemptStore,
+          summary,
+          parts: [
+            ...(options.fitOnly ? [] : [OUTPUT_LAYOUT.data, OUTPUT_LAYOUT.files]),
+            ...(fitted ? [OUTPUT_LAYOUT.pcaModel] : []),
+          ],
+          mode: "replace",
+          // `orchard fit` writes no data/: an older run's data/ does not belong to the new run.json.
+          withdrawn: options.fitOnly ? [OUTPUT_LAYOUT.data, OUTPUT_LAYOUT.files] : [],
+          report: context.report !== false,
+          model: fitted?.model ?? loaded,
+        },
+        () => {
+          publishing = true;
+        },
+      );
     } finally {
       if (!publishing) await abandonAttempt(store, attempt).catch(() => undefined);
     }

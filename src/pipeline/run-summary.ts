@@ -1,3 +1,5 @@
+import type { RunRecord } from "./run-history.ts";
+
 /** The pipeline's steps, in order (timings in run.json use these names). */
 export const STEPS = ["list", "features", "pca", "write", "report"] as const;
 export type Step = (typeof STEPS)[number];
@@ -23,11 +25,21 @@ export interface RunSummary {
    * that named no model.
    */
   readonly model: { readonly name: string; readonly sha256: string | null } | null;
-  /** Files listed, rows written, rows whose image failed (kept, with `error`). */
+  /**
+   * The output as it now is: files it covers (a full run: the files listed; after incremental
+   * runs, also removed files whose rows were kept), rows in `data/` (the same number, except
+   * `orchard fit`'s 0), rows whose image failed (kept, with `error`).
+   */
   readonly counts: { readonly filesIn: number; readonly rowsOut: number; readonly failed: number };
+  /** The latest run's step timings (each run's are in {@link RunSummary.history}). */
   readonly timingsMs: Partial<Record<Step, number>>;
   readonly wallMs: number;
+  /** The latest run's images featurized per second of its wall time. */
   readonly imagesPerSecond: number;
+  /** Whether `data/` keeps the CNN features (`--keep-features`). */
+  readonly keepFeatures: boolean;
+  /** The runs that made this output, oldest first (see run-history.ts). */
+  readonly history: readonly RunRecord[];
   /** Components in the output's `pca` column. */
   readonly k: number;
   readonly featureDim: number;

@@ -1,6 +1,7 @@
 import type { ActionOptions, DataFrame } from "../connect/data-frame.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import type { PCAModel } from "../ml/pca.ts";
+import { FILE_STATE_COLUMNS } from "./file-state.ts";
 import { type ModelMetadata, OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import type { OutputStore } from "./output-store.ts";
 
@@ -10,9 +11,9 @@ export function outputColumns(keepFeatures: boolean): string[] {
 }
 
 /**
- * Step 4, write: `data/` as Parquet (one row per input file) and, when a model was fitted in this
- * run, `pca-model/` in Spark ML's format with orchard's metadata (`pca-model/orchard.json`, through
- * `store`) beside Spark's own. Returns the number of rows in `data/` read back from
+ * Step 4, write: `data/` as Parquet (one row per input file), `files/` (the files' state, see
+ * file-state.ts) when given, and, when a model was fitted in this run, `pca-model/` in Spark ML's
+ * format with orchard's metadata (`pca-model/orchard.json`, through `store`) beside Spark's own. Returns the number of rows in `data/` read back from
  * storage (0 with `fitOnly`), so the caller can check that nothing was lost. It writes in place:
  * {@link runPipeline} gives it the run's attempt folder and publishes that with `publishOutput`
  * (publish-output.ts), so that readers never see a part of a run.
@@ -25,6 +26,7 @@ export async function writeOutput(
     mode,
     keepFeatures,
     model,
+    fileStates,
     store,
     fitOnly,
     actionOptions,
@@ -33,6 +35,7 @@ export async function writeOutput(
     mode: "overwrite" | "errorifexists";
     keepFeatures: boolean;
     model: { model: PCAModel; metadata: ModelMetadata } | undefined;
+    fileStates?: DataFrame | undefined;
     store: OutputStore;
     fitOnly: boolean;
     actionOptions?: ActionOptions;
@@ -56,6 +59,10 @@ export async function writeOutput(
           .select(...outputColumns(keepFeatures))
           .write.mode(mode)
           .parquet(outputPath(output, OUTPUT_LAYOUT.data), undefined, actionOptions),
+    fileStates
+      ?.select(...FILE_STATE_COLUMNS)
+      .write.mode(mode)
+      .parquet(outputPath(output, OUTPUT_LAYOUT.files), undefined, actionOptions),
   ]);
   return fitOnly ? 0 : spark.read.parquet(outputPath(output, OUTPUT_LAYOUT.data)).count(actionOptions);
 }

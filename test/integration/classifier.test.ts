@@ -203,6 +203,9 @@ describe("orchard train and predict", () => {
     await orchard(["predict", "--model", model, "--input", photos, "--output", out, "--no-start", "--quiet"]);
     const s = json<PredictSummary>(join(out, "run.json"));
     expect(s.counts).toEqual({ filesIn: 6, rowsOut: 6, failed: 2 });
+    // Published like orchard run's output: the attempt folder is gone, run.json names the run.
+    expect(s.runId).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{12}$/);
+    expect(readdirSync(out).sort()).toEqual(["data", "run.json"]);
     const rows = await spark.read.parquet(`file://${out}/data`).orderBy("path").collect();
     expect(rows.map((r) => r.layout.names)).toEqual(rows.map(() => ["path", "label", "probability", "top5", "error"]));
     expect(rows).toHaveLength(6);
@@ -227,6 +230,26 @@ describe("orchard train and predict", () => {
       expect(r.get("label")).toBe(top5[0]?.label);
       expect(r.get("probability")).toBe(top5[0]?.probability);
     }
+    // A predict --overwrite whose Spark job fails (every bridge exits 1) leaves the output as it was.
+    const failed = await orchardFails([
+      "predict",
+      "--model",
+      model,
+      "--input",
+      photos,
+      "--output",
+      out,
+      "--overwrite",
+      "--bridge",
+      "/bin/false",
+      "--no-start",
+      "--quiet",
+    ]);
+    // Exit 1: the Spark job failed (not a refused configuration, 2, or an unreachable part, 3).
+    expect(failed.code).toBe(1);
+    expect(json<PredictSummary>(join(out, "run.json"))).toEqual(s);
+    expect(readdirSync(out).sort()).toEqual(["data", "run.json"]);
+    expect(await spark.read.parquet(`file://${out}/data`).count()).toBe(6);
     // The same photos through the library call give the same answers.
     const classifier = await Classifier.load(spark, `file://${model}`, { sidecar });
     try {

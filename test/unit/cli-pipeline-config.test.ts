@@ -30,6 +30,13 @@ describe("parsePipelineConfig", () => {
     [{ ...base, remote: "http://host" }, "--remote", "sc://host"],
     [{ ...base, sidecar: "host" }, "--sidecar", "host:port"],
     [{ ...base, mode: "replace" }, "--mode", "overwrite or errorifexists"],
+    [{ ...base, incremental: true, mode: "overwrite" }, "--incremental", "not both"],
+    [{ ...base, incremental: true, sample: 3 }, "--sample", "no --sample with --incremental"],
+    [{ ...base, incremental: true, pcaModel: "s3a://b/m" }, "--pca-model", "no --pca-model with --incremental"],
+    [{ ...base, refit: true }, "--incremental", "only with --incremental"],
+    [{ ...base, prune: true }, "--incremental", "only with --incremental"],
+    [{ ...base, incremental: true, k: 3 }, "--k", "only with --refit"],
+    [{ ...base, incremental: true, variance: 0.9 }, "--k", "only with --refit"],
   ])("rejects %j naming %s", (flags, field, expected) => {
     let error: unknown;
     try {
@@ -50,6 +57,31 @@ describe("pipelineOptions", () => {
     expect(o.sidecar).toBe("127.0.0.1:8815");
     expect(o.bridge).toBeUndefined();
     expect(o.mode).toBe("errorifexists");
+  });
+});
+
+describe("pipelineOptions of an incremental run", () => {
+  it.each([
+    [{}, undefined],
+    [{ incremental: true }, { refit: false, prune: false }],
+    [
+      { incremental: true, prune: true },
+      { refit: false, prune: true },
+    ],
+    [
+      { incremental: true, refit: true },
+      { refit: true, prune: false },
+    ],
+    [
+      { incremental: true, refit: true, k: 5 },
+      { refit: true, prune: false, reduction: { k: 5 } },
+    ],
+    [
+      { incremental: true, refit: true, variance: 0.9 },
+      { refit: true, prune: false, reduction: { variance: 0.9 } },
+    ],
+  ])("%j -> incremental %j", (flags, incremental) => {
+    expect(pipelineOptions(parsePipelineConfig({ flags: { ...base, ...flags } })).incremental).toEqual(incremental);
   });
 });
 

@@ -173,28 +173,109 @@ describe("publishOutput on a local folder", () => {
     });
   }
 
-  it("appends: the attempt's data files join data/, the new run.json counts them all", async () => {
+  /** An incremental run's attempt: new part files in data/ and files/, its report; no model. */
+  function stageAppend(root: string, attempt: OutputAttempt, files: string[], all: string[]): string {
+    const at = join(root, attempt.relative);
+    for (const part of ["data", "files"]) {
+      mkdirSync(join(at, part), { recursive: true });
+      for (const f of files) writeFileSync(join(at, part, f), `${part} of ${f}`);
+      writeFileSync(join(at, part, "_SUCCESS"), "");
+    }
+    writeFileSync(join(at, "report.html"), `<p>${attempt.runId}</p>`);
+    return `${JSON.stringify({ runId: attempt.runId, files: all })}\n`;
+  }
+
+  /** The reader of an appended output: data/ and files/ must both hold what run.json lists. */
+  function readAppended(root: string): Seen {
+    if (!existsSync(join(root, "run.json"))) return { state: "none" };
+    const record = JSON.parse(readFileSync(join(root, "run.json"), "utf8")) as { runId: string; files: string[] };
+    for (const part of ["data", "files"]) {
+      const held = readdirSync(join(root, part))
+        .filter((f) => !f.startsWith("_") && !f.startsWith("."))
+        .sort();
+      if (JSON.stringify(held) !== JSON.stringify([...record.files].sort())) {
+        return { state: "partial", detail: `run.json ${record.runId} lists ${record.files}, ${part}/ holds ${held}` };
+      }
+    }
+    return { state: "complete", runId: record.runId };
+  }
+
+  async function publishedFirst(): Promise<{ root: string; uri: string; first: OutputAttempt }> {
     const { root, uri } = outputFolder();
-    const store = outputStore(uri);
     const first = newAttempt(uri);
-    await publishOutput(store, {
+    await publishOutput(outputStore(uri), {
       attempt: first,
-      parts: PARTS,
+      parts: ["data", "files", "report.html"],
       mode: "replace",
-      runJson: stage(root, first, ["a.parquet"]),
+      runJson: stageAppend(root, first, ["a.parquet"], ["a.parquet"]),
     });
+    return { root, uri, first };
+  }
+
+  it("appends: the attempt's data/ and files/ files join the published ones, readers never see a part", async () => {
+    const { root, uri, first } = await publishedFirst();
     const more = newAttempt(uri);
-    stage(root, more, ["b.parquet"]);
-    await publishOutput(store, {
+    const runJson = stageAppend(root, more, ["b.parquet", "c.parquet"], ["a.parquet", "b.parquet", "c.parquet"]);
+    const seen: Seen[] = [];
+    await publishOutput(outputStore(uri), {
       attempt: more,
-      parts: PARTS,
+      parts: ["data", "files", "report.html"],
       mode: "append",
-      runJson: `${JSON.stringify({ runId: more.runId, files: ["a.parquet", "b.parquet"] })}\n`,
+      runJson,
+      onStep: () => {
+        seen.push(readAppended(root));
+      },
     });
-    expect(read(root)).toEqual({ state: "complete", runId: more.runId });
+    seen.push(readAppended(root));
+    expect(seen).toEqual([
+      { state: "complete", runId: first.runId }, // intent
+      { state: "complete", runId: first.runId }, // withdraw
+      { state: "none" }, // move
+      { state: "none" }, // publish
+      { state: "complete", runId: more.runId }, // clean
+      { state: "complete", runId: more.runId },
+    ]);
     // Spark's _SUCCESS of the appended job is not copied over the dataset's.
-    expect(readdirSync(join(root, "data")).sort()).toEqual(["_SUCCESS", "a.parquet", "b.parquet"]);
+    expect(readdirSync(join(root, "data")).sort()).toEqual(["_SUCCESS", "a.parquet", "b.parquet", "c.parquet"]);
+    expect(readFileSync(join(root, "report.html"), "utf8")).toContain(more.runId);
+    expect(existsSync(join(root, ATTEMPTS_FOLDER))).toBe(false);
   });
+
+  for (const crashAt of ["intent", "withdraw", "move", "publish", "clean"] as const) {
+    it(`an append killed at "${crashAt}" leaves the old run or none; the next append publishes and cleans`, async () => {
+      const { root, uri, first } = await publishedFirst();
+      const killed = newAttempt(uri);
+      const crash = new Error(`killed at ${crashAt}`);
+      await expect(
+        publishOutput(outputStore(uri), {
+          attempt: killed,
+          parts: ["data", "files", "report.html"],
+          mode: "append",
+          runJson: stageAppend(root, killed, ["k.parquet"], ["a.parquet", "k.parquet"]),
+          onStep: (s) => {
+            if (s === crashAt) throw crash;
+          },
+        }),
+      ).rejects.toBe(crash);
+      const after = readAppended(root);
+      if (crashAt === "intent" || crashAt === "withdraw")
+        expect(after).toEqual({ state: "complete", runId: first.runId });
+      if (crashAt === "move" || crashAt === "publish") expect(after).toEqual({ state: "none" });
+      if (crashAt === "clean") expect(after).toEqual({ state: "complete", runId: killed.runId });
+      if (crashAt === "intent" || crashAt === "withdraw") {
+        // Nothing moved: the next incremental run appends to the first run's output.
+        const next = newAttempt(uri);
+        await publishOutput(outputStore(uri), {
+          attempt: next,
+          parts: ["data", "files", "report.html"],
+          mode: "append",
+          runJson: stageAppend(root, next, ["n.parquet"], ["a.parquet", "n.parquet"]),
+        });
+        expect(readAppended(root)).toEqual({ state: "complete", runId: next.runId });
+        expect(existsSync(join(root, ATTEMPTS_FOLDER))).toBe(false);
+      }
+    });
+  }
 
   it("refuses an attempt that lacks a part, and changes nothing", async () => {
     const { root, uri } = outputFolder();

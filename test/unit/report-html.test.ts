@@ -15,6 +15,8 @@ const summary: RunSummary = {
   timingsMs: { list: 1000, features: 4000, pca: 2000, write: 1000 },
   wallMs: 8000,
   imagesPerSecond: 1.25,
+  keepFeatures: false,
+  history: [],
   k: 2,
   featureDim: 8,
   partitions: 2,

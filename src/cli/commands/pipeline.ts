@@ -38,6 +38,15 @@ function pipelineCommand(program: Command, flavour: Flavour): Command {
     .option("--config <file.json>", "read settings from a JSON file (flags win)")
     .option("--no-start", "never start local Spark or the sidecar; fail if they are not running")
     .option("--quiet", "no progress output (the summary is still printed)");
+  if (flavour === "run") {
+    cmd
+      .option(
+        "--incremental",
+        "update the earlier run's --output: featurize only new and changed files, project them with its saved PCA",
+      )
+      .option("--refit", "with --incremental: fit the PCA again on every row (from kept features, or featurizing all)")
+      .option("--prune", "with --incremental: drop the rows of files no longer in the input (default: keep, report)");
+  }
   if (flavour !== "transform") {
     cmd
       .option("--k <n>", "number of principal components")
