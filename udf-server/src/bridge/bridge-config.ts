@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.ts";
 import { cacheRootFromEnv } from "../process/cache-root.ts";
 import { DEFAULT_SIDECAR_ADDRESS } from "../server/defaults.ts";
+import { filePathOf } from "../server/image-file-reader.ts";
 
 /** What the bridge does. */
 export interface BridgeConfig {
@@ -44,6 +45,12 @@ export interface BridgeConfig {
   secretFile: string;
   /** The model the run asked for (`--expect-model`, `--expect-model-sha256`): the sidecar must serve it. */
   expectModel: { name: string; sha256?: string } | undefined;
+  /**
+   * The path transport (`--read-root URI`, repeatable): each row's id is a `file:` URI under one of
+   * these folders, sent as a path for the sidecar to read (the row's content field is ignored).
+   * Empty: the rows carry the images' bytes.
+   */
+  readRoots: string[];
 }
 
 const HELP_FLAGS = {
@@ -57,6 +64,7 @@ const HELP_FLAGS = {
   "secret-file": "a file path",
   "expect-model": "a model name (letters, digits, . _ + -)",
   "expect-model-sha256": "64 lower-case hex characters (with --expect-model)",
+  "read-root": "a file: URI of a folder, e.g. file:/data/images (repeatable)",
 } as const;
 
 function textFlag(name: keyof typeof HELP_FLAGS, raw: string | undefined, pattern: RegExp): string | undefined {
@@ -100,7 +108,7 @@ export function parseAddress(text: string, field = "--sidecar"): { host: string;
 
 /** Builds the config from `argv` (after the executable) and `env`. */
 export function bridgeConfig(argv: string[], env: Readonly<Record<string, string | undefined>>): BridgeConfig {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -117,6 +125,7 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
         "secret-file": { type: "string" },
         "expect-model": { type: "string" },
         "expect-model-sha256": { type: "string" },
+        "read-root": { type: "string", multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -125,7 +134,7 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
     throw new ConfigError({
       field: "arguments",
       expected:
-        "--sidecar host:port, --secret-file PATH, --expect-model NAME, --expect-model-sha256 HEX, --batch-size N, --max-in-flight N, --no-start, --model NAME, --threads N",
+        "--sidecar host:port, --secret-file PATH, --expect-model NAME, --expect-model-sha256 HEX, --read-root URI, --batch-size N, --max-in-flight N, --no-start, --model NAME, --threads N",
       message: `orchard-bridge: ${cause instanceof Error ? cause.message : String(cause)}`,
       cause,
     });
@@ -154,6 +163,16 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
       message: "--expect-model-sha256 needs --expect-model",
     });
   }
+  const readRoots = (values["read-root"] as string[] | undefined) ?? [];
+  for (const root of readRoots) {
+    if (filePathOf(root) === null) {
+      throw new ConfigError({
+        field: "--read-root",
+        expected: HELP_FLAGS["read-root"],
+        message: `invalid --read-root "${root}": expected ${HELP_FLAGS["read-root"]}`,
+      });
+    }
+  }
   return {
     sidecar,
     batchSize,
@@ -173,5 +192,6 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
       expectName === undefined
         ? undefined
         : { name: expectName, ...(expectSha === undefined ? {} : { sha256: expectSha }) },
+    readRoots,
   };
 }
