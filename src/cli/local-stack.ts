@@ -27,10 +27,20 @@ export async function ensureLocalStack(
     remote,
     sidecar,
     model,
+    device,
     startSpark,
     s3,
     secretFile,
-  }: { remote: string; sidecar: string; model: string; startSpark: boolean; s3?: S3Access; secretFile: string },
+  }: {
+    remote: string;
+    sidecar: string;
+    model: string;
+    /** Where a sidecar started here runs the model (`--device`; default: the sidecar's, cpu). */
+    device?: "cpu" | "cuda" | "auto";
+    startSpark: boolean;
+    s3?: S3Access;
+    secretFile: string;
+  },
   ctx: CliContext,
 ): Promise<LocalStack> {
   const say = ctx.err;
@@ -68,6 +78,7 @@ export async function ensureLocalStack(
           host,
           port: Number(port),
           model,
+          ...(device === undefined ? {} : { device }),
           cacheDir: ctx.layout.cacheRoot,
           secretFile,
           env: { ...ctx.env },

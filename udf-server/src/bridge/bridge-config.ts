@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.ts";
+import type { DeviceChoice } from "../model/execution-device.ts";
 import { cacheRootFromEnv } from "../process/cache-root.ts";
 import { DEFAULT_SIDECAR_ADDRESS } from "../server/defaults.ts";
 import { filePathOf } from "../server/image-file-reader.ts";
@@ -28,6 +29,8 @@ export interface BridgeConfig {
   /** For an auto-started sidecar. */
   model: string | undefined;
   threads: number | undefined;
+  /** `--device` of an auto-started sidecar (`ORCHARD_SIDECAR_DEVICE`: cpu, cuda or auto; default cpu). */
+  device: DeviceChoice | undefined;
   idleExitSeconds: number;
   startTimeoutSeconds: number;
   /**
@@ -64,6 +67,7 @@ const HELP_FLAGS = {
   "secret-file": "a file path",
   "expect-model": "a model name (letters, digits, . _ + -)",
   "expect-model-sha256": "64 lower-case hex characters (with --expect-model)",
+  device: "cpu, cuda or auto (ORCHARD_SIDECAR_DEVICE)",
   "read-root": "a file: URI of a folder, e.g. file:/data/images (repeatable)",
 } as const;
 
@@ -119,6 +123,7 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
         "no-start": { type: "boolean" },
         model: { type: "string" },
         threads: { type: "string" },
+        device: { type: "string" },
         "idle-exit-seconds": { type: "string" },
         "start-timeout-seconds": { type: "string" },
         "answer-timeout-seconds": { type: "string" },
@@ -182,6 +187,9 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
     autoStart: values["no-start"] !== true && !["0", "false", "no", "off"].includes(autoStartEnv),
     model: str("model") ?? env.ORCHARD_SIDECAR_MODEL,
     threads: threadsRaw === undefined ? undefined : intFlag("threads", threadsRaw, 1, 1, 256),
+    device: textFlag("device", str("device") ?? env.ORCHARD_SIDECAR_DEVICE, /^(cpu|cuda|auto)$/) as
+      | DeviceChoice
+      | undefined,
     idleExitSeconds: intFlag("idle-exit-seconds", str("idle-exit-seconds"), 900, 0, 30 * 86_400),
     startTimeoutSeconds: intFlag("start-timeout-seconds", str("start-timeout-seconds"), 300, 1, 3600),
     answerTimeoutSeconds: intFlag("answer-timeout-seconds", str("answer-timeout-seconds"), 120, 1, 86_400),

@@ -26,6 +26,8 @@ export interface SessionPoolOptions {
   spinning?: boolean;
   /** The worker thread's script (default: orchard's ONNX worker); tests give a stand-in. */
   workerScript?: string;
+  /** ONNX Runtime execution providers, in order of preference (default: the CPU one). */
+  executionProviders?: string[];
 }
 
 /** At most this many worker replacements per minute: a model that kills every worker is not retried forever. */
@@ -193,6 +195,7 @@ export class SessionPool {
       // planned per shape and kept, which grows RSS without speeding anything up here.
       enableMemPattern: false,
       extra: { session: { intra_op: { allow_spinning: options.spinning ? "1" : "0" } } },
+      ...(options.executionProviders === undefined ? {} : { executionProviders: options.executionProviders }),
     };
     const from = options.workerScript ? { script: options.workerScript, eval: false } : await workerScript();
     const start = (onDeath: (dead: SessionWorker) => void) =>

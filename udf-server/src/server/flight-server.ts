@@ -58,6 +58,8 @@ export interface InfoReport {
   version: string;
   /** SHA-256 (hex) of the model's ONNX file. */
   sha256: string;
+  /** Where the model runs: `cpu` or `cuda` (ONNX Runtime's execution provider, `--device`). */
+  device: "cpu" | "cuda";
   batching: BatchingOptions & ExchangeLimits;
   pid: number;
   /** Rows answered with features over the server's life (all exchanges). */
@@ -90,7 +92,7 @@ const SIDECAR_ACTIONS: ActionType[] = [
   {
     type: "info",
     description:
-      "Model, batching and rows answered: JSON {model, inputSize, featureDim, threads, version, sha256, batching, rowsServed, rowsFailed}",
+      "Model, device, batching and rows answered: JSON {model, inputSize, featureDim, threads, version, sha256, device, batching, rowsServed, rowsFailed}",
   },
 ];
 
