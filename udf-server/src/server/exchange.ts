@@ -156,21 +156,26 @@ export function handleExchange(call: ServerDuplexStream<FlightData, FlightData>,
     const { ids } = input;
     const rows = ids.length;
     pending += rows;
-    // Files are read as soon as their batch arrives (not when the batch before it is answered).
-    const roots = readRoots;
-    const prepared: Promise<{ contents: (Uint8Array | null)[]; errors: (string | null)[] | null }> =
-      input.kind === "content"
-        ? Promise.resolve({ contents: input.contents, errors: null })
-        : (roots ?? Promise.resolve([])).then(async (r) => {
-            const outcomes = await Promise.all(input.paths.map((p) => readImageFile(p, r, maxFileBytes)));
-            return { contents: outcomes.map((o) => o.bytes), errors: outcomes.map((o) => o.error) };
-          });
-    const submitted = prepared.then(({ contents, errors }) => {
-      if (finished) return null;
+    const submit = (contents: (Uint8Array | null)[], errors: (string | null)[] | null) => {
       const submission = batcher.submit(contents);
       submissions.add(submission);
       return { submission, errors };
-    });
+    };
+    // Bytes are queued at once (the flow-control check below sees them); files are read as soon as
+    // their batch arrives, not when the batch before it is answered.
+    const roots = readRoots ?? Promise.resolve([]);
+    const submitted =
+      input.kind === "content"
+        ? Promise.resolve(submit(input.contents, null))
+        : roots.then(async (r) => {
+            const outcomes = await Promise.all(input.paths.map((p) => readImageFile(p, r, maxFileBytes)));
+            return finished
+              ? null
+              : submit(
+                  outcomes.map((o) => o.bytes),
+                  outcomes.map((o) => o.error),
+                );
+          });
     tail = tail
       .then(async () => {
         const entry = await submitted;
