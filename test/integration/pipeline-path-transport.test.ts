@@ -113,7 +113,9 @@ describe("orchard run --image-transport path against bytes (real Spark, sidecar,
     for (const name of bad) {
       const viaBytes = out.bytes.rows.get(name);
       expect(viaBytes?.error, name).toMatch(/decode/);
-      expect(out.path.rows.get(name)?.error, name).toBe(viaBytes?.error);
+      // The same error; libvips' detail in parentheses varies from one decode to the next.
+      const kind = (e: string | null | undefined) => e?.replace(/ \(.*\)$/, "");
+      expect(kind(out.path.rows.get(name)?.error), name).toBe(kind(viaBytes?.error));
       expect(out.path.rows.get(name)?.features, name).toBeNull();
     }
   });
