@@ -19,6 +19,8 @@ export interface SessionPoolOptions {
   /** Number of sessions (each gets `threadsPerSession` intra-op threads). */
   sessions: number;
   threadsPerSession: number;
+  /** ONNX Runtime execution providers, in order of preference (default: the CPU one). */
+  executionProviders?: string[];
   /**
    * Let idle intra-op threads spin-wait for work (ONNX Runtime's default). Spinning burns CPU that
    * co-located Spark executors need, and stalls when cores are oversubscribed; default false.
@@ -26,8 +28,6 @@ export interface SessionPoolOptions {
   spinning?: boolean;
   /** The worker thread's script (default: orchard's ONNX worker); tests give a stand-in. */
   workerScript?: string;
-  /** ONNX Runtime execution providers, in order of preference (default: the CPU one). */
-  executionProviders?: string[];
 }
 
 /** At most this many worker replacements per minute: a model that kills every worker is not retried forever. */
