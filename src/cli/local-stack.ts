@@ -1,4 +1,4 @@
-import { sidecarStatus, startSidecar } from "@orchard/udf-server";
+import { type DeviceChoice, sidecarStatus, startSidecar } from "@orchard/udf-server";
 import { isLoopbackHost, parseConnectionUrl, redactUrl } from "../connect/connection-url.ts";
 import { SparkConnectionError } from "../connect/errors.ts";
 import { SetupError } from "../errors.ts";
@@ -36,7 +36,7 @@ export async function ensureLocalStack(
     sidecar: string;
     model: string;
     /** Where a sidecar started here runs the model (`--device`; default: the sidecar's, cpu). */
-    device?: "cpu" | "cuda" | "auto";
+    device?: DeviceChoice;
     startSpark: boolean;
     s3?: S3Access;
     secretFile: string;

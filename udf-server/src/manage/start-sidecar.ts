@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { SetupError } from "../errors.ts";
+import type { DeviceChoice } from "../model/execution-device.ts";
 import { stopProcessGroup, tailFile } from "../process/managed-process.ts";
 import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "../server/defaults.ts";
 import { readPidRecord } from "./run-files.ts";
@@ -28,7 +29,7 @@ export interface StartSidecarOptions {
   model?: string;
   threads?: number;
   /** `--device cpu|cuda|auto` (default: the sidecar's, cpu). */
-  device?: "cpu" | "cuda" | "auto";
+  device?: DeviceChoice;
   maxBatch?: number;
   /** Where the sidecar's output goes (appended); default: a file beside the pid file. */
   logFile?: string;
