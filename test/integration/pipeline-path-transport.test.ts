@@ -3,7 +3,7 @@
  * (the sidecar reads each file) and with `--image-transport bytes` (Spark reads them and pipes
  * them), on the real Spark server, sidecar and CNN. Same rows (paths, labels, error rows for the
  * bad files), features with cosine >= 0.999 per image, and a symbolic link out of the input
- * folder read by Spark but refused by the sidecar.
+ * folder read by Spark but refused by the sidecar; and Spark's scan reads no image bytes.
  */
 import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
@@ -14,6 +14,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { col } from "../../src/connect/functions.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
+import { featurize } from "../../src/pipeline/featurize.ts";
+import { readImages } from "../../src/pipeline/ingest.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { cosine } from "../support/vectors.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
@@ -138,5 +140,21 @@ describe("orchard run --image-transport path against bytes (real Spark, sidecar,
     expect(out.bytes.rows.get(outsideLink)?.error).toBeNull();
     expect(out.path.rows.get(outsideLink)?.error).toBe("read: a symbolic link out of the exchange's read roots");
     expect(out.path.rows.get(outsideLink)?.features).toBeNull();
+  });
+
+  it("has Spark read no image bytes with the path transport: the scan's ReadSchema has no content", async () => {
+    const plan = async (readRoots?: string[]) => {
+      const images = readImages(spark, { input: pathToFileURL(input).href, extensions: ["jpg"] });
+      const df = await featurize(spark, images, {
+        sidecar: inject("sidecar"),
+        view: `orchard_plan_${readRoots ? "path" : "bytes"}`,
+        ...(readRoots ? { readRoots } : {}),
+      });
+      return [...(await df.explainString()).matchAll(/ReadSchema: (struct<[^>]*>)/g)].map((m) => m[1]);
+    };
+    const viaPath = await plan([`file:${input}`]);
+    expect(viaPath.length).toBeGreaterThan(0);
+    for (const schema of viaPath) expect(schema).not.toContain("content");
+    expect((await plan()).some((schema) => schema?.includes("content:binary"))).toBe(true);
   });
 });

@@ -125,7 +125,7 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
       const reason = [...tail.matchAll(/ cannot start: (.*)$/gm)].at(-1)?.[1];
       throw new SetupError({
         component: "sidecar",
-        message: `the sidecar exited with code ${exitCode} before answering${reason ? `: ${reason}` : ""}; last lines of ${logFile}:\n${tail || "(no log)"}`,
+        message: `the sidecar exited with code ${exitCode} before answering${reason ? `: ${reason}` : ""}\nlast lines of ${logFile}:\n${tail || "(no log)"}`,
       });
     }
     const record = readPidRecord(pidFile);
