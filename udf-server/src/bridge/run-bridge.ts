@@ -3,8 +3,9 @@
  * delimited `(id, base64 content)` rows on stdin -> Flight `DoExchange` batches to the local
  * sidecar -> `(id, features JSON, error, width, height)` rows on stdout, same order, one output
  * row per input row. With read roots (the path transport) the id is a `file:` URI that goes to
- * the sidecar as a path, and the sidecar reads the file; the content field is ignored. Reads stop while too many rows are in flight (bounded memory); the bridge
- * exits when stdin ends, or on its own when its parent process goes away.
+ * the sidecar as a path, and the sidecar reads the file; the content field is ignored. Reads stop
+ * while too many rows are in flight (bounded memory); the bridge exits when stdin ends, or on its
+ * own when its parent process goes away.
  *
  * When the exchange breaks (the sidecar died or was restarted), the bridge asks `reconnect` for a
  * sidecar again (the local one is restarted on demand) and sends every batch it has not had an

@@ -1,8 +1,9 @@
 /**
- * The Arrow schemas of the sidecar's `DoExchange`, shared by the server and its clients:
- * input `(id utf8, content binary)`, or `(id utf8, path utf8)` for the path transport (the sidecar
- * reads each `file:` path itself, see ../server/image-file-reader.ts), output `(id utf8, features list<float32>, error utf8,
- * width int32, height int32)` — DESIGN's `(id, features, error)` plus the image size.
+ * The Arrow schemas of the sidecar's `DoExchange`, shared by the server and its clients: input
+ * `(id utf8, content binary)`, or `(id utf8, path utf8)` for the path transport (the sidecar reads
+ * each `file:` path itself, see ../server/image-file-reader.ts); output `(id utf8, features
+ * list<float32>, error utf8, width int32, height int32)` — DESIGN's `(id, features, error)` plus
+ * the image size.
  */
 import {
   Binary,
