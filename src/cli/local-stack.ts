@@ -1,4 +1,4 @@
-import { sidecarStatus, startSidecar } from "@orchard/udf-server";
+import { type DeviceChoice, sidecarStatus, startSidecar } from "@orchard/udf-server";
 import { isLoopbackHost, parseConnectionUrl, redactUrl } from "../connect/connection-url.ts";
 import { SparkConnectionError } from "../connect/errors.ts";
 import { SetupError } from "../errors.ts";
@@ -27,10 +27,20 @@ export async function ensureLocalStack(
     remote,
     sidecar,
     model,
+    device,
     startSpark,
     s3,
     secretFile,
-  }: { remote: string; sidecar: string; model: string; startSpark: boolean; s3?: S3Access; secretFile: string },
+  }: {
+    remote: string;
+    sidecar: string;
+    model: string;
+    /** Where a sidecar started here runs the model (`--device`; default: the sidecar's, cpu). */
+    device?: DeviceChoice;
+    startSpark: boolean;
+    s3?: S3Access;
+    secretFile: string;
+  },
   ctx: CliContext,
 ): Promise<LocalStack> {
   const say = ctx.err;
@@ -68,6 +78,7 @@ export async function ensureLocalStack(
           host,
           port: Number(port),
           model,
+          ...(device === undefined ? {} : { device }),
           cacheDir: ctx.layout.cacheRoot,
           secretFile,
           env: { ...ctx.env },

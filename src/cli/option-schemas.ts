@@ -82,3 +82,6 @@ export const bridgeCommandOption = z.string().regex(/^[\w./:@=+,-]+( [\w./:@=+,-
   error:
     "the bridge command the executors run: words of letters, digits and . / : @ = + , - separated by spaces, without shell metacharacters (e.g. orchard-bridge)",
 });
+
+/** `--device`: where a sidecar runs its model (ONNX Runtime's CPU or CUDA execution provider). */
+export const deviceOption = z.enum(["cpu", "cuda", "auto"], { error: "cpu, cuda or auto" });

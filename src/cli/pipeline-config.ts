@@ -7,7 +7,13 @@ import { ConfigError } from "../errors.ts";
 import { DEFAULT_EXTENSIONS, type PipelineOptions } from "../pipeline/pipeline-options.ts";
 import type { S3Access } from "../s3.ts";
 import { zodToConfigError } from "./config-parse.ts";
-import { bridgeCommandOption, commandPathOption, positiveIntOption, sidecarAddressOption } from "./option-schemas.ts";
+import {
+  bridgeCommandOption,
+  commandPathOption,
+  deviceOption,
+  positiveIntOption,
+  sidecarAddressOption,
+} from "./option-schemas.ts";
 
 /**
  * The configuration of `orchard run | fit | transform | demo`, from three sources merged in this
@@ -56,6 +62,10 @@ export const pipelineConfigSchema = z
     partitions: positiveIntOption("a positive whole number of tasks").optional(),
     mode: z.enum(["overwrite", "errorifexists"], { error: "overwrite or errorifexists" }).default("errorifexists"),
     sidecar: sidecarAddressOption.default("127.0.0.1:8815"),
+    /** How the images reach the sidecars (`--image-transport`): a `file:` input's paths, or the bytes. */
+    imageTransport: z.enum(["path", "bytes"], { error: "path or bytes" }).default("path"),
+    /** Where a sidecar this run starts runs the model (`--device`); a running sidecar keeps its own. */
+    device: deviceOption.default("cpu"),
     /** The sidecar's secret file on each executor's node (ORCHARD_SIDECAR_SECRET_FILE); default: the node's run folder. */
     sidecarSecretFile: commandPathOption(
       "a file path (ORCHARD_SIDECAR_SECRET_FILE, the sidecar's secret file)",
@@ -186,6 +196,7 @@ export function pipelineOptions(config: PipelineConfig, extra: Pick<PipelineOpti
     mode: config.mode,
     model: config.model,
     sidecar: config.sidecar,
+    imageTransport: config.imageTransport,
     ...(config.bridge !== undefined ? { bridge: config.bridge } : {}),
     ...(config.sample !== undefined ? { samplePerClass: config.sample } : {}),
     ...(config.partitions !== undefined ? { partitions: config.partitions } : {}),

@@ -70,6 +70,7 @@ export async function runPipelineCommand(
             remote: config.remote,
             sidecar: config.sidecar,
             model: config.model,
+            device: config.device,
             startSpark,
             // A local Spark started here reads s3a:// from a custom endpoint (MinIO) with these keys.
             ...(s3.endpoint && s3.accessKeyId && s3.secretAccessKey ? { s3 } : {}),

@@ -12,6 +12,8 @@ import { labelOf } from "./ingest.ts";
  * Both sides are `ROW FORMAT DELIMITED` (without Hive that is the only format Spark supports):
  * tab-separated fields, newline-terminated rows, `\N` for null. The image travels as base64 so it
  * can never contain a delimiter; the path (the row's id) is a file URI, which has none either.
+ * With the path transport (`readRoots`), the content field is empty and Spark never reads the
+ * files: the sidecar reads each `file:` path itself, inside the read roots.
  */
 
 const ROW_FORMAT = String.raw`ROW FORMAT DELIMITED FIELDS TERMINATED BY '\t' LINES TERMINATED BY '\n' NULL DEFINED AS '\\N'`;
@@ -21,10 +23,13 @@ function sqlString(text: string): string {
   return `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
 }
 
-/** The SQL that featurizes the rows of `view` (columns `path`, `content`). */
-export function featurizeSql(view: string, bridgeCommand: string): string {
+/**
+ * The SQL that featurizes the rows of `view` (columns `path`, `content`); with `transport: "path"`
+ * only `path` is selected, so `binaryFile` does not read the files.
+ */
+export function featurizeSql(view: string, bridgeCommand: string, transport: ImageTransport = "bytes"): string {
   return [
-    "SELECT TRANSFORM(path, base64(content))",
+    transport === "path" ? "SELECT TRANSFORM(path, '')" : "SELECT TRANSFORM(path, base64(content))",
     `  ${ROW_FORMAT}`,
     `  USING ${sqlString(bridgeCommand)}`,
     "  AS (path STRING, features STRING, error STRING, width INT, height INT)",
@@ -32,6 +37,13 @@ export function featurizeSql(view: string, bridgeCommand: string): string {
     `FROM ${view}`,
   ].join("\n");
 }
+
+/**
+ * How the images reach the sidecar: `bytes`, base64 through the TRANSFORM pipe and the Flight
+ * exchange (any file system Spark reads: `file:`, `s3a:`); `path`, only the `file:` path, which the
+ * sidecar on the executor's node reads itself.
+ */
+export type ImageTransport = "bytes" | "path";
 
 /** Where Spark's executors send the images: the sidecar on their node, through this install's bridge. */
 export interface FeaturizeOptions {
@@ -49,6 +61,12 @@ export interface FeaturizeOptions {
   readonly secretFile?: string;
   /** The model the bridges must find the sidecar serving (name, and checksum when known). */
   readonly expectModel?: { readonly name: string; readonly sha256: string | null };
+  /**
+   * The path transport: the `file:` folders (URIs) the images are under, which the sidecars may read
+   * for this query (every image must lie inside one; the run's `--input`). Absent: the bytes go
+   * through the pipe.
+   */
+  readonly readRoots?: readonly string[];
   /** Temporary view the images are registered as (default `orchard_images`). */
   readonly view?: string;
   /**
@@ -75,6 +93,7 @@ export async function featurize(
     bridge,
     secretFile,
     expectModel,
+    readRoots,
     view = "orchard_images",
     maxImageBytes = DEFAULT_MAX_IMAGE_BYTES,
   }: FeaturizeOptions,
@@ -97,7 +116,9 @@ export async function featurize(
           ...(expectModel === undefined
             ? {}
             : { expectModel: { name: expectModel.name, sha256: expectModel.sha256 ?? undefined } }),
+          ...(readRoots === undefined ? {} : { readRoots }),
         }),
+        readRoots === undefined ? "bytes" : "path",
       ),
     )
     .select(

@@ -16,6 +16,12 @@ export interface ImageInput {
   readonly uri: string;
   /** File extensions that count as images, lower case, without the dot (both cases are matched). */
   readonly extensions: readonly string[];
+  /**
+   * The folder as the sidecars' path transport names it: `file:` + the absolute path as it is on
+   * disk, not percent-encoded (the form of binaryFile's `path` column); undefined for any other
+   * file system, whose images go through the pipe.
+   */
+  readonly readRoot: string | undefined;
   /** The driver's own listing, with Spark's rules (undefined for file systems the driver cannot list). */
   list(): Promise<InputListing | undefined>;
   /** Spark's read of the images as `(path, label, content, length, modificationTime)`; of `paths` only, when given. */
@@ -51,6 +57,7 @@ export function imageInput({
   return {
     uri,
     extensions,
+    readRoot: local ? `file:${fileURLToPath(uri)}` : undefined,
     async list() {
       if (location) return listS3Images(location, extensions, s3);
       if (local) return listLocalImages(fileURLToPath(uri), extensions);

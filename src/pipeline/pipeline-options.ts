@@ -1,3 +1,4 @@
+import type { ImageTransport } from "./featurize.ts";
 import type { IncrementalOptions } from "./incremental-plan.ts";
 
 /**
@@ -23,6 +24,12 @@ export interface PipelineOptions {
   readonly mode: "overwrite" | "errorifexists";
   /** `host:port` of the sidecar on each executor's node (the bridge Spark runs feeds it). */
   readonly sidecar: string;
+  /**
+   * How the images reach the sidecars (default `path`): `path` sends only the paths of a `file:`
+   * input, and each node's sidecar reads the files itself (an input on another file system still
+   * goes as `bytes`); `bytes` sends the images' bytes through the TRANSFORM pipe. See bench/README.md.
+   */
+  readonly imageTransport?: ImageTransport;
   /** The command Spark's executors run instead of this install's bridge (see `FeaturizeOptions.bridge`). */
   readonly bridge?: string;
   /**

@@ -87,6 +87,10 @@ export function featurizeImages(
       // uses its own node's (ORCHARD_SIDECAR_SECRET_FILE, or the run folder's sidecar-<port>.secret).
       ...(options.sidecarSecretFile && cluster.serverMachine ? { secretFile: options.sidecarSecretFile } : {}),
       ...(options.expectedModel ? { expectModel: options.expectedModel } : {}),
+      // The path transport: the sidecars read a local input's files themselves, inside its folder.
+      ...((options.imageTransport ?? "path") === "path" && input.readRoot !== undefined
+        ? { readRoots: [input.readRoot] }
+        : {}),
     }),
   );
 }

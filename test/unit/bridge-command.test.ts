@@ -35,6 +35,12 @@ describe("bridgeCommand: what Spark hands to bash -c", () => {
     );
   });
 
+  it("passes each read root of the path transport as one --read-root word", () => {
+    expect(
+      bridgeCommand({ sidecar: "h:1", executable: "/o/b", readRoots: ["file:/data/in", "file:/my photos/it's"] }),
+    ).toBe(`/o/b --sidecar h:1 --read-root file:/data/in --read-root 'file:/my photos/it'\\''s'`);
+  });
+
   it("defaults to this install's bridge executable", () => {
     expect(bridgeCommand({ sidecar: "127.0.0.1:8815" })).toBe(`${BRIDGE_BIN} --sidecar 127.0.0.1:8815`);
     expect(existsSync(BRIDGE_BIN)).toBe(true);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -36,6 +36,60 @@ describe("bridge against a Flight server with a featurizer double", () => {
     });
     return { f, address: server.address };
   }
+
+  it("path transport (--read-root): sends each row's file: id as a path, ignores the content field", async () => {
+    const { address } = await start();
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), "orchard-bridge-paths-")));
+    writeFileSync(join(dir, "a.jpg"), "image-a");
+    writeFileSync(join(dir, "b.jpg"), "BAD image");
+    const config = bridgeConfig(
+      ["--sidecar", address, "--batch-size", "2", "--secret-file", testSecretFile(), "--read-root", `file:${dir}`],
+      {},
+    );
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const outText = collect(output);
+    const run = runBridge(config, { input, output });
+    // TRANSFORM(path, ''): the content field is empty; a null path (\N) still gets its row.
+    input.end(
+      [`file:${dir}/a.jpg\t`, `file:${dir}/b.jpg\t`, `file:${dir}/gone.jpg\t`, "file:/etc/hostname\t", "\\N\t"].join(
+        "\n",
+      ) + "\n",
+    );
+    expect(await run).toEqual({ rowsIn: 5, rowsOut: 5 });
+    output.end();
+    const rows = (await outText)
+      .split("\n")
+      .slice(0, -1)
+      .map((l) => l.split("\t"));
+    expect(rows.map((r) => r[0])).toEqual([
+      `file:${dir}/a.jpg`,
+      `file:${dir}/b.jpg`,
+      `file:${dir}/gone.jpg`,
+      "file:/etc/hostname",
+      "\\N",
+    ]);
+    expect(rows.map((r) => r[2])).toEqual([
+      "\\N",
+      "cannot decode image",
+      "read: no such file",
+      "read: outside the exchange's read roots",
+      "read: no path (null)",
+    ]);
+    expect((JSON.parse(rows[0]?.[1] as string) as number[]).map(Math.fround)).toEqual(
+      Array.from(expectedResult(Buffer.from("image-a")).features ?? []),
+    );
+  });
+
+  it("refuses a --read-root that is not a file: folder URI, naming the flag", () => {
+    for (const root of ["s3a://b/in", "/data/in", "file:relative", "file:/a/../b"]) {
+      expect(() => bridgeConfig(["--read-root", root], {})).toThrow(/invalid --read-root .*expected a file: URI/);
+    }
+    expect(bridgeConfig(["--read-root", "file:/a", "--read-root", "file:/b"], {}).readRoots).toEqual([
+      "file:/a",
+      "file:/b",
+    ]);
+  });
 
   it("writes one line per input row, in input order, with per-row errors", async () => {
     const { f, address } = await start();

@@ -1,6 +1,9 @@
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { FlightCallError, FlightClient } from "../../udf-server/src/flight/client.ts";
+import { FeatureExchange, FlightCallError, FlightClient } from "../../udf-server/src/flight/client.ts";
 import { isSidecarHealthy, rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
 import { type FlightServer, startFlightServer } from "../../udf-server/src/server/flight-server.ts";
 import { expectedResult, failingFirst, type TestFeaturizer, testFeaturizer } from "./flight-test-featurizer.ts";
@@ -115,6 +118,64 @@ describe("sidecar Flight server (featurizer test double)", () => {
         );
       });
     }
+  });
+
+  it("path transport: reads each file inside the declared roots; what it cannot read is that row's error", async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), "orchard-path-exchange-")));
+    mkdirSync(join(dir, "in"));
+    writeFileSync(join(dir, "in", "a.jpg"), "hello");
+    writeFileSync(join(dir, "in", "bad.jpg"), "BAD image");
+    writeFileSync(join(dir, "secret.jpg"), "secret");
+    server = await start(testFeaturizer());
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
+    const ex = client.featureExchange({ readRoots: [`file:${join(dir, "in")}`] });
+    const collected = (async () => {
+      const out = [];
+      for await (const b of ex.batches()) out.push(...b);
+      return out;
+    })();
+    const paths = [
+      `file:${join(dir, "in", "a.jpg")}`,
+      `file:${join(dir, "in", "bad.jpg")}`,
+      `file:${join(dir, "in", "missing.jpg")}`,
+      `file:${join(dir, "secret.jpg")}`,
+      null,
+    ];
+    await ex.sendPaths(
+      paths.map((_, i) => `r${i}`),
+      paths,
+    );
+    ex.end();
+    const rows = await collected;
+    expect(rows.map((r) => r.id)).toEqual(["r0", "r1", "r2", "r3", "r4"]);
+    expect(Array.from(rows[0]?.features ?? [])).toEqual(Array.from(expectedResult(enc.encode("hello")).features ?? []));
+    expect(rows.map((r) => r.error)).toEqual([
+      null,
+      "cannot decode image",
+      "read: no such file",
+      "read: outside the exchange's read roots",
+      "read: no path (null)",
+    ]);
+    expect(await client.actionJson("info")).toMatchObject({ rowsServed: 1, rowsFailed: 4 });
+  });
+
+  it("path transport: an exchange of paths that declares no read roots ends INVALID_ARGUMENT", async () => {
+    server = await start(testFeaturizer());
+    client = new FlightClient(server.address, { secret: TEST_SECRET });
+    const ex = new FeatureExchange(client.rawExchange(), server.address, []);
+    const read = (async () => {
+      for await (const _ of ex.batches());
+    })();
+    await ex.sendPaths(["r0"], ["file:/etc/passwd"]).catch(() => undefined);
+    ex.end();
+    const err = await read.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(FlightCallError);
+    expect((err as FlightCallError).code).toBe(status.INVALID_ARGUMENT);
+    expect((err as Error).message).toMatch(/must declare its read roots/);
+    expect(await isSidecarHealthy(server.address)).toBe(true);
   });
 
   it("counts rows answered with features and with an error, cumulatively over exchanges (info, rowCounter)", async () => {

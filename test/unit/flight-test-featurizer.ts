@@ -38,6 +38,7 @@ export function testFeaturizer(delayMs = 0): TestFeaturizer {
     inputSize: [8, 8],
     featureDim: TEST_FEATURE_DIM,
     threads: 1,
+    device: "cpu",
     sha256: "ab".repeat(32),
     version: "0",
   };

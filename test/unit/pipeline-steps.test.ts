@@ -80,6 +80,15 @@ describe("featurizeSql", () => {
     expect(sql).toContain("AS (path STRING, features STRING, error STRING, width INT, height INT)");
     expect(sql).toMatch(/FROM v$/);
   });
+
+  it.each([
+    ["bytes", "SELECT TRANSFORM(path, base64(content))"],
+    ["path", "SELECT TRANSFORM(path, '')"],
+  ] as const)("with the %s transport selects %s", (transport, select) => {
+    const sql = featurizeSql("v", "b", transport);
+    expect(sql.split("\n")[0]).toBe(select);
+    if (transport === "path") expect(sql).not.toContain("content");
+  });
 });
 
 describe("outputColumns", () => {

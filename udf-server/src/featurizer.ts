@@ -11,6 +11,14 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { ConfigError, SetupError } from "./errors.ts";
 import { DEFAULT_MODEL, defaultCacheDir, installCatalogModel, locateModel } from "./model/catalog.ts";
+import {
+  cudaUnavailableMessage,
+  DEVICE_CHOICES,
+  type Device,
+  type DeviceChoice,
+  devicesToTry,
+  executionProviders,
+} from "./model/execution-device.ts";
 import { type ModelManifest, preprocessSpec, readManifest } from "./model/manifest.ts";
 import { sha256File } from "./model/model-identity.ts";
 import { type BatchInput, SessionPool } from "./model/onnx-session.ts";
@@ -28,6 +36,8 @@ export interface ModelInfo {
   version: string;
   /** SHA-256 (hex) of the model's ONNX file (the manifest's `file`): the model's identity, checked by the bridges. */
   sha256: string;
+  /** Where the model runs: ONNX Runtime's CPU or CUDA execution provider (`--device`). */
+  device: Device;
 }
 
 /** The outcome for one image: either `features` or `error` is set. `width`/`height` are the original image size when decoded. */
@@ -45,6 +55,8 @@ export interface Featurizer {
   readonly info: ModelInfo;
   /** The model's sessions: how many are alive out of how many, and worker threads replaced so far. */
   readonly sessions?: { readonly alive: number; readonly total: number; readonly restarts: number };
+  /** Why the model runs on `info.device` rather than the device asked for (`--device auto` without CUDA), if it does. */
+  readonly deviceNote?: string | null;
   /**
    * Decodes + preprocesses each image and runs the model on the whole batch. Never throws for a
    * bad image: that image gets `error`. Order preserved. Rejects (`SetupError`, component
@@ -87,6 +99,12 @@ export interface FeaturizerOptions {
   cacheDir?: string;
   /** The sessions' worker thread script (default: orchard's ONNX worker); fault tests give one that crashes. */
   workerScript?: string;
+  /**
+   * Where the model runs (default `cpu`): `cuda` needs onnxruntime-node's CUDA execution provider
+   * and fails (`SetupError`, naming `--device`) without it; `auto` uses CUDA when it loads, else CPU.
+   * On CUDA one session runs each batch whole (`sessions` defaults to 1).
+   */
+  device?: DeviceChoice;
 }
 
 /**
@@ -101,6 +119,14 @@ export async function loadFeaturizer(options: FeaturizerOptions): Promise<Featur
   const sessions = positiveInt(options.sessions ?? threads, "sessions");
   if (threads % sessions !== 0) {
     throw new ConfigError({ field: "sessions", expected: `a divisor of threads (${threads})` });
+  }
+  const deviceChoice = options.device ?? "cpu";
+  if (!(DEVICE_CHOICES as readonly string[]).includes(deviceChoice)) {
+    throw new ConfigError({ field: "device", expected: DEVICE_CHOICES.join(", ") });
+  }
+  const { devices, skipped } = devicesToTry(deviceChoice);
+  if (devices.length === 0) {
+    throw new SetupError({ component: "model", message: cudaUnavailableMessage(skipped ?? "CUDA is not available") });
   }
   const limits: ImageLimits = {
     maxInputBytes: positiveInt(options.maxInputBytes ?? DEFAULT_LIMITS.maxInputBytes, "maxInputBytes"),
@@ -132,15 +158,39 @@ export async function loadFeaturizer(options: FeaturizerOptions): Promise<Featur
   }
   // With a raw graph, only that graph is loaded (one session per core, not two): large images are
   // resized by sharp but cropped inside the graph, whose own resize is then the identity.
-  const pool = await SessionPool.open({
-    onnxPath: rawPath ?? onnxPath,
-    inputName: raw ? raw.input : manifest.input.name,
-    outputs: logitsOutput ? [manifest.outputs.features, logitsOutput] : [manifest.outputs.features],
-    sessions,
-    threadsPerSession: threads / sessions,
-    ...(options.workerScript === undefined ? {} : { workerScript: options.workerScript }),
-  });
-  return new OnnxFeaturizer(manifest, sha256, pool, raw ? rawMaxSide : null, limits, threads, logitsOutput ?? null);
+  let deviceNote = skipped === null ? null : `--device ${deviceChoice}: ${skipped}`;
+  for (const device of devices) {
+    const deviceSessions = device === "cuda" ? (options.sessions ?? 1) : sessions;
+    try {
+      const pool = await SessionPool.open({
+        onnxPath: rawPath ?? onnxPath,
+        inputName: raw ? raw.input : manifest.input.name,
+        outputs: logitsOutput ? [manifest.outputs.features, logitsOutput] : [manifest.outputs.features],
+        sessions: deviceSessions,
+        threadsPerSession: Math.max(1, Math.floor(threads / deviceSessions)),
+        executionProviders: executionProviders(device),
+        ...(options.workerScript === undefined ? {} : { workerScript: options.workerScript }),
+      });
+      const where = { device, note: deviceNote };
+      return new OnnxFeaturizer(
+        manifest,
+        sha256,
+        pool,
+        raw ? rawMaxSide : null,
+        limits,
+        threads,
+        logitsOutput ?? null,
+        where,
+      );
+    } catch (err) {
+      if (device === "cpu") throw err;
+      const why = `onnxruntime-node's CUDA execution provider did not load (${err instanceof Error ? err.message : String(err)})`;
+      if (deviceChoice === "cuda")
+        throw new SetupError({ component: "model", message: cudaUnavailableMessage(why), cause: err });
+      deviceNote = `--device auto: ${why}`;
+    }
+  }
+  throw new SetupError({ component: "model", message: `no device to run the model on (--device ${deviceChoice})` });
 }
 
 /** Default `rawMaxSide`: a 512x512 RGB image is 768 KiB, a batch of 16 about 12 MiB of raw input. */
@@ -190,6 +240,7 @@ class OnnxFeaturizer implements Featurizer {
     private readonly limits: ImageLimits,
     threads: number,
     private readonly logitsOutput: string | null,
+    where: { device: Device; note: string | null },
   ) {
     this.spec = preprocessSpec(manifest);
     this.info = {
@@ -199,8 +250,12 @@ class OnnxFeaturizer implements Featurizer {
       threads,
       version: manifest.version,
       sha256,
+      device: where.device,
     };
+    this.deviceNote = where.note;
   }
+
+  readonly deviceNote: string | null;
 
   get sessions(): { alive: number; total: number; restarts: number } {
     return { alive: this.pool.alive, total: this.pool.size, restarts: this.pool.restarts };

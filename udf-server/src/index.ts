@@ -20,4 +20,5 @@ export {
   type StartSidecarOptions,
   startSidecar,
 } from "./manage/start-sidecar.ts";
+export type { DeviceChoice } from "./model/execution-device.ts";
 export { installedModelIdentity, type ModelIdentity } from "./model/model-identity.ts";

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliContext } from "../cli-context.ts";
+import { DEVICE_HELP } from "../device-help.ts";
 import { TOKEN_FILE_HELP } from "../token-help.ts";
 
 /** The pipeline commands. */
@@ -27,6 +28,11 @@ function pipelineCommand(program: Command, flavour: Flavour): Command {
     .option("--remote <url>", "Spark Connect URL (default $SPARK_REMOTE or sc://localhost:15002)")
     .option("--token-file <file>", TOKEN_FILE_HELP)
     .option("--sidecar <host:port>", "the sidecar on each executor node (default 127.0.0.1:8815)")
+    .option(
+      "--image-transport <path|bytes>",
+      "path (default): the sidecar on each node reads a file: input's images itself; bytes: Spark reads them and pipes them (s3a:// and other inputs always go as bytes)",
+    )
+    .option("--device <cpu|cuda|auto>", `${DEVICE_HELP}; for a sidecar this run starts`)
     .option(
       "--bridge <command>",
       "the bridge command Spark's executors run, e.g. orchard-bridge: words without shell metacharacters (default: this install's orchard-bridge)",

@@ -4,13 +4,14 @@
  */
 import { DEFAULT_SIDECAR_PORT } from "@orchard/udf-server/defaults";
 import { z } from "zod";
-import { hostOption, portOption, positiveIntOption, secondsOption } from "../option-schemas.ts";
+import { deviceOption, hostOption, portOption, positiveIntOption, secondsOption } from "../option-schemas.ts";
 
 export const sidecarStartOptions = z.object({
   port: portOption.default(DEFAULT_SIDECAR_PORT),
   host: hostOption.default("127.0.0.1"),
   model: z.string().min(1, { error: "a catalog model name or a path to an .onnx file" }).default("efficientnet-lite0"),
   threads: positiveIntOption("an integer >= 1").optional(),
+  device: deviceOption.default("cpu"),
   maxBatch: positiveIntOption("an integer from 1 to 1024")
     .max(1024, { error: "an integer from 1 to 1024" })
     .default(16),

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { SetupError } from "../../errors.ts";
 import type { CliContext } from "../cli-context.ts";
 import { parseConfig } from "../config-parse.ts";
+import { DEVICE_HELP } from "../device-help.ts";
 
 // The option schemas (zod) load when a command runs, not when the program is built.
 const options = () => import("./sidecar-options.ts");
@@ -25,6 +26,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
     .option("--host <addr>", "address to bind (default 127.0.0.1)")
     .option("--model <name|path>", "catalog model name or .onnx path (default efficientnet-lite0)")
     .option("--threads <n>", "ONNX Runtime threads (default: all cores)")
+    .option("--device <cpu|cuda|auto>", DEVICE_HELP)
     .option("--max-batch <n>", "largest batch across streams (default 16)")
     .option("--max-wait-ms <n>", "longest wait for a batch to fill (default 5)")
     .option("--idle-exit <seconds>", "exit after this long without work (default 0 = never)")
@@ -41,6 +43,7 @@ export function registerSidecarCommand(program: Command, ctx: CliContext): void 
         log: (m) => ctx.err(m),
         start: {
           model: opts.model,
+          device: opts.device,
           maxBatch: opts.maxBatch,
           cacheDir: ctx.layout.cacheRoot,
           idleExitSeconds: opts.idleExit,

@@ -24,6 +24,8 @@ export interface BridgeCommandOptions {
   secretFile?: string;
   /** The model the run asked for: the bridge refuses a sidecar that serves another. */
   expectModel?: { name: string; sha256?: string | undefined };
+  /** The path transport: the `file:` folders the sidecar may read the rows' paths under (see `--read-root`). */
+  readRoots?: readonly string[];
 }
 
 /**
@@ -38,6 +40,7 @@ export function bridgeCommand({
   command,
   secretFile,
   expectModel,
+  readRoots = [],
 }: BridgeCommandOptions): string {
   const words = [command ?? shellWord(executable), "--sidecar", shellWord(sidecar)];
   if (secretFile !== undefined) words.push("--secret-file", shellWord(secretFile));
@@ -45,6 +48,7 @@ export function bridgeCommand({
     words.push("--expect-model", shellWord(expectModel.name));
     if (expectModel.sha256 !== undefined) words.push("--expect-model-sha256", shellWord(expectModel.sha256));
   }
+  for (const root of readRoots) words.push("--read-root", shellWord(root));
   return words.join(" ");
 }
 

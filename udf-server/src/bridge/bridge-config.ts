@@ -7,8 +7,10 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.ts";
+import type { DeviceChoice } from "../model/execution-device.ts";
 import { cacheRootFromEnv } from "../process/cache-root.ts";
 import { DEFAULT_SIDECAR_ADDRESS } from "../server/defaults.ts";
+import { filePathOf } from "../server/image-file-reader.ts";
 
 /** What the bridge does. */
 export interface BridgeConfig {
@@ -27,6 +29,8 @@ export interface BridgeConfig {
   /** For an auto-started sidecar. */
   model: string | undefined;
   threads: number | undefined;
+  /** `--device` of an auto-started sidecar (`ORCHARD_SIDECAR_DEVICE`: cpu, cuda or auto; default cpu). */
+  device: DeviceChoice | undefined;
   idleExitSeconds: number;
   startTimeoutSeconds: number;
   /**
@@ -44,6 +48,12 @@ export interface BridgeConfig {
   secretFile: string;
   /** The model the run asked for (`--expect-model`, `--expect-model-sha256`): the sidecar must serve it. */
   expectModel: { name: string; sha256?: string } | undefined;
+  /**
+   * The path transport (`--read-root URI`, repeatable): each row's id is a `file:` URI under one of
+   * these folders, sent as a path for the sidecar to read (the row's content field is ignored).
+   * Empty: the rows carry the images' bytes.
+   */
+  readRoots: string[];
 }
 
 const HELP_FLAGS = {
@@ -57,6 +67,8 @@ const HELP_FLAGS = {
   "secret-file": "a file path",
   "expect-model": "a model name (letters, digits, . _ + -)",
   "expect-model-sha256": "64 lower-case hex characters (with --expect-model)",
+  device: "cpu, cuda or auto (ORCHARD_SIDECAR_DEVICE)",
+  "read-root": "a file: URI of a folder, e.g. file:/data/images (repeatable)",
 } as const;
 
 function textFlag(name: keyof typeof HELP_FLAGS, raw: string | undefined, pattern: RegExp): string | undefined {
@@ -100,7 +112,7 @@ export function parseAddress(text: string, field = "--sidecar"): { host: string;
 
 /** Builds the config from `argv` (after the executable) and `env`. */
 export function bridgeConfig(argv: string[], env: Readonly<Record<string, string | undefined>>): BridgeConfig {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -111,12 +123,14 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
         "no-start": { type: "boolean" },
         model: { type: "string" },
         threads: { type: "string" },
+        device: { type: "string" },
         "idle-exit-seconds": { type: "string" },
         "start-timeout-seconds": { type: "string" },
         "answer-timeout-seconds": { type: "string" },
         "secret-file": { type: "string" },
         "expect-model": { type: "string" },
         "expect-model-sha256": { type: "string" },
+        "read-root": { type: "string", multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -125,7 +139,7 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
     throw new ConfigError({
       field: "arguments",
       expected:
-        "--sidecar host:port, --secret-file PATH, --expect-model NAME, --expect-model-sha256 HEX, --batch-size N, --max-in-flight N, --no-start, --model NAME, --threads N",
+        "--sidecar host:port, --secret-file PATH, --expect-model NAME, --expect-model-sha256 HEX, --read-root URI, --batch-size N, --max-in-flight N, --no-start, --model NAME, --threads N",
       message: `orchard-bridge: ${cause instanceof Error ? cause.message : String(cause)}`,
       cause,
     });
@@ -154,6 +168,16 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
       message: "--expect-model-sha256 needs --expect-model",
     });
   }
+  const readRoots = (values["read-root"] as string[] | undefined) ?? [];
+  for (const root of readRoots) {
+    if (filePathOf(root) === null) {
+      throw new ConfigError({
+        field: "--read-root",
+        expected: HELP_FLAGS["read-root"],
+        message: `invalid --read-root "${root}": expected ${HELP_FLAGS["read-root"]}`,
+      });
+    }
+  }
   return {
     sidecar,
     batchSize,
@@ -163,6 +187,9 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
     autoStart: values["no-start"] !== true && !["0", "false", "no", "off"].includes(autoStartEnv),
     model: str("model") ?? env.ORCHARD_SIDECAR_MODEL,
     threads: threadsRaw === undefined ? undefined : intFlag("threads", threadsRaw, 1, 1, 256),
+    device: textFlag("device", str("device") ?? env.ORCHARD_SIDECAR_DEVICE, /^(cpu|cuda|auto)$/) as
+      | DeviceChoice
+      | undefined,
     idleExitSeconds: intFlag("idle-exit-seconds", str("idle-exit-seconds"), 900, 0, 30 * 86_400),
     startTimeoutSeconds: intFlag("start-timeout-seconds", str("start-timeout-seconds"), 300, 1, 3600),
     answerTimeoutSeconds: intFlag("answer-timeout-seconds", str("answer-timeout-seconds"), 120, 1, 86_400),
@@ -173,5 +200,6 @@ export function bridgeConfig(argv: string[], env: Readonly<Record<string, string
       expectName === undefined
         ? undefined
         : { name: expectName, ...(expectSha === undefined ? {} : { sha256: expectSha }) },
+    readRoots,
   };
 }

@@ -47,6 +47,7 @@ export async function ensureSidecar(
         idleExitSeconds: config.idleExitSeconds,
         ...(config.model === undefined ? {} : { model: config.model }),
         ...(config.threads === undefined ? {} : { threads: config.threads }),
+        ...(config.device === undefined ? {} : { device: config.device }),
       },
     });
     return { started };

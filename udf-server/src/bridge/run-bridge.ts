@@ -2,8 +2,10 @@
  * The bridge Spark runs once per partition (`SELECT TRANSFORM ... USING 'orchard-bridge'`):
  * delimited `(id, base64 content)` rows on stdin -> Flight `DoExchange` batches to the local
  * sidecar -> `(id, features JSON, error, width, height)` rows on stdout, same order, one output
- * row per input row. Reads stop while too many rows are in flight (bounded memory); the bridge
- * exits when stdin ends, or on its own when its parent process goes away.
+ * row per input row. With read roots (the path transport) the id is a `file:` URI that goes to
+ * the sidecar as a path, and the sidecar reads the file; the content field is ignored. Reads stop
+ * while too many rows are in flight (bounded memory); the bridge exits when stdin ends, or on its
+ * own when its parent process goes away.
  *
  * When the exchange breaks (the sidecar died or was restarted), the bridge asks `reconnect` for a
  * sidecar again (the local one is restarted on demand) and sends every batch it has not had an
@@ -82,8 +84,10 @@ export async function runBridge(
   recovery?: BridgeRecovery,
   flight: FlightClientOptions = {},
 ): Promise<BridgeResult> {
+  const paths = config.readRoots.length > 0;
+  const openExchange = (c: FlightClient) => c.featureExchange(paths ? { readRoots: config.readRoots } : {});
   let client = new FlightClient(config.sidecar, { ...flight, secretFile: config.secretFile });
-  let exchange = client.featureExchange();
+  let exchange = openExchange(client);
   const sent: SentBatch[] = [];
   let ids: (string | null)[] = [];
   let contents: (Uint8Array | null)[] = [];
@@ -132,7 +136,7 @@ export async function runBridge(
   const send = (batch: SentBatch) => {
     const on = exchange;
     sending = sending
-      .then(() => on.send(batch.ids, batch.contents))
+      .then(() => (paths ? on.sendPaths(batch.ids, batch.ids) : on.send(batch.ids, batch.contents)))
       .catch((err: unknown) => {
         if (on !== exchange) return; // an exchange already replaced
         failure ??= err;
@@ -142,8 +146,8 @@ export async function runBridge(
 
   const parser = new DelimitedRowParser((row: InputRow) => {
     rowsIn++;
-    let content = row.content;
-    let error = row.error;
+    let content = paths ? null : row.content;
+    let error = row.error ?? (paths && row.id === null ? "read: no path (null)" : null);
     // The parser bounds whole base64 groups; a decoded content can still be up to 2 bytes over.
     if (content && content.length > config.maxRowBytes) {
       error = oversizedRowError(config.maxRowBytes);
@@ -245,7 +249,7 @@ export async function runBridge(
         await recovery.reconnect();
         // Batches go out again in their order on the new exchange; their answers come back whole.
         client = new FlightClient(config.sidecar, { ...flight, secretFile: config.secretFile });
-        exchange = client.featureExchange();
+        exchange = openExchange(client);
         failure = null;
         waitingSince = sent.length > 0 ? performance.now() : null;
         sending = Promise.resolve();

@@ -18,7 +18,14 @@ import {
   SidecarAuthError,
 } from "../auth/sidecar-secret.ts";
 import { OrchardError } from "../errors.ts";
-import { type FeatureRow, inputSchema, makeInputBatch, readOutputTable } from "./feature-schema.ts";
+import {
+  type FeatureRow,
+  inputSchema,
+  makeInputBatch,
+  makePathInputBatch,
+  pathInputSchema,
+  readOutputTable,
+} from "./feature-schema.ts";
 import { FlightBatchEncoder, FlightStreamDecoder } from "./ipc.ts";
 import { DescriptorType, type FlightData } from "./messages.ts";
 import { doActionMethod, doExchangeMethod, listActionsMethod } from "./service.ts";
@@ -208,9 +215,12 @@ export class FlightClient {
     );
   }
 
-  /** Opens a featurizing exchange. */
-  featureExchange(): FeatureExchange {
-    return new FeatureExchange(this.rawExchange(), this.address);
+  /**
+   * Opens a featurizing exchange. With `readRoots` (`file:` folders), it is one of the path
+   * transport: `sendPaths` sends `file:` URIs under those folders and the sidecar reads the files.
+   */
+  featureExchange(options: { readRoots?: readonly string[] } = {}): FeatureExchange {
+    return new FeatureExchange(this.rawExchange(), this.address, options.readRoots ?? null);
   }
 
   close(): void {
@@ -219,9 +229,10 @@ export class FlightClient {
 }
 
 /**
- * A featurizing `DoExchange`: `send()` batches, then read `batches()` (one output batch per
- * input batch, in order); `end()` half-closes. Writes respect gRPC flow control (`send`
- * resolves when the message is handed to the transport).
+ * A featurizing `DoExchange`: `send()` batches (`sendPaths()` for an exchange opened with read
+ * roots), then read `batches()` (one output batch per input batch, in order); `end()`
+ * half-closes. Writes respect gRPC flow control (`send` resolves when the message is handed to
+ * the transport).
  */
 export class FeatureExchange {
   private readonly encoder = new FlightBatchEncoder();
@@ -230,7 +241,17 @@ export class FeatureExchange {
   constructor(
     private readonly call: ClientDuplexStream<FlightData, FlightData>,
     private readonly address: string,
+    /** The path transport's read roots (null: the images' bytes are sent). */
+    private readonly readRoots: readonly string[] | null = null,
   ) {}
+
+  /** The first message: the schema, with a descriptor that carries the read roots of the path transport. */
+  private schemaMessage(): FlightData {
+    const schema = this.encoder.schema(this.readRoots === null ? inputSchema : pathInputSchema);
+    const cmd =
+      this.readRoots === null ? EMPTY : new TextEncoder().encode(JSON.stringify({ readRoots: this.readRoots }));
+    return { ...schema, flightDescriptor: { type: DescriptorType.CMD, cmd, path: [] } };
+  }
 
   private writeMessage(message: FlightData): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -238,24 +259,31 @@ export class FeatureExchange {
     });
   }
 
+  private async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.writeMessage(this.schemaMessage());
+  }
+
   /** Sends one batch of rows. */
   async send(ids: ReadonlyArray<string | null>, contents: ReadonlyArray<Uint8Array | null>): Promise<void> {
-    if (!this.started) {
-      this.started = true;
-      const schema = this.encoder.schema(inputSchema);
-      await this.writeMessage({
-        ...schema,
-        flightDescriptor: { type: DescriptorType.CMD, cmd: EMPTY, path: [] },
-      });
-    }
+    if (this.readRoots !== null) throw new FlightCallError("this exchange sends paths (sendPaths), not bytes", null);
+    await this.start();
     await this.writeMessage(this.encoder.batch(makeInputBatch(ids, contents)));
+  }
+
+  /** Sends one batch of `file:` URIs (an exchange opened with read roots); the sidecar reads the files. */
+  async sendPaths(ids: ReadonlyArray<string | null>, paths: ReadonlyArray<string | null>): Promise<void> {
+    if (this.readRoots === null) throw new FlightCallError("this exchange sends bytes (send), not paths", null);
+    await this.start();
+    await this.writeMessage(this.encoder.batch(makePathInputBatch(ids, paths)));
   }
 
   /** Half-closes the request side (sending the schema first if no batch was sent). */
   end(): void {
     if (!this.started) {
       this.started = true;
-      this.call.write(this.encoder.schema(inputSchema));
+      this.call.write(this.schemaMessage());
     }
     this.call.end();
   }

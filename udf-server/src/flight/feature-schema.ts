@@ -1,7 +1,9 @@
 /**
- * The two Arrow schemas of the sidecar's `DoExchange`, shared by the server and its clients:
- * input `(id utf8, content binary)`, output `(id utf8, features list<float32>, error utf8,
- * width int32, height int32)` — DESIGN's `(id, features, error)` plus the image size.
+ * The Arrow schemas of the sidecar's `DoExchange`, shared by the server and its clients: input
+ * `(id utf8, content binary)`, or `(id utf8, path utf8)` for the path transport (the sidecar reads
+ * each `file:` path itself, see ../server/image-file-reader.ts); output `(id utf8, features
+ * list<float32>, error utf8, width int32, height int32)` — DESIGN's `(id, features, error)` plus
+ * the image size.
  */
 import {
   Binary,
@@ -23,6 +25,9 @@ import { IpcProtocolError } from "./ipc.ts";
 
 /** Input: one row per image. */
 export const inputSchema = new Schema([new Field("id", new Utf8(), true), new Field("content", new Binary(), true)]);
+
+/** Input of the path transport: one row per image, its `file:` URI instead of its bytes. */
+export const pathInputSchema = new Schema([new Field("id", new Utf8(), true), new Field("path", new Utf8(), true)]);
 
 /** Output: one row per input row, same order. */
 export const outputSchema = new Schema([
@@ -118,6 +123,14 @@ export function makeInputBatch(
   return batchOf(inputSchema, ids.length, [utf8Column(ids), binaryColumn(contents)]);
 }
 
+/** Builds an input batch `(id, path)` of the path transport. */
+export function makePathInputBatch(
+  ids: ReadonlyArray<string | null>,
+  paths: ReadonlyArray<string | null>,
+): RecordBatch {
+  return batchOf(pathInputSchema, ids.length, [utf8Column(ids), utf8Column(paths)]);
+}
+
 /** Builds an output batch from rows. */
 export function makeOutputBatch(rows: ReadonlyArray<FeatureRow>): RecordBatch {
   return batchOf(outputSchema, rows.length, [
@@ -129,47 +142,61 @@ export function makeOutputBatch(rows: ReadonlyArray<FeatureRow>): RecordBatch {
   ]);
 }
 
-/** Where the id and content columns of an input schema are. */
+/** Where the id and content (or path) columns of an input schema are. */
 export interface InputColumns {
   id: number;
+  /** The image column: `content` (binary) or, for the path transport, `path` (utf8). */
   content: number;
+  kind: "content" | "path";
 }
 
-/** Finds `id` (utf8) and `content` (binary) by name, else the first two columns; throws a protocol error otherwise. */
+const isUtf8 = (type: unknown) => type instanceof Utf8 || type instanceof LargeUtf8;
+
+/**
+ * Finds `id` (utf8) and `content` (binary) by name, or `id` and `path` (utf8, the path transport),
+ * else the first two columns as `(id, content)`; throws a protocol error otherwise.
+ */
 export function resolveInputColumns(schema: Schema): InputColumns {
   const byName = (name: string) => schema.fields.findIndex((f) => f.name === name);
   let id = byName("id");
+  const path = byName("path");
+  if (id >= 0 && path >= 0 && byName("content") < 0) {
+    if (isUtf8(schema.fields[id]?.type) && isUtf8(schema.fields[path]?.type))
+      return { id, content: path, kind: "path" };
+  }
   let content = byName("content");
   if (id < 0 || content < 0) {
     id = 0;
     content = 1;
   }
-  const idType = schema.fields[id]?.type;
   const contentType = schema.fields[content]?.type;
-  const isString = idType instanceof Utf8 || idType instanceof LargeUtf8;
   const isBinary = contentType instanceof Binary || contentType instanceof LargeBinary;
-  if (!isString || !isBinary) {
+  if (!isUtf8(schema.fields[id]?.type) || !isBinary) {
     throw new IpcProtocolError(
-      `input schema must be (id utf8, content binary); got (${schema.fields.map((f) => `${f.name} ${Type[f.typeId]}`).join(", ")})`,
+      `input schema must be (id utf8, content binary) or (id utf8, path utf8); got (${schema.fields.map((f) => `${f.name} ${Type[f.typeId]}`).join(", ")})`,
     );
   }
-  return { id, content };
+  return { id, content, kind: "content" };
 }
 
-/** Reads ids and contents from an input table (views into the message, no copy). */
-export function readInputTable(
-  table: Table,
-  columns: InputColumns,
-): { ids: (string | null)[]; contents: (Uint8Array | null)[] } {
+/** The rows of one input batch: ids, and the images' bytes or (path transport) their paths. */
+export type InputRows =
+  | { kind: "content"; ids: (string | null)[]; contents: (Uint8Array | null)[] }
+  | { kind: "path"; ids: (string | null)[]; paths: (string | null)[] };
+
+/** Reads ids and contents (or paths) from an input table (views into the message, no copy). */
+export function readInputTable(table: Table, columns: InputColumns): InputRows {
   const idVector = table.getChildAt(columns.id);
-  const contentVector = table.getChildAt(columns.content);
+  const valueVector = table.getChildAt(columns.content);
   const ids: (string | null)[] = new Array(table.numRows);
-  const contents: (Uint8Array | null)[] = new Array(table.numRows);
+  const values: unknown[] = new Array(table.numRows);
   for (let i = 0; i < table.numRows; i++) {
     ids[i] = (idVector?.get(i) as string | null) ?? null;
-    contents[i] = (contentVector?.get(i) as Uint8Array | null) ?? null;
+    values[i] = valueVector?.get(i) ?? null;
   }
-  return { ids, contents };
+  return columns.kind === "path"
+    ? { kind: "path", ids, paths: values as (string | null)[] }
+    : { kind: "content", ids, contents: values as (Uint8Array | null)[] };
 }
 
 /** Reads output rows from an output table. */

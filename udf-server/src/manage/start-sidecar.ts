@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { SetupError } from "../errors.ts";
+import type { DeviceChoice } from "../model/execution-device.ts";
 import { stopProcessGroup, tailFile } from "../process/managed-process.ts";
 import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "../server/defaults.ts";
 import { readPidRecord } from "./run-files.ts";
@@ -27,6 +28,8 @@ export interface StartSidecarOptions {
   port?: number;
   model?: string;
   threads?: number;
+  /** `--device cpu|cuda|auto` (default: the sidecar's, cpu). */
+  device?: DeviceChoice;
   maxBatch?: number;
   /** Where the sidecar's output goes (appended); default: a file beside the pid file. */
   logFile?: string;
@@ -89,6 +92,7 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   ];
   if (options.model !== undefined) args.push("--model", options.model);
   if (options.threads !== undefined) args.push("--threads", String(options.threads));
+  if (options.device !== undefined) args.push("--device", options.device);
   if (options.maxBatch !== undefined) args.push("--max-batch", String(options.maxBatch));
   if (options.cacheDir !== undefined) args.push("--cache-dir", options.cacheDir);
   if (options.idleExitSeconds !== undefined) args.push("--idle-exit-seconds", String(options.idleExitSeconds));
@@ -116,9 +120,12 @@ export async function startSidecar(options: StartSidecarOptions = {}): Promise<S
   const deadline = Date.now() + (options.readyTimeoutMs ?? 300_000);
   while (Date.now() < deadline) {
     if (exitCode !== null) {
+      const tail = tailFile(logFile, 15);
+      // The sidecar's own reason (its `cannot start: ...` line) goes on the first line, which is the one callers show.
+      const reason = [...tail.matchAll(/ cannot start: (.*)$/gm)].at(-1)?.[1];
       throw new SetupError({
         component: "sidecar",
-        message: `the sidecar exited with code ${exitCode} before answering; last lines of ${logFile}:\n${tailFile(logFile, 15) || "(no log)"}`,
+        message: `the sidecar exited with code ${exitCode} before answering${reason ? `: ${reason}` : ""}\nlast lines of ${logFile}:\n${tail || "(no log)"}`,
       });
     }
     const record = readPidRecord(pidFile);

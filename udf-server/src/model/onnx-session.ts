@@ -19,6 +19,8 @@ export interface SessionPoolOptions {
   /** Number of sessions (each gets `threadsPerSession` intra-op threads). */
   sessions: number;
   threadsPerSession: number;
+  /** ONNX Runtime execution providers, in order of preference (default: the CPU one). */
+  executionProviders?: string[];
   /**
    * Let idle intra-op threads spin-wait for work (ONNX Runtime's default). Spinning burns CPU that
    * co-located Spark executors need, and stalls when cores are oversubscribed; default false.
@@ -243,6 +245,7 @@ export class SessionPool {
       // planned per shape and kept, which grows RSS without speeding anything up here.
       enableMemPattern: false,
       extra: { session: { intra_op: { allow_spinning: options.spinning ? "1" : "0" } } },
+      ...(options.executionProviders === undefined ? {} : { executionProviders: options.executionProviders }),
     };
     const from = options.workerScript ? { script: options.workerScript, eval: false } : await workerScript();
     const start = (onDeath: (dead: SessionWorker) => void) =>

@@ -15,6 +15,7 @@ import { SetupError } from "../errors.ts";
 import type { Featurizer } from "../featurizer.ts";
 import type { Action, ActionType, FlightData, Result } from "../flight/messages.ts";
 import { flightServiceDefinition } from "../flight/service.ts";
+import type { Device } from "../model/execution-device.ts";
 import { type BatchingOptions, DynamicBatcher } from "./batcher.ts";
 import { type ExchangeLimits, handleExchange } from "./exchange.ts";
 import { hasSecret, requireSecret, UNAUTHENTICATED_DETAILS } from "./require-secret.ts";
@@ -58,6 +59,8 @@ export interface InfoReport {
   version: string;
   /** SHA-256 (hex) of the model's ONNX file. */
   sha256: string;
+  /** Where the model runs: `cpu` or `cuda` (ONNX Runtime's execution provider, `--device`). */
+  device: Device;
   batching: BatchingOptions & ExchangeLimits;
   pid: number;
   /** Rows answered with features over the server's life (all exchanges). */
@@ -90,7 +93,7 @@ const SIDECAR_ACTIONS: ActionType[] = [
   {
     type: "info",
     description:
-      "Model, batching and rows answered: JSON {model, inputSize, featureDim, threads, version, sha256, batching, rowsServed, rowsFailed}",
+      "Model, device, batching and rows answered: JSON {model, inputSize, featureDim, threads, version, sha256, device, batching, rowsServed, rowsFailed}",
   },
 ];
 

@@ -72,9 +72,13 @@ async function runSidecar(config: SidecarConfig & { runDir: string }): Promise<n
     model: config.model,
     ...(config.threads === undefined ? {} : { threads: config.threads }),
     ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }),
+    device: config.device,
   });
   log(
     `model ${featurizer.info.name} ${featurizer.info.version} loaded in ${Math.round(performance.now() - t0)} ms (${featurizer.info.threads} threads)`,
+  );
+  log(
+    `device ${featurizer.info.device}${featurizer.deviceNote ? ` (${featurizer.deviceNote})` : ` (--device ${config.device})`}`,
   );
   const secret = generateSecret();
   const server = await startFlightServer(featurizer, {

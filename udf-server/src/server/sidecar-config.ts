@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
+import { DEVICE_CHOICES } from "../model/execution-device.ts";
 
 import { DEFAULT_SIDECAR_HOST, DEFAULT_SIDECAR_PORT } from "./defaults.ts";
 
@@ -15,6 +16,7 @@ const sidecarConfigSchema = z.object({
   port: int(0, 65535).default(DEFAULT_SIDECAR_PORT),
   model: z.string().min(1).default("efficientnet-lite0"),
   threads: int(1, 256).optional(),
+  device: z.enum(DEVICE_CHOICES).default("cpu"),
   maxBatch: int(1, 1024).default(16),
   maxWaitMs: int(0, 10_000).default(5),
   concurrentBatches: int(1, 16).default(2),
@@ -41,6 +43,7 @@ const EXPECTED: Record<string, string> = {
   port: "an integer 0-65535",
   model: "a catalog model name or a path to an .onnx file",
   threads: "an integer >= 1",
+  device: "cpu, cuda or auto (cuda needs onnxruntime-node's CUDA execution provider; auto falls back to cpu)",
   maxBatch: "an integer 1-1024",
   maxWaitMs: "an integer 0-10000 (milliseconds)",
   concurrentBatches: "an integer 1-16",
