@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { array_to_vector, col } from "../../src/connect/functions.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
@@ -12,38 +10,19 @@ import type { ClassifierManifest } from "../../src/pipeline/model-layout.ts";
 import type { PredictSummary } from "../../src/pipeline/predict-folder.ts";
 import { TEST_FLAG, withSplit } from "../../src/pipeline/train-split.ts";
 import type { TrainSummary } from "../../src/pipeline/train-summary.ts";
-import { cliEnv } from "./helpers/cli-env.ts";
+import { orchardFails, orchardOk } from "./helpers/orchard-cli.ts";
 import { withPySpark } from "./helpers/pyspark-client.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
 import { openBrowser } from "./report-browser.ts";
+
+const orchard = (args: string[]) => orchardOk(args, { timeout: 1_200_000 });
 
 // orchard train and orchard predict end to end on real photos of the sample set (four classes),
 // with the real Spark, sidecar and model; the split, the ARI and the library's predict() checked
 // against computations made here, and the model folder read by PySpark.
 
-const run = promisify(execFile);
 const CLASSES = ["banana", "kiwi", "pear", "tomato"];
 const PER_CLASS = 8;
-
-async function orchard(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [join(REPO_ROOT, "bin", "orchard.mjs"), ...args], {
-    cwd: REPO_ROOT,
-    timeout: 1_200_000,
-    maxBuffer: 16 * 1024 * 1024,
-    env: cliEnv(),
-  });
-}
-
-/** The exit code and stderr of a command that must fail. */
-async function orchardFails(args: string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    await orchard(args);
-  } catch (err) {
-    const e = err as { code: number; stderr: string };
-    return { code: e.code, stderr: e.stderr };
-  }
-  throw new Error(`orchard ${args.join(" ")} succeeded`);
-}
 
 const json = <T>(path: string): T => JSON.parse(readFileSync(path, "utf8")) as T;
 

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import {
   copyFileSync,
   mkdirSync,
@@ -13,7 +13,6 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -22,9 +21,11 @@ import { SparkSession } from "../../src/connect/spark-session.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { s3Client } from "../../src/s3.ts";
 import { cliEnv } from "./helpers/cli-env.ts";
+import { orchardFails as fails, orchardOk } from "./helpers/orchard-cli.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
 
-const run = promisify(execFile);
+const orchard = (args: string[]) => orchardOk([...args, "--no-start"]);
+const orchardFails = (args: string[]) => fails([...args, "--no-start"]);
 
 // Issue 15 part 3, incremental runs, end to end with the real Spark, sidecar and CNN: `orchard run`
 // on half the sample images, then `orchard run --incremental` on all of them featurizes only the
@@ -66,26 +67,6 @@ function copyHalf(half: 0 | 1): void {
     const part = half === 0 ? files.slice(0, PER_CLASS / 2) : files.slice(PER_CLASS / 2);
     for (const f of part) copyFileSync(f, join(input, label, f.split("/").at(-1) as string));
   }
-}
-
-async function orchard(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [join(REPO_ROOT, "bin", "orchard.mjs"), ...args, "--no-start"], {
-    cwd: REPO_ROOT,
-    timeout: 600_000,
-    maxBuffer: 16 * 1024 * 1024,
-    env: cliEnv(),
-  });
-}
-
-/** The failure of a command that must fail: its exit code and stderr. */
-async function orchardFails(args: string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    await orchard(args);
-  } catch (e) {
-    const err = e as { code: number; stderr: string };
-    return { code: err.code, stderr: err.stderr };
-  }
-  throw new Error(`orchard ${args.join(" ")} succeeded; it must fail`);
 }
 
 function runJson(out: string): RunSummary {

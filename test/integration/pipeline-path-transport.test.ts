@@ -5,12 +5,10 @@
  * bad files), features with cosine >= 0.999 per image, and a symbolic link out of the input
  * folder read by Spark but refused by the sidecar; and Spark's scan reads no image bytes.
  */
-import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { col } from "../../src/connect/functions.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
@@ -18,11 +16,8 @@ import { featurize } from "../../src/pipeline/featurize.ts";
 import { readImages } from "../../src/pipeline/ingest.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { cosine } from "../support/vectors.ts";
-import { cliEnv } from "./helpers/cli-env.ts";
-import { REPO_ROOT } from "./helpers/test-paths.ts";
+import { orchardOk } from "./helpers/orchard-cli.ts";
 import { fruitImages } from "./sidecar-support.ts";
-
-const run = promisify(execFile);
 
 interface OutRow {
   path: string;
@@ -58,26 +53,19 @@ describe("orchard run --image-transport path against bytes (real Spark, sidecar,
 
     for (const transport of ["path", "bytes"] as const) {
       const output = join(work, `out-${transport}`);
-      await run(
-        process.execPath,
-        [
-          join(REPO_ROOT, "bin", "orchard.mjs"),
-          "run",
-          "--input",
-          input,
-          "--output",
-          output,
-          "--k",
-          "2",
-          "--keep-features",
-          "--image-transport",
-          transport,
-          "--no-start",
-        ],
-        { cwd: REPO_ROOT, env: cliEnv(), timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
-      ).catch((err: { stderr?: string }) => {
-        throw new Error(`orchard run --image-transport ${transport} failed: ${err.stderr}`);
-      });
+      await orchardOk([
+        "run",
+        "--input",
+        input,
+        "--output",
+        output,
+        "--k",
+        "2",
+        "--keep-features",
+        "--image-transport",
+        transport,
+        "--no-start",
+      ]);
       const rows = await spark.read
         .parquet(pathToFileURL(join(output, "data")).href)
         .select(col("path"), col("label"), col("error"), col("features"))

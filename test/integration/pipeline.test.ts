@@ -10,9 +10,11 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import { listObjects, uploadFolder } from "../../src/cli/local/s3-objects.ts";
 import type { RunSummary } from "../../src/pipeline/run-summary.ts";
 import { s3Client } from "../../src/s3.ts";
-import { cliEnv } from "./helpers/cli-env.ts";
+import { orchardOk } from "./helpers/orchard-cli.ts";
 import { withPySpark } from "./helpers/pyspark-client.ts";
 import { REPO_ROOT, testLayout } from "./helpers/test-paths.ts";
+
+const orchard = (args: string[]) => orchardOk(args, { timeout: 1_200_000 });
 
 const run = promisify(execFile);
 
@@ -71,15 +73,6 @@ async function oddFiles(sampleJpeg: Buffer): Promise<{ bad: Record<string, Buffe
       "odd-case.Jpg": sampleJpeg,
     },
   };
-}
-
-async function orchard(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, [join(REPO_ROOT, "bin", "orchard.mjs"), ...args], {
-    cwd: REPO_ROOT,
-    timeout: 1_200_000,
-    maxBuffer: 16 * 1024 * 1024,
-    env: cliEnv(),
-  });
 }
 
 async function runJson(uri: string): Promise<RunSummary> {

@@ -4,7 +4,6 @@
  * its log and in `DoAction("info")`; `--device cuda` there refuses to start with one line naming
  * `--device`, from the sidecar and from `orchard sidecar start`.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,7 @@ import { freePort } from "../../src/cli/local/ports.ts";
 import { FlightClient } from "../../udf-server/src/flight/client.ts";
 import type { SidecarHandle } from "../../udf-server/src/manage/start-sidecar.ts";
 import type { InfoReport } from "../../udf-server/src/server/flight-server.ts";
-import { REPO_ROOT } from "./helpers/test-paths.ts";
+import { runOrchard } from "./helpers/orchard-cli.ts";
 import { fruitImages, startTestSidecar } from "./sidecar-support.ts";
 
 describe("sidecar --device", () => {
@@ -63,14 +62,9 @@ describe("sidecar --device", () => {
   it("orchard sidecar start --device cuda exits non-zero with the same message", async () => {
     const runDir = mkdtempSync(join(tmpdir(), "orchard-device-"));
     const port = await freePort();
-    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        [join(REPO_ROOT, "bin", "orchard.mjs"), "sidecar", "start", "--port", String(port), "--device", "cuda"],
-        { cwd: REPO_ROOT, timeout: 120_000, env: { ...process.env, ORCHARD_RUN_DIR: runDir } },
-        (error, _stdout, stderr) =>
-          resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr }),
-      );
+    const r = await runOrchard(["sidecar", "start", "--port", String(port), "--device", "cuda"], {
+      env: { ...process.env, ORCHARD_RUN_DIR: runDir },
+      timeout: 120_000,
     });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--device cuda: .*CUDA execution provider is not installed/);

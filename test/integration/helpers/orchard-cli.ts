@@ -70,3 +70,17 @@ export async function waitForRowsServed(address: string, secretFile: string, row
     counter.close();
   }
 }
+
+/** Runs `orchard ARGS` and rejects, with its exit code and stderr, unless it exits 0. */
+export async function orchardOk(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
+  const r = await runOrchard(args, options);
+  if (r.code !== 0) throw new Error(`orchard ${args.join(" ")} exited ${r.code}:\n${r.stderr}`);
+  return r;
+}
+
+/** Runs `orchard ARGS`, which must fail: rejects if it exits 0. */
+export async function orchardFails(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
+  const r = await runOrchard(args, options);
+  if (r.code === 0) throw new Error(`orchard ${args.join(" ")} succeeded; it must fail`);
+  return r;
+}
