@@ -36,13 +36,15 @@ function npy(descr: "<f4" | "|u1", shape: number[], data: Uint8Array): Buffer {
 }
 
 /** `perClass` files of every class folder under `root`, evenly spread over each sorted list. */
-export function calibrationFiles(root: string, perClass: number): string[] {
+function calibrationFiles(root: string, perClass: number): string[] {
   return readdirSync(root)
     .sort()
     .flatMap((label) => {
       const files = readdirSync(join(root, label)).sort();
       const n = Math.min(perClass, files.length);
-      return Array.from({ length: n }, (_, i) => join(root, label, files[Math.floor((i * files.length) / n)] as string));
+      return Array.from({ length: n }, (_, i) =>
+        join(root, label, files[Math.floor((i * files.length) / n)] as string),
+      );
     });
 }
 
