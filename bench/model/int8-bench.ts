@@ -4,7 +4,8 @@
  * round, so a busy neighbour hurts both alike):
  *   (m) the model alone at 1 thread: model.onnx on ready float32 224x224 tensors, and the production
  *       model-raw.onnx on ready 100x100 uint8 tensors (the sample set's size), batch 16 and 32;
- *   (a) the production loop, featurize(bytes) over sample images, one 1-thread session per core.
+ *   (a) the in-process loop, featurize(bytes) over sample images, one 1-thread session per core:
+ *       the production path (model-raw.onnx) and model.onnx after sharp's resize (`rawMaxSide: 0`).
  * Prints INT8/FP32 for each pair; the target is >= 2x on (m).
  *
  *   npx tsx bench/model/int8-bench.ts [--images N] [--rounds N]
@@ -107,11 +108,12 @@ async function main(): Promise<void> {
   }
   const featurizers: Featurizer[] = [];
   const aCases = new Map<string, Case>();
-  for (const model of MODELS) {
-    const f = await loadFeaturizer({ model, cacheDir: cache, threads: cores, sessions: cores });
+  // The production path (the raw graph), and for each model its model.onnx after sharp's resize.
+  for (const [model, rawMaxSide] of MODELS.flatMap((m) => [[m, 512] as const, [m, 0] as const])) {
+    const f = await loadFeaturizer({ model, cacheDir: cache, threads: cores, sessions: cores, rawMaxSide });
     featurizers.push(f);
-    aCases.set(model, {
-      label: `${model}, featurize(bytes), ${cores} sessions x 1 thread, batch 32`,
+    aCases.set(`${model}|${rawMaxSide}`, {
+      label: `${model}, ${rawMaxSide ? "model-raw.onnx" : "sharp resize + model.onnx"}, ${cores}x1 thread, batch 32`,
       images: images.length,
       run: async () => {
         for (let i = 0; i < images.length; i += 32) await f.featurize(images.slice(i, i + 32));
@@ -128,14 +130,16 @@ async function main(): Promise<void> {
       ? (c.best ?? 0) / (mCases.get(key.replace(MODELS[1], MODELS[0]))?.best ?? 1)
       : 0;
     if (ratio) ratios.push(ratio);
-    console.log(`  ${c.label.padEnd(64)} ${fmt(c.best ?? 0)} img/s${ratio ? `  INT8/FP32 ${ratio.toFixed(2)}x` : ""}`);
+    console.log(`  ${c.label.padEnd(68)} ${fmt(c.best ?? 0)} img/s${ratio ? `  INT8/FP32 ${ratio.toFixed(2)}x` : ""}`);
   }
-  console.log(`\n(a) production loop over the sample images`);
+  console.log("\n(a) featurize(bytes) over the sample images");
   for (const c of aCases.values()) {
-    console.log(`  ${c.label.padEnd(64)} ${fmt(c.best ?? 0)} img/s (${fmt((c.best ?? 0) / cores)} /core)`);
+    console.log(`  ${c.label.padEnd(68)} ${fmt(c.best ?? 0)} img/s (${fmt((c.best ?? 0) / cores)} /core)`);
   }
-  const a = [...aCases.values()].map((c) => c.best ?? 0);
-  console.log(`  INT8/FP32 ${((a[1] ?? 0) / (a[0] ?? 1)).toFixed(2)}x`);
+  for (const rawMaxSide of [512, 0]) {
+    const [fp32, int8] = MODELS.map((m) => aCases.get(`${m}|${rawMaxSide}`)?.best ?? 0);
+    console.log(`  INT8/FP32 ${rawMaxSide ? "raw graph" : "sharp resize"}: ${((int8 ?? 0) / (fp32 ?? 1)).toFixed(2)}x`);
+  }
   const worst = Math.min(...ratios);
   console.log(
     `\nmodel alone INT8/FP32 per core: ${worst.toFixed(2)}x-${Math.max(...ratios).toFixed(2)}x ` +
