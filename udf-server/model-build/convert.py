@@ -166,15 +166,14 @@ def write_int8(a):
         "quantizedFrom": {"name": fp32["name"], "sha256": fp32["sha256"], **({"rawSha256": fp32["raw"]["sha256"]} if raw else {})},
         "calibrationImages": len(calibration),
     }
-    keep = ("input", "preprocess", "outputs", "featureDim", "classes", "labels")
     write_manifest(a.out, {
+        # The FP32 manifest's fields, in its order: its input, preprocessing and outputs hold for the INT8 graphs.
+        **{k: v for k, v in fp32.items() if k not in ("raw", "source", "converter")},
         "name": a.name,
         "version": a.version,
         "file": a.file,
         "sha256": sha256(onnx_path),
-        **{k: fp32[k] for k in keep[:3] if k in fp32},
         **({"raw": raw} if raw else {}),
-        **{k: fp32[k] for k in keep[3:] if k in fp32},
         "source": source,
         "converter": "udf-server/model-build/convert.py --format onnx-int8",
     })
