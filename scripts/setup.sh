@@ -23,7 +23,7 @@ for part in "${parts[@]}"; do
   case "$part" in
     spark) bash "$here/setup-spark.sh" ;;
     s3) bash "$here/setup-s3.sh" ;;
-    model) bash "$here/setup-model.sh" ;;
+    model) bash "$here/setup-model.sh" && bash "$here/setup-model.sh" efficientnet-lite0-int8 ;;
     data) bash "$here/setup-sample-data.sh" ;;
     proto) (cd "$here/.." && npx tsx scripts/gen-connect-proto.ts) ;;
     browser) bash "$here/setup-browser.sh" ;;

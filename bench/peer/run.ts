@@ -17,6 +17,10 @@
  * peer's Python workers load theirs during the first run.
  *
  *   npx tsx bench/peer/run.ts [--scales 1,8] [--warm 2] [--k 50] [--base N] [--json out.json]
+ *       [--model efficientnet-lite0-int8]
+ *
+ * `--model` (a catalog name, default efficientnet-lite0): the model both sides run, e.g. the INT8
+ * one: orchard's sidecar serves it, the peer loads the same folder's model.onnx.
  *
  * Makes the peer's venv (bench/peer/venv.sh, pinned with hashes) on first use. Needs `npm run
  * setup` (Spark, model, sample data). Prints figures; asserts nothing.
@@ -44,6 +48,7 @@ const { values } = parseArgs({
     warm: { type: "string" },
     k: { type: "string" },
     json: { type: "string" },
+    model: { type: "string" },
   },
 });
 const scales = (values.scales ?? "1,8").split(",").map(Number);
@@ -51,7 +56,8 @@ const warmPairs = Number(values.warm ?? 2);
 const k = Number(values.k ?? 50);
 const here = import.meta.dirname;
 const work = mkdtempSync(join(tmpdir(), "orchard-bench-peer-"));
-const modelDir = join(cacheRoot(), "models", "efficientnet-lite0");
+const model = values.model ?? "efficientnet-lite0";
+const modelDir = join(cacheRoot(), "models", model);
 
 type Side = "orchard" | "peer";
 interface Run {
@@ -132,7 +138,7 @@ async function startOrchard(scale: number) {
   const server = await startLocalSpark({ port: await freePort(), logDir: join(work, `logs-${scale}`) });
   const sparkS = (performance.now() - t0) / 1000;
   const t1 = performance.now();
-  const sidecar = await startSidecar({ port: await freePort(), logFile: join(work, `sidecar-${scale}.log`) });
+  const sidecar = await startSidecar({ port: await freePort(), logFile: join(work, `sidecar-${scale}.log`), model });
   const sidecarS = (performance.now() - t1) / 1000;
   const spark = localSession(server);
   return {
@@ -147,6 +153,7 @@ async function startOrchard(scale: number) {
         keepFeatures: false,
         extensions: ["jpg"],
         mode: "overwrite",
+        model,
         sidecar: sidecar.address,
         sidecarSecretFile: sidecar.secretFile,
       });
@@ -200,7 +207,7 @@ async function main(): Promise<void> {
       .join(" ")}`,
   );
   console.log(
-    `base set: ${images.length} images; scales ${scales.join(", ")}; k=${k}; ${warmPairs} warm pairs; local[2]`,
+    `base set: ${images.length} images; scales ${scales.join(", ")}; k=${k}; ${warmPairs} warm pairs; local[2]; model ${model}`,
   );
   const runs: Run[] = [];
   const pairs: Array<{ scale: number; kind: "cold" | "warm"; ratio: number }> = [];
@@ -268,7 +275,7 @@ async function main(): Promise<void> {
   if (values.json) {
     writeFileSync(
       values.json,
-      `${JSON.stringify({ measured: new Date().toISOString(), cores, cpu: cpus()[0]?.model, k, runs, pairs }, null, 2)}\n`,
+      `${JSON.stringify({ measured: new Date().toISOString(), cores, cpu: cpus()[0]?.model, model, k, runs, pairs }, null, 2)}\n`,
     );
   }
 }

@@ -9,32 +9,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { type Featurizer, loadFeaturizer } from "../../udf-server/src/featurizer.ts";
+import { referencePhotos, topK } from "../support/reference-photos.ts";
 
 const cache = cacheRoot();
 const skimage = join(cache, "data", "skimage");
-const stamps = join(cache, "downloads", "debian", "tuxpaint-stamps-food", "usr", "share", "tuxpaint", "stamps", "food");
-
-/** Photo -> acceptable ImageNet-1k class indices (any of them in the top 5 passes). */
-const PHOTOS: Array<{ file: string; classes: number[]; what: string }> = [
-  { file: join(skimage, "chelsea.png"), classes: [281, 282, 285], what: "tabby / tiger cat / Egyptian cat" },
-  { file: join(skimage, "coffee.png"), classes: [967, 968], what: "espresso / cup" },
-  { file: join(skimage, "rocket.jpg"), classes: [657, 744, 812], what: "missile / projectile / space shuttle" },
-  { file: join(skimage, "motorcycle_left.png"), classes: [665, 670], what: "moped / motor scooter" },
-  { file: join(stamps, "fruit", "apple_granny_smith.png"), classes: [948], what: "Granny Smith" },
-  { file: join(stamps, "fruit", "Strawberry2.png"), classes: [949], what: "strawberry" },
-  { file: join(stamps, "fruit", "orange_seville.png"), classes: [950], what: "orange" },
-  { file: join(stamps, "fruit", "lemon.png"), classes: [951], what: "lemon" },
-  { file: join(stamps, "fruit", "pineapple.png"), classes: [953], what: "pineapple" },
-  { file: join(stamps, "fruit", "banana.png"), classes: [954], what: "banana" },
-  { file: join(stamps, "fruit", "pomegranate.png"), classes: [957], what: "pomegranate" },
-  { file: join(stamps, "vegetables", "broccoli.png"), classes: [937], what: "broccoli" },
-  { file: join(stamps, "vegetables", "yellowpepper.png"), classes: [945], what: "bell pepper" },
-  { file: join(stamps, "vegetables", "corn.png"), classes: [987, 998], what: "corn / ear" },
-];
-
-function topK(logits: Float32Array, k: number): number[] {
-  return [...logits.keys()].sort((a, b) => (logits[b] as number) - (logits[a] as number)).slice(0, k);
-}
+const PHOTOS = referencePhotos(cache);
 
 describe("efficientnet-lite0 (default catalog model)", () => {
   let featurizer: Featurizer;

