@@ -32,53 +32,12 @@ import { readImages } from "../../src/pipeline/ingest.ts";
 import { BRIDGE_BIN } from "../../udf-server/src/bridge/bridge-command.ts";
 import { type SidecarHandle, startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 import { localSession } from "../lib/local-session.ts";
+import { cpuOf, javaPid, threadsOf } from "../lib/proc-stats.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({ options: { copies: { type: "string" }, keep: { type: "string" } } });
 const copies = Number(values.copies ?? 2);
 const work = values.keep ?? mkdtempSync(join(tmpdir(), "orchard-profile-"));
-const TICKS = 100; // USER_HZ: /proc's CPU times are in 1/100 s on Linux
-
-/** utime + stime (own) and cutime + cstime (reaped children) of a process or thread, in seconds. */
-function cpuOf(statPath: string): { self: number; children: number; name: string } {
-  const stat = readFileSync(statPath, "utf8");
-  const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // After the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-  return {
-    self: (Number(f[11]) + Number(f[12])) / TICKS,
-    children: (Number(f[13]) + Number(f[14])) / TICKS,
-    name,
-  };
-}
-
-/** CPU seconds per thread name of `pid`. */
-function threadsOf(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const t = cpuOf(`/proc/${pid}/task/${tid}/stat`);
-      const name = t.name.replace(/\d+/g, "N");
-      out.set(name, (out.get(name) ?? 0) + t.self);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
-
-/** The java process of a Spark server started through spark-submit (the launcher execs it in place, or runs it as a child). */
-function javaPid(pid: number): number {
-  const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  if (comm === "java") return pid;
-  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
-  for (const kid of kids) {
-    const found = javaPid(Number(kid));
-    if (found) return found;
-  }
-  return 0;
-}
-
 interface CpuNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };

@@ -13,7 +13,7 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -28,6 +28,7 @@ import { readImages } from "../../src/pipeline/ingest.ts";
 import { BRIDGE_BIN } from "../../udf-server/src/bridge/bridge-command.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 import { localSession } from "../lib/local-session.ts";
+import { javaPid, processCpu, threadsOf } from "../lib/proc-stats.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({
@@ -41,40 +42,14 @@ const variants = [
 ];
 const work = mkdtempSync(join(tmpdir(), "orchard-jvm-ab-"));
 
-/** utime + stime of a /proc stat file, in seconds, and the thread's name. */
-function statCpu(path: string): { name: string; seconds: number } {
-  const stat = readFileSync(path, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return {
-    name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
-    seconds: (Number(f[11]) + Number(f[12])) / 100,
-  };
-}
-
 /**
  * CPU seconds of the process `pid` (its exited threads included) and of its live JIT compiler
  * threads (the JVM may retire an idle compiler thread, whose time then drops out of `jit`).
  */
 function jvmCpu(pid: number): { total: number; jit: number } {
   let jit = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const t = statCpu(`/proc/${pid}/task/${tid}/stat`);
-      if (/CompilerThre/.test(t.name)) jit += t.seconds;
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return { total: statCpu(`/proc/${pid}/stat`).seconds, jit };
-}
-
-function javaPid(pid: number): number {
-  if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "java") return pid;
-  for (const kid of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
-    const found = javaPid(Number(kid));
-    if (found) return found;
-  }
-  return 0;
+  for (const [name, seconds] of threadsOf(pid)) if (/CompilerThre/.test(name)) jit += seconds;
+  return { total: processCpu(pid).self, jit };
 }
 
 async function main(): Promise<void> {
