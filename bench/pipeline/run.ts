@@ -109,6 +109,8 @@ interface Run {
   /** null when the server or sidecar was given (their CPU is not ours to read). */
   cpuSecondsPerImage: number | null;
   pcaShare: number;
+  /** Each step's wall milliseconds (list, features, pca, write, report). */
+  stepsMs: Record<string, number>;
   peakRssMb: { sidecar: number | null; driver: number; jvm: number | null };
   loadAverage1m: number;
 }
@@ -186,6 +188,7 @@ async function main(): Promise<void> {
         coreSecondsPerImage: round((wall * cores) / n, 4),
         cpuSecondsPerImage: jvm && sidecarPid ? round(cpu / n, 4) : null,
         pcaShare: round((s.timingsMs.pca ?? 0) / s.wallMs, 4),
+        stepsMs: { ...s.timingsMs },
         peakRssMb: {
           sidecar: sidecarPid ? Math.round(peaks.sidecar) : null,
           driver: Math.round(peaks.driver),

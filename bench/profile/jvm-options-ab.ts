@@ -16,17 +16,12 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
-import { col, count, lit, max, size, when } from "../../src/connect/functions.ts";
-import { persist, unpersist } from "../../src/connect/persistence.ts";
-import { featurizePartitions } from "../../src/pipeline/cluster-cores.ts";
-import { featurize } from "../../src/pipeline/featurize.ts";
-import { readImages } from "../../src/pipeline/ingest.ts";
 import { BRIDGE_BIN } from "../../udf-server/src/bridge/bridge-command.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { featuresStep } from "../lib/features-step.ts";
 import { localSession } from "../lib/local-session.ts";
 import { javaPid, processCpu, threadsOf } from "../lib/proc-stats.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
@@ -78,22 +73,18 @@ async function main(): Promise<void> {
     const results = new Map<string, number[]>();
     for (let i = 0; i < runs; i++) {
       for (const s of i % 2 === 0 ? servers : [...servers].reverse()) {
-        const files = readImages(s.spark, { input: pathToFileURL(input).href, extensions: ["jpg"] });
-        const partitions = featurizePartitions(n, 2);
-        const tasks = n >= 32 * partitions ? files.coalesce(partitions) : files.repartition(partitions);
         const load = loadavg()[0] ?? 0;
         const c0 = jvmCpu(s.jvm);
-        const t0 = performance.now();
-        const featurized = await persist(
-          await featurize(s.spark, tasks, { sidecar: sidecar.address, secretFile: sidecar.secretFile }),
-        );
-        const row = await featurized
-          .agg(count(lit(1)), count(col("error")), max(when(col("error").isNull(), size(col("features")))))
-          .first();
-        const wall = (performance.now() - t0) / 1000;
-        await unpersist(featurized);
+        const step = await featuresStep(s.spark, {
+          input,
+          images: n,
+          slots: 2,
+          sidecar: sidecar.address,
+          secretFile: sidecar.secretFile,
+        });
+        const wall = step.seconds;
         const c1 = jvmCpu(s.jvm);
-        if (Number(row?.get(0)) !== n) throw new Error(`expected ${n} rows, got ${row?.get(0)}`);
+        if (step.rows !== n) throw new Error(`expected ${n} rows, got ${step.rows}`);
         results.set(s.name, [...(results.get(s.name) ?? []), wall]);
         console.log(
           [
