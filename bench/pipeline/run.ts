@@ -270,6 +270,8 @@ async function main(): Promise<void> {
           endToEnd: perCore(largest.imagesPerSecond),
           features: perCore(largest.featuresImagesPerSecond),
           rawModel: perCore(largest.rawModelImagesPerSecond),
+          // What a core does when our processes get all of it: images per CPU-second they used.
+          ...(largest.cpuSecondsPerImage ? { cpuBound: round(1 / largest.cpuSecondsPerImage, 2) } : {}),
         },
         scales: perScale,
         firstRun,

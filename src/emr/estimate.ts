@@ -37,7 +37,12 @@ export const throughputSchema = z.object({
   source: z.string(),
   machine: z.object({ cores: z.number().int().positive(), cpu: z.string(), loadAverage1m: z.number().optional() }),
   model: z.string(),
-  imagesPerSecondPerCore: z.object({ endToEnd: z.number().positive(), features: z.number().positive() }),
+  imagesPerSecondPerCore: z.object({
+    endToEnd: z.number().positive(),
+    features: z.number().positive(),
+    /** Images per CPU-second the bench's processes used: a core's rate when nothing else takes it. */
+    cpuBound: z.number().positive().optional(),
+  }),
   /** Per scale (bench/pipeline's 1x, 4x, 16x): the cost per image against the first scale's, and the PCA fit's share. */
   scales: z
     .array(
@@ -124,10 +129,11 @@ export function estimate(
   const cost = hourlyCost * totalHours;
   const costPerMillion = hourlyCost * (1e6 / clusterImagesPerSecond / 3600);
   const load = throughput.machine.loadAverage1m;
+  const cpuBound = throughput.imagesPerSecondPerCore.cpuBound;
   const scales = throughput.scales ?? [];
   const largest = scales[scales.length - 1];
   const assumptions = [
-    `throughput: ${perCore} images/s per core end to end (features alone ${throughput.imagesPerSecondPerCore.features}), measured by ${throughput.source} on ${throughput.measured.slice(0, 10)} on a ${throughput.machine.cores}-core ${throughput.machine.cpu}${load === undefined ? "" : ` (load average ${load} while measuring)`}, model ${throughput.model}${from ? `; from ${from.path} (${from.origin})` : ""}`,
+    `throughput: ${perCore} images/s per core end to end (features alone ${throughput.imagesPerSecondPerCore.features}${cpuBound === undefined ? "" : `; ${cpuBound} per CPU-second our processes used, the ceiling on an idle core`}), measured by ${throughput.source} on ${throughput.measured.slice(0, 10)} on a ${throughput.machine.cores}-core ${throughput.machine.cpu}${load === undefined ? "" : ` (load average ${load} while measuring)`}, model ${throughput.model}${from ? `; from ${from.path} (${from.origin})` : ""}`,
     `one EC2 vCPU of ${input.instanceType} does what one core did in that bench; executors run on the ${input.nodes} core nodes only (${core.vcpu} vCPUs each: ${clusterImagesPerSecond.toFixed(0)} images/s for the cluster), the primary runs the driver`,
     `the run scales linearly with the images and the nodes (the input is read in parallel; the PCA fit is a small share of the time${largest && scales.length > 1 ? `: the bench's cost per image at ${largest.scale}x was ${largest.coreCostRatio.toFixed(2)}x its ${scales[0]?.scale}x one, the PCA fit ${(100 * largest.pcaShare).toFixed(1)}% of the wall time` : ""})`,
     `cluster start (provisioning + bootstrap: Node.js, orchard, the model) ${input.startupMinutes} min, billed like the run`,

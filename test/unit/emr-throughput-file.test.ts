@@ -20,7 +20,7 @@ function figures(endToEnd: number) {
     spark: "local[2] (2 cores)",
     model: "efficientnet-lite0",
     k: 50,
-    imagesPerSecondPerCore: { endToEnd, features: endToEnd + 5, rawModel: endToEnd + 20 },
+    imagesPerSecondPerCore: { endToEnd, features: endToEnd + 5, rawModel: endToEnd + 20, cpuBound: endToEnd * 2 },
     scales: [
       { scale: 1, images: 1188, coreCostRatio: 1, pcaShare: 0.2 },
       { scale: 4, images: 4752, coreCostRatio: 0.9, pcaShare: 0.07 },
@@ -128,7 +128,7 @@ describe("orchard estimate prints where its figure came from", () => {
     const file = write(benchFiguresFile(cacheRoot), figures(40));
     const r = await run([], cacheRoot);
     expect(r.code).toBe(EXIT.ok);
-    expect(r.out).toContain("40 images/s per core end to end");
+    expect(r.out).toContain("40 images/s per core end to end (features alone 45; 80 per CPU-second our processes used");
     expect(r.out).toContain("on 2026-12-03 on a 2-core fixture cpu (load average 1.5 while measuring)");
     expect(r.out).toContain(`from ${file} (bench/pipeline on this machine)`);
     expect(r.out).toContain("the bench's cost per image at 4x was 0.90x its 1x one, the PCA fit 7.0% of the wall time");
