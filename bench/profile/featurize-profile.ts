@@ -20,65 +20,19 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
-import { col, count, lit, max, size, when } from "../../src/connect/functions.ts";
-import { persist, unpersist } from "../../src/connect/persistence.ts";
-import { featurizePartitions } from "../../src/pipeline/cluster-cores.ts";
-import { featurize } from "../../src/pipeline/featurize.ts";
-import { readImages } from "../../src/pipeline/ingest.ts";
 import { BRIDGE_BIN } from "../../udf-server/src/bridge/bridge-command.ts";
 import { type SidecarHandle, startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { featuresStep as runFeaturesStep } from "../lib/features-step.ts";
 import { localSession } from "../lib/local-session.ts";
+import { cpuOf, javaPid, threadsOf } from "../lib/proc-stats.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({ options: { copies: { type: "string" }, keep: { type: "string" } } });
 const copies = Number(values.copies ?? 2);
 const work = values.keep ?? mkdtempSync(join(tmpdir(), "orchard-profile-"));
-const TICKS = 100; // USER_HZ: /proc's CPU times are in 1/100 s on Linux
-
-/** utime + stime (own) and cutime + cstime (reaped children) of a process or thread, in seconds. */
-function cpuOf(statPath: string): { self: number; children: number; name: string } {
-  const stat = readFileSync(statPath, "utf8");
-  const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // After the name: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14)
-  return {
-    self: (Number(f[11]) + Number(f[12])) / TICKS,
-    children: (Number(f[13]) + Number(f[14])) / TICKS,
-    name,
-  };
-}
-
-/** CPU seconds per thread name of `pid`. */
-function threadsOf(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const t = cpuOf(`/proc/${pid}/task/${tid}/stat`);
-      const name = t.name.replace(/\d+/g, "N");
-      out.set(name, (out.get(name) ?? 0) + t.self);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
-
-/** The java process of a Spark server started through spark-submit (the launcher execs it in place, or runs it as a child). */
-function javaPid(pid: number): number {
-  const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  if (comm === "java") return pid;
-  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
-  for (const kid of kids) {
-    const found = javaPid(Number(kid));
-    if (found) return found;
-  }
-  return 0;
-}
-
 interface CpuNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -176,22 +130,16 @@ async function main(): Promise<void> {
     // Node refuses --cpu-prof in NODE_OPTIONS: the bridges get it on the command line Spark runs.
     const profiledBridge = (address: string) =>
       `${process.execPath} --cpu-prof --cpu-prof-dir=${bridgeProfiles} ${BRIDGE_BIN} --sidecar ${address}`;
-    const featuresStep = async (address: string, secretFile: string, bridge?: string) => {
-      const files = readImages(spark, { input: pathToFileURL(input).href, extensions: ["jpg"] });
-      const n = images.length * copies;
-      const partitions = featurizePartitions(n, 2);
-      const tasks = n >= 32 * partitions ? files.coalesce(partitions) : files.repartition(partitions);
-      const featurized = await persist(
-        await featurize(spark, tasks, { sidecar: address, secretFile, ...(bridge ? { bridge } : {}) }),
-      );
-      const t0 = performance.now();
-      const row = await featurized
-        .agg(count(lit(1)), count(col("error")), max(when(col("error").isNull(), size(col("features")))))
-        .first();
-      const seconds = (performance.now() - t0) / 1000;
-      await unpersist(featurized);
-      return { seconds, rows: Number(row?.get(0)), failed: Number(row?.get(1)), dim: Number(row?.get(2)) };
-    };
+    const n = images.length * copies;
+    const featuresStep = (address: string, secretFile: string, bridge?: string) =>
+      runFeaturesStep(spark, {
+        input,
+        images: n,
+        slots: 2,
+        sidecar: address,
+        secretFile,
+        ...(bridge ? { bridge } : {}),
+      });
 
     // Warm-up: the JVM's first featurize (class loading, JIT), with a sidecar that is not profiled.
     const warm = await startSidecar({ port: await freePort(), logFile: join(work, "sidecar-warm.log") });

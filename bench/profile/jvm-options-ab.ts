@@ -13,21 +13,17 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
-import { col, count, lit, max, size, when } from "../../src/connect/functions.ts";
-import { persist, unpersist } from "../../src/connect/persistence.ts";
-import { featurizePartitions } from "../../src/pipeline/cluster-cores.ts";
-import { featurize } from "../../src/pipeline/featurize.ts";
-import { readImages } from "../../src/pipeline/ingest.ts";
 import { BRIDGE_BIN } from "../../udf-server/src/bridge/bridge-command.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
+import { featuresStep } from "../lib/features-step.ts";
 import { localSession } from "../lib/local-session.ts";
+import { javaPid, processCpu, threadsOf } from "../lib/proc-stats.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({
@@ -41,40 +37,14 @@ const variants = [
 ];
 const work = mkdtempSync(join(tmpdir(), "orchard-jvm-ab-"));
 
-/** utime + stime of a /proc stat file, in seconds, and the thread's name. */
-function statCpu(path: string): { name: string; seconds: number } {
-  const stat = readFileSync(path, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return {
-    name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
-    seconds: (Number(f[11]) + Number(f[12])) / 100,
-  };
-}
-
 /**
  * CPU seconds of the process `pid` (its exited threads included) and of its live JIT compiler
  * threads (the JVM may retire an idle compiler thread, whose time then drops out of `jit`).
  */
 function jvmCpu(pid: number): { total: number; jit: number } {
   let jit = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const t = statCpu(`/proc/${pid}/task/${tid}/stat`);
-      if (/CompilerThre/.test(t.name)) jit += t.seconds;
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return { total: statCpu(`/proc/${pid}/stat`).seconds, jit };
-}
-
-function javaPid(pid: number): number {
-  if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "java") return pid;
-  for (const kid of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
-    const found = javaPid(Number(kid));
-    if (found) return found;
-  }
-  return 0;
+  for (const [name, seconds] of threadsOf(pid)) if (/CompilerThre/.test(name)) jit += seconds;
+  return { total: processCpu(pid).self, jit };
 }
 
 async function main(): Promise<void> {
@@ -103,22 +73,18 @@ async function main(): Promise<void> {
     const results = new Map<string, number[]>();
     for (let i = 0; i < runs; i++) {
       for (const s of i % 2 === 0 ? servers : [...servers].reverse()) {
-        const files = readImages(s.spark, { input: pathToFileURL(input).href, extensions: ["jpg"] });
-        const partitions = featurizePartitions(n, 2);
-        const tasks = n >= 32 * partitions ? files.coalesce(partitions) : files.repartition(partitions);
         const load = loadavg()[0] ?? 0;
         const c0 = jvmCpu(s.jvm);
-        const t0 = performance.now();
-        const featurized = await persist(
-          await featurize(s.spark, tasks, { sidecar: sidecar.address, secretFile: sidecar.secretFile }),
-        );
-        const row = await featurized
-          .agg(count(lit(1)), count(col("error")), max(when(col("error").isNull(), size(col("features")))))
-          .first();
-        const wall = (performance.now() - t0) / 1000;
-        await unpersist(featurized);
+        const step = await featuresStep(s.spark, {
+          input,
+          images: n,
+          slots: 2,
+          sidecar: sidecar.address,
+          secretFile: sidecar.secretFile,
+        });
+        const wall = step.seconds;
         const c1 = jvmCpu(s.jvm);
-        if (Number(row?.get(0)) !== n) throw new Error(`expected ${n} rows, got ${row?.get(0)}`);
+        if (step.rows !== n) throw new Error(`expected ${n} rows, got ${step.rows}`);
         results.set(s.name, [...(results.get(s.name) ?? []), wall]);
         console.log(
           [

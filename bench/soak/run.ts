@@ -11,7 +11,7 @@
  * Starts its own Spark and sidecar on free loopback ports and stops them (and a restarted
  * sidecar). Needs `npm run setup`. Prints figures; asserts nothing.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -25,6 +25,7 @@ import { rowCounter } from "../../udf-server/src/manage/sidecar-status.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 import { isAlive, stopProcessGroup } from "../../udf-server/src/process/managed-process.ts";
 import { localSession } from "../lib/local-session.ts";
+import { rssMb } from "../lib/proc-stats.ts";
 import { baseImages, copiesDataset } from "../lib/sample-set.ts";
 
 const { values } = parseArgs({
@@ -34,16 +35,6 @@ const scale = Number(values.scale ?? 10);
 const kills = Number(values.kills ?? 2);
 const k = Number(values.k ?? 50);
 const work = mkdtempSync(join(tmpdir(), "orchard-bench-soak-"));
-
-/** Resident set size of `pid` in MB (0 once it is gone). */
-function rssMb(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    return kb ? Number(kb) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 async function main(): Promise<void> {
   const stops: Array<() => Promise<unknown>> = [];

@@ -37,7 +37,18 @@ export const throughputSchema = z.object({
   source: z.string(),
   machine: z.object({ cores: z.number().int().positive(), cpu: z.string(), loadAverage1m: z.number().optional() }),
   model: z.string(),
-  imagesPerSecondPerCore: z.object({ endToEnd: z.number().positive(), features: z.number().positive() }),
+  imagesPerSecondPerCore: z.object({
+    endToEnd: z.number().positive(),
+    features: z.number().positive(),
+    /** Images per CPU-second the bench's processes used: a core's rate when nothing else takes it. */
+    cpuBound: z.number().positive().optional(),
+  }),
+  /** Per scale (bench/pipeline's 1x, 4x, 16x): the cost per image against the first scale's, and the PCA fit's share. */
+  scales: z
+    .array(
+      z.object({ scale: z.number().positive(), coreCostRatio: z.number().positive(), pcaShare: z.number().min(0) }),
+    )
+    .optional(),
 });
 export type Throughput = z.output<typeof throughputSchema>;
 
@@ -77,7 +88,16 @@ export interface Estimate {
   assumptions: string[];
 }
 
-export function estimate(input: EstimateInput, prices: Prices, throughput: Throughput): Estimate {
+/**
+ * The estimate for `input`. `from` says where the throughput figures came from (a file and why
+ * that one, see throughput-file.ts); it is printed among the assumptions.
+ */
+export function estimate(
+  input: EstimateInput,
+  prices: Prices,
+  throughput: Throughput,
+  from?: { path: string; origin: string },
+): Estimate {
   const region = prices.regions[input.region];
   if (!region) {
     throw new ConfigError({
@@ -109,10 +129,13 @@ export function estimate(input: EstimateInput, prices: Prices, throughput: Throu
   const cost = hourlyCost * totalHours;
   const costPerMillion = hourlyCost * (1e6 / clusterImagesPerSecond / 3600);
   const load = throughput.machine.loadAverage1m;
+  const cpuBound = throughput.imagesPerSecondPerCore.cpuBound;
+  const scales = throughput.scales ?? [];
+  const largest = scales[scales.length - 1];
   const assumptions = [
-    `throughput: ${perCore} images/s per core end to end (features alone ${throughput.imagesPerSecondPerCore.features}), measured by ${throughput.source} on ${throughput.measured.slice(0, 10)} on a ${throughput.machine.cores}-core ${throughput.machine.cpu}${load === undefined ? "" : ` (load average ${load} while measuring)`}, model ${throughput.model}`,
+    `throughput: ${perCore} images/s per core end to end (features alone ${throughput.imagesPerSecondPerCore.features}${cpuBound === undefined ? "" : `; ${cpuBound} per CPU-second our processes used, the ceiling on an idle core`}), measured by ${throughput.source} on ${throughput.measured.slice(0, 10)} on a ${throughput.machine.cores}-core ${throughput.machine.cpu}${load === undefined ? "" : ` (load average ${load} while measuring)`}, model ${throughput.model}${from ? `; from ${from.path} (${from.origin})` : ""}`,
     `one EC2 vCPU of ${input.instanceType} does what one core did in that bench; executors run on the ${input.nodes} core nodes only (${core.vcpu} vCPUs each: ${clusterImagesPerSecond.toFixed(0)} images/s for the cluster), the primary runs the driver`,
-    "the run scales linearly with the nodes (the input is read in parallel; the PCA fit is a small share of the time)",
+    `the run scales linearly with the images and the nodes (the input is read in parallel; the PCA fit is a small share of the time${largest && scales.length > 1 ? `: the bench's cost per image at ${largest.scale}x was ${largest.coreCostRatio.toFixed(2)}x its ${scales[0]?.scale}x one, the PCA fit ${(100 * largest.pcaShare).toFixed(1)}% of the wall time` : ""})`,
     `cluster start (provisioning + bootstrap: Node.js, orchard, the model) ${input.startupMinutes} min, billed like the run`,
     `prices ${input.region}, ${prices.currency} per hour, on demand: ${input.primaryInstanceType} ${primary.ec2} EC2 + ${primary.emr} EMR; ${input.instanceType} ${core.ec2} EC2 + ${core.emr} EMR; EBS gp3 ${region.ebsGp3PerGbMonth}/GB-month (${input.rootGb} GB root per node, ${input.coreEbsGb} GB per core node); as of ${region.asOf}${region.checked ? "" : ", NOT re-checked against AWS: see emr/prices.json"}`,
     ...(load !== undefined && load > throughput.machine.cores

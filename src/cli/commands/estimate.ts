@@ -23,13 +23,16 @@ export function registerEstimateCommand(program: Command, ctx: CliContext): void
     .option("--primary-instance-type <type>", "primary node instance type (default m6i.xlarge)")
     .option("--region <region>", "region of the price table (default us-east-1)")
     .option("--startup-minutes <m>", "cluster start, provisioning and bootstrap (default 12)")
-    .option("--throughput <file>", "images/s per core (default emr/throughput.json, written by bench/pipeline)")
+    .option(
+      "--throughput <file>",
+      "images/s per core, a JSON file written by bench/pipeline (default: <cache>/bench/pipeline.json when present, else emr/throughput.json)",
+    )
     .option("--prices <file>", "price table (default emr/prices.json)")
     .option("--json", "print JSON")
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig((await options()).estimateOptions, raw);
       const files = await import("../../emr/emr-files.ts");
-      const { estimate, parsePrices, parseThroughput } = await import("../../emr/estimate.ts");
+      const { estimate, parsePrices } = await import("../../emr/estimate.ts");
       const prices = parsePrices(
         files.readJsonFile(
           opts.prices ?? files.emrFile(files.EMR_FILES.prices),
@@ -37,11 +40,11 @@ export function registerEstimateCommand(program: Command, ctx: CliContext): void
         ),
         opts.prices ? "--prices" : "emr/prices.json",
       );
-      const throughputField = opts.throughput ? "--throughput" : "emr/throughput.json";
-      const throughput = parseThroughput(
-        files.readJsonFile(opts.throughput ?? files.emrFile(files.EMR_FILES.throughput), throughputField),
-        throughputField,
-      );
+      const { loadThroughput } = await import("../../emr/throughput-file.ts");
+      const source = loadThroughput({
+        ...(opts.throughput ? { flag: opts.throughput } : {}),
+        cacheRoot: ctx.layout.cacheRoot,
+      });
       const e = estimate(
         {
           images: opts.images,
@@ -54,10 +57,13 @@ export function registerEstimateCommand(program: Command, ctx: CliContext): void
           coreEbsGb: 64,
         },
         prices,
-        throughput,
+        source.throughput,
+        source,
       );
       if (opts.json) {
-        ctx.out(JSON.stringify({ ...opts, ...e }, null, 2));
+        ctx.out(
+          JSON.stringify({ ...opts, ...e, throughputFile: { path: source.path, origin: source.origin } }, null, 2),
+        );
         return;
       }
       const money = (x: number) => `${x.toFixed(2)} ${e.currency}`;

@@ -71,6 +71,7 @@ async function runSidecar(config: SidecarConfig & { runDir: string }): Promise<n
   const featurizer = await loadFeaturizer({
     model: config.model,
     ...(config.threads === undefined ? {} : { threads: config.threads }),
+    ...(config.sessions === undefined ? {} : { sessions: config.sessions }),
     ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }),
     device: config.device,
   });
