@@ -84,18 +84,32 @@ try {
     const dir = join(fruits, "Test", c);
     return join(dir, readdirSync(dir).sort()[0] as string);
   });
-  const t0 = performance.now();
-  const classifier = await Classifier.load(spark, model, { sidecar, ...(secretFile ? { secretFile } : {}) });
-  const loadMs = performance.now() - t0;
-  const t1 = performance.now();
-  const first = await classifier.predict([photos[0] as string]);
-  const coldMs = performance.now() - t1;
-  console.log(
-    `classifier loaded in ${ms(loadMs)}; first predict ${ms(coldMs)}: ${first[0]?.label} (${first[0]?.probability?.toFixed(3)})`,
-  );
+  // Both places predict() can featurize, measured in the same rounds: through Spark's executors
+  // (TRANSFORM, a bridge per query) and in this process straight from the sidecar.
+  const places = ["executors", "driver"] as const;
+  const classifiers = new Map<(typeof places)[number], Classifier>();
+  for (const featurizeOn of places) {
+    if (featurizeOn === "driver" && !secretFile) {
+      console.log("no sidecar secret file: the driver side is not measured");
+      continue;
+    }
+    const t0 = performance.now();
+    const classifier = await Classifier.load(spark, model, {
+      sidecar,
+      ...(secretFile ? { secretFile } : {}),
+      featurizeOn,
+    });
+    const loadMs = performance.now() - t0;
+    const t1 = performance.now();
+    const first = await classifier.predict([photos[0] as string]);
+    console.log(
+      `[${featurizeOn}] classifier loaded in ${ms(loadMs)}; first predict ${ms(performance.now() - t1)}: ${first[0]?.label} (${first[0]?.probability?.toFixed(3)})`,
+    );
+    classifiers.set(featurizeOn, classifier);
+  }
 
-  const one: number[] = [];
-  const five: number[] = [];
+  const one = new Map<string, number[]>();
+  const five = new Map<string, number[]>();
   const floor: number[] = [];
   const loads: number[] = [];
   for (let r = 0; r < reps; r++) {
@@ -103,22 +117,35 @@ try {
     let t = performance.now();
     await spark.sql("SELECT 1").collect();
     floor.push(performance.now() - t);
-    t = performance.now();
-    const [p] = await classifier.predict([photos[r % photos.length] as string]);
-    one.push(performance.now() - t);
-    if (p?.error) throw new Error(`predict failed: ${p.error}`);
-    t = performance.now();
-    await classifier.predict(photos);
-    five.push(performance.now() - t);
+    // Alternate which side goes first, so neither always runs right after the other.
+    const order = r % 2 === 0 ? [...classifiers] : [...classifiers].reverse();
+    for (const [place, classifier] of order) {
+      t = performance.now();
+      const [p] = await classifier.predict([photos[r % photos.length] as string]);
+      one.set(place, [...(one.get(place) ?? []), performance.now() - t]);
+      if (p?.error) throw new Error(`predict failed: ${p.error}`);
+      t = performance.now();
+      await classifier.predict(photos);
+      five.set(place, [...(five.get(place) ?? []), performance.now() - t]);
+    }
   }
   console.log(
     `\n${reps} warm rounds, load average ${median(loads).toFixed(1)} (1-min, median) on ${(await import("node:os")).cpus().length} cores`,
   );
-  console.log(`  SELECT 1 round trip      median ${ms(median(floor))}, best ${ms(best(floor))}`);
-  console.log(`  predict(1 photo)         median ${ms(median(one))}, best ${ms(best(one))}`);
-  console.log(`  predict(5 photos)        median ${ms(median(five))}, best ${ms(best(five))}`);
-  console.log(`  predict(1) / SELECT 1    ${(median(one) / median(floor)).toFixed(1)}x (medians)`);
-  await classifier.close();
+  console.log(`  SELECT 1 round trip                 median ${ms(median(floor))}, best ${ms(best(floor))}`);
+  for (const place of classifiers.keys()) {
+    const o = one.get(place) ?? [];
+    const f = five.get(place) ?? [];
+    console.log(`  [${place}] predict(1 photo)`.padEnd(38) + `median ${ms(median(o))}, best ${ms(best(o))}`);
+    console.log(`  [${place}] predict(5 photos)`.padEnd(38) + `median ${ms(median(f))}, best ${ms(best(f))}`);
+    console.log(
+      `  [${place}] predict(1) / SELECT 1`.padEnd(38) + `${(median(o) / median(floor)).toFixed(1)}x (medians)`,
+    );
+  }
+  const [executors, driver] = [one.get("executors"), one.get("driver")];
+  if (executors && driver)
+    console.log(`  executors / driver, predict(1)      ${(median(executors) / median(driver)).toFixed(1)}x (medians)`);
+  for (const classifier of classifiers.values()) await classifier.close();
   await spark.stop();
 } finally {
   await sidecarHandle?.stop();

@@ -165,7 +165,7 @@ export async function runPredictCommand(ctx: CliContext, raw: Record<string, unk
   let stack: LocalStack | undefined;
   const { signal, release } = interruptible(ctx);
   try {
-    const classifier = await Classifier.load(spark, model, { s3 });
+    const classifier = await Classifier.load(spark, model, { s3, featurizeOn: "executors" });
     const { secretFile, bridgeSecretFile } = secretFiles(ctx, config);
     try {
       // The sidecar must serve the CNN the classifier's features came from.

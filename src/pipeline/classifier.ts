@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { type DirectFeaturizer, directFeaturizer } from "@orchard/udf-server";
 import type { Column } from "../connect/column.ts";
 import type { ActionOptions, DataFrame } from "../connect/data-frame.ts";
 import {
@@ -44,6 +45,15 @@ export interface Prediction {
 /** The columns of `orchard predict`'s output, in order. */
 export const PREDICTION_COLUMNS = ["path", "label", "probability", "top5", "error"] as const;
 
+/**
+ * Where {@link Classifier.predict} featurizes its images: `driver` in this process, straight from the
+ * sidecar at the classifier's `sidecar` address (one Flight round trip; no Spark job, no bridge
+ * process), `executors` through Spark's TRANSFORM and the bridges like `orchard predict`, `auto`
+ * (default) the driver when a `secretFile` is given and the sidecar there proves that secret at load,
+ * else the executors.
+ */
+export type FeaturizeOn = "driver" | "executors" | "auto";
+
 /** The sidecar's default address (DESIGN.md). */
 const DEFAULT_SIDECAR = "127.0.0.1:8815";
 const TOP5_TYPE = "array<struct<label:string,probability:double>>";
@@ -64,6 +74,7 @@ export class Classifier {
   readonly #pca: PCAModel;
   readonly #model: LogisticRegressionModel;
   readonly #featurize: Omit<FeaturizeOptions, "view">;
+  readonly #direct: DirectFeaturizer | null;
 
   private constructor(
     spark: SparkSession,
@@ -71,12 +82,19 @@ export class Classifier {
     pca: PCAModel,
     model: LogisticRegressionModel,
     featurizeOptions: Omit<FeaturizeOptions, "view">,
+    direct: DirectFeaturizer | null,
   ) {
     this.spark = spark;
     this.manifest = manifest;
     this.#pca = pca;
     this.#model = model;
     this.#featurize = featurizeOptions;
+    this.#direct = direct;
+  }
+
+  /** Where {@link predict} featurizes: in this process (`driver`) or on Spark's executors. */
+  get featurizesOn(): "driver" | "executors" {
+    return this.#direct ? "driver" : "executors";
   }
 
   /**
@@ -84,7 +102,7 @@ export class Classifier {
    * `sidecar` (default `127.0.0.1:8815`) and `bridge` say where {@link predict}'s images are
    * featurized, as in `orchard run`; `secretFile` is the sidecar's secret file when the executors
    * run on this machine (default: each bridge's own node's); `s3` is how the driver reads the
-   * manifest on S3.
+   * manifest on S3; `featurizeOn` is where {@link predict} featurizes (see {@link FeaturizeOn}).
    */
   static async load(
     spark: SparkSession,
@@ -94,7 +112,8 @@ export class Classifier {
       sidecar = DEFAULT_SIDECAR,
       bridge,
       secretFile,
-    }: { s3?: S3Access; sidecar?: string; bridge?: string; secretFile?: string } = {},
+      featurizeOn = "auto",
+    }: { s3?: S3Access; sidecar?: string; bridge?: string; secretFile?: string; featurizeOn?: FeaturizeOn } = {},
   ): Promise<Classifier> {
     let manifest: ClassifierManifest;
     try {
@@ -110,15 +129,35 @@ export class Classifier {
     if (manifest.orchardClassifier !== 1 || !Array.isArray(manifest.labels)) {
       throw new PipelineError({ message: `${uri}/${MODEL_LAYOUT.manifest} is not an orchard classifier manifest` });
     }
-    const [pca, model] = await Promise.all([
+    if (featurizeOn === "driver" && secretFile === undefined) {
+      throw new PipelineError({ message: 'featurizeOn "driver" needs secretFile: the sidecar\'s secret file' });
+    }
+    const connect =
+      featurizeOn === "executors" || secretFile === undefined
+        ? Promise.resolve(null)
+        : directFeaturizer(sidecar, { secretFile }).catch((cause: unknown) => {
+            if (featurizeOn === "auto") return null;
+            throw new PipelineError({
+              message: `featurizeOn "driver": no sidecar that proves the secret answers at ${sidecar}: ${(cause as Error).message}`,
+              cause,
+            });
+          });
+    const [pca, model, direct] = await Promise.all([
       PCAModel.load(spark, outputPath(uri, manifest.parts.pcaModel)),
       LogisticRegressionModel.load(spark, outputPath(uri, manifest.parts.classifier)),
-    ]);
-    return new Classifier(spark, manifest, pca, model, {
-      sidecar,
-      ...(bridge ? { bridge } : {}),
-      ...(secretFile ? { secretFile } : {}),
+      connect,
+    ]).catch(async (err: unknown) => {
+      (await connect.catch(() => null))?.close();
+      throw err;
     });
+    return new Classifier(
+      spark,
+      manifest,
+      pca,
+      model,
+      { sidecar, ...(bridge ? { bridge } : {}), ...(secretFile ? { secretFile } : {}) },
+      direct,
+    );
   }
 
   /**
@@ -190,25 +229,23 @@ export class Classifier {
         }
       }),
     );
+    if (this.#direct) {
+      const answered = await this.#direct.featurize(rows.map((r) => ({ id: r.path, bytes: r.content })));
+      const featurized = this.spark.createDataFrame(
+        answered.map((a) => ({
+          path: a.id,
+          features: a.features ? Array.from(a.features) : null,
+          error: a.error,
+        })),
+        "path string, features array<float>, error string",
+      );
+      return predictions(rows, await this.classify(featurized).collect(options));
+    }
     const view = `orchard_predict_${randomBytes(6).toString("hex")}`;
     const files = this.spark.createDataFrame(rows, "path string, content binary, length bigint");
     try {
       const featurized = await featurize(this.spark, files, { ...this.#featurize, view });
-      const out = await this.classify(featurized).collect(options);
-      const byPath = new Map(out.map((r) => [String(r.get("path")), r]));
-      return rows.map(({ path }) => {
-        const r = byPath.get(path);
-        if (!r) throw new PipelineError({ message: `no prediction came back for ${path}` });
-        const top5 = r.get("top5") as Row[] | null;
-        return {
-          path,
-          label: (r.get("label") as string | null) ?? null,
-          probability: (r.get("probability") as number | null) ?? null,
-          top5:
-            top5?.map((t) => ({ label: String(t.get("label")), probability: Number(t.get("probability")) })) ?? null,
-          error: (r.get("error") as string | null) ?? null,
-        };
-      });
+      return predictions(rows, await this.classify(featurized).collect(options));
     } finally {
       // Not awaited: the answer does not wait for the clean-up's round trip.
       void this.spark
@@ -218,12 +255,30 @@ export class Classifier {
     }
   }
 
-  /** Frees the server-side models. */
+  /** Frees the server-side models (and the direct connection to the sidecar). */
   async close(): Promise<void> {
+    this.#direct?.close();
     await Promise.all([this.#pca.close(), this.#model.close()]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The classified rows in the order of the images asked for. */
+function predictions(asked: readonly { readonly path: string }[], out: readonly Row[]): Prediction[] {
+  const byPath = new Map(out.map((r) => [String(r.get("path")), r]));
+  return asked.map(({ path }) => {
+    const r = byPath.get(path);
+    if (!r) throw new PipelineError({ message: `no prediction came back for ${path}` });
+    const top5 = r.get("top5") as Row[] | null;
+    return {
+      path,
+      label: (r.get("label") as string | null) ?? null,
+      probability: (r.get("probability") as number | null) ?? null,
+      top5: top5?.map((t) => ({ label: String(t.get("label")), probability: Number(t.get("probability")) })) ?? null,
+      error: (r.get("error") as string | null) ?? null,
+    };
+  });
 }

@@ -1,7 +1,9 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { freePort } from "../../src/cli/local/ports.ts";
 import { array_to_vector, col } from "../../src/connect/functions.ts";
 import { SparkSession } from "../../src/connect/spark-session.ts";
 import { clusteringAgreement } from "../../src/ml/clustering-agreement.ts";
@@ -229,20 +231,41 @@ describe("orchard train and predict", () => {
     expect(json<PredictSummary>(join(out, "run.json"))).toEqual(s);
     expect(readdirSync(out).sort()).toEqual(["data", "run.json"]);
     expect(await spark.read.parquet(`file://${out}/data`).count()).toBe(6);
-    // The same photos through the library call give the same answers.
-    const classifier = await Classifier.load(spark, `file://${model}`, { sidecar });
-    try {
-      const files = rows.map((r) => new URL(String(r.get("path"))).pathname);
-      const answers = await classifier.predict(files);
-      answers.forEach((a, i) => {
-        const r = rows[i];
-        expect(a.label).toBe(r?.get("label") ?? null);
-        expect(a.error === null).toBe(r?.get("error") === null);
-        if (a.probability !== null) expect(a.probability).toBeCloseTo(Number(r?.get("probability")), 5);
+    // The same photos through the library call give the same answers, featurized on the executors
+    // (TRANSFORM and the bridges) or in this process straight from the sidecar.
+    const files = rows.map((r) => new URL(String(r.get("path"))).pathname);
+    for (const featurizeOn of ["executors", "driver"] as const) {
+      const classifier = await Classifier.load(spark, `file://${model}`, {
+        sidecar,
+        secretFile: inject("sidecarSecretFile"),
+        featurizeOn,
       });
-    } finally {
-      await classifier.close();
+      try {
+        expect(classifier.featurizesOn).toBe(featurizeOn);
+        const answers = await classifier.predict(files);
+        answers.forEach((a, i) => {
+          const r = rows[i];
+          expect(a.path).toBe(pathToFileURL(files[i] as string).href);
+          expect(a.label).toBe(r?.get("label") ?? null);
+          expect(a.error === null).toBe(r?.get("error") === null);
+          if (a.probability !== null) expect(a.probability).toBeCloseTo(Number(r?.get("probability")), 5);
+        });
+      } finally {
+        await classifier.close();
+      }
     }
+    // "auto" takes the driver when the sidecar proves the secret, the executors without a secret file.
+    const auto = await Classifier.load(spark, `file://${model}`, { sidecar, secretFile: inject("sidecarSecretFile") });
+    const noSecret = await Classifier.load(spark, `file://${model}`, { sidecar });
+    expect([auto.featurizesOn, noSecret.featurizesOn]).toEqual(["driver", "executors"]);
+    await Promise.all([auto.close(), noSecret.close()]);
+    await expect(
+      Classifier.load(spark, `file://${model}`, {
+        sidecar: `127.0.0.1:${await freePort()}`,
+        secretFile: inject("sidecarSecretFile"),
+        featurizeOn: "driver",
+      }),
+    ).rejects.toThrow(/featurizeOn "driver": no sidecar that proves the secret answers at 127\.0\.0\.1:\d+/);
   });
 
   it("report.html in Chromium: clusters over classes (colouring toggles), confusion matrix and per-class accuracy as in run.json", async () => {
