@@ -127,7 +127,7 @@ describe("loading models", () => {
 
   it("rejects unknown names and URIs with the accepted forms", async () => {
     await expect(loadFeaturizer({ model: "resnet-9000" })).rejects.toThrow(
-      /catalog name \(efficientnet-lite0, mobilenet-v2\)/,
+      /catalog name \(efficientnet-lite0, efficientnet-lite0-int8, mobilenet-v2\)/,
     );
     await expect(loadFeaturizer({ model: "s3://bucket/model.onnx" })).rejects.toBeInstanceOf(ConfigError);
     await expect(loadFeaturizer({ model: "efficientnet-lite0", cacheDir: cache, threads: 0 })).rejects.toThrow(
