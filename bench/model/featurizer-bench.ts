@@ -30,6 +30,7 @@ import { type BatchInput, SessionPool } from "../../udf-server/src/model/onnx-se
 import { type DecodedImage, decodeImage } from "../../udf-server/src/preprocess/decode.ts";
 import { writeNchw, writeNhwc } from "../../udf-server/src/preprocess/normalise.ts";
 import { DEFAULT_LIMITS, type PreprocessSpec } from "../../udf-server/src/preprocess/spec.ts";
+import { type Case, measureInterleaved } from "../lib/interleaved-cases.ts";
 
 const { values } = parseArgs({ options: { images: { type: "string" }, rounds: { type: "string" } } });
 const cores = availableParallelism();
@@ -37,25 +38,6 @@ const rounds = Number(values.rounds ?? 5);
 const root = join(import.meta.dirname, "..", "..");
 const cache = cacheRoot();
 const models = join(cache, "models");
-
-interface Case {
-  label: string;
-  images: number;
-  run: () => Promise<void>;
-  best?: number;
-}
-
-/** Runs every case once to warm up, then `rounds` interleaved rounds; sets each case's best images/s. */
-async function measure(cases: Case[]): Promise<void> {
-  for (const c of cases) await c.run();
-  for (let r = 0; r < rounds; r++) {
-    for (const c of cases) {
-      const t = performance.now();
-      await c.run();
-      c.best = Math.max(c.best ?? 0, c.images / ((performance.now() - t) / 1000));
-    }
-  }
-}
 
 const fmt = (v: number) => v.toFixed(1).padStart(7);
 function print(c: Case, extra = ""): void {
@@ -220,7 +202,7 @@ async function main(): Promise<void> {
     mKey.set(`prod|${batch}`, c);
   }
   console.log("\n(m) model alone on ready tensors");
-  await measure(mCases);
+  await measureInterleaved(mCases, rounds);
   for (const c of mCases) print(c);
 
   // (p) preprocessing alone.
@@ -254,7 +236,7 @@ async function main(): Promise<void> {
     },
   ];
   console.log("\n(p) preprocessing alone");
-  await measure(pCases);
+  await measureInterleaved(pCases, rounds);
   for (const c of pCases) print(c);
 
   // (a) the whole loop.
@@ -322,7 +304,7 @@ async function main(): Promise<void> {
     });
   }
   console.log("\n(a) in-process loop: featurize(bytes) over the sample set, EfficientNet-Lite0");
-  await measure(aCases);
+  await measureInterleaved(aCases, rounds);
   for (const c of aCases) print(c, `a/m ${((c.best ?? 0) / (c.m.best ?? 1)).toFixed(2)}`);
   await Promise.all(featurizers.map((f) => f.close()));
   await Promise.all(pools.map((p) => p.close()));

@@ -22,30 +22,13 @@ import { type BatchInput, SessionPool } from "../../udf-server/src/model/onnx-se
 import { decodeImage } from "../../udf-server/src/preprocess/decode.ts";
 import { writeNchw } from "../../udf-server/src/preprocess/normalise.ts";
 import { DEFAULT_LIMITS } from "../../udf-server/src/preprocess/spec.ts";
+import { type Case, measureInterleaved } from "../lib/interleaved-cases.ts";
 
 const { values } = parseArgs({ options: { images: { type: "string" }, rounds: { type: "string" } } });
 const cores = availableParallelism();
 const rounds = Number(values.rounds ?? 5);
 const cache = cacheRoot();
 const MODELS = ["efficientnet-lite0", "efficientnet-lite0-int8"] as const;
-
-interface Case {
-  label: string;
-  images: number;
-  run: () => Promise<void>;
-  best?: number;
-}
-
-async function measure(cases: Case[]): Promise<void> {
-  for (const c of cases) await c.run();
-  for (let r = 0; r < rounds; r++) {
-    for (const c of cases) {
-      const t = performance.now();
-      await c.run();
-      c.best = Math.max(c.best ?? 0, c.images / ((performance.now() - t) / 1000));
-    }
-  }
-}
 
 function sampleImages(limit: number): Uint8Array[] {
   const base = join(cache, "data", "fruits", "Training");
@@ -120,7 +103,7 @@ async function main(): Promise<void> {
       },
     });
   }
-  await measure([...mCases.values(), ...aCases.values()]);
+  await measureInterleaved([...mCases.values(), ...aCases.values()], rounds);
 
   const fmt = (v: number) => v.toFixed(1).padStart(7);
   const ratios: number[] = [];

@@ -100,19 +100,7 @@ beforeAll(async () => {
   if (skip) return;
   const engine = await sh("bash", [join(REPO_ROOT, "scripts", "setup-docker.sh")]);
   if (engine.code !== 0) throw new Error(`scripts/setup-docker.sh failed: ${engine.stderr}`);
-  const built = await new Promise<Ran>((done) => {
-    const child = spawn("docker", ["build", "-q", "-t", image, "-"], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (code) => done({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(DOCKERFILE);
-  });
+  const built = await sh("docker", ["build", "-q", "-t", image, "-"], process.env, 1_200_000, DOCKERFILE);
   if (built.code !== 0) throw new Error(`building ${image} failed: ${output(built)}`);
 
   const host = await bridgeAddress();

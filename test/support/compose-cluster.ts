@@ -18,17 +18,27 @@ export interface Ran {
   stderr: string;
 }
 
-/** Runs a command from the repository root; resolves with its exit code and output (never rejects). */
+/**
+ * Runs a command from the repository root, with `input` on its standard input when given; resolves
+ * with its exit code and output (never rejects).
+ */
 export function sh(
   file: string,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
   timeout = 1_200_000,
+  input?: string,
 ): Promise<Ran> {
   return new Promise((done) => {
-    execFile(file, args, { cwd: REPO_ROOT, env, timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      file,
+      args,
+      { cwd: REPO_ROOT, env, timeout, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 
