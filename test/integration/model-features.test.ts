@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { loadFeaturizer } from "../../udf-server/src/featurizer.ts";
+import { referencePhotoDirs } from "../support/reference-photos.ts";
 import { cosine } from "../support/vectors.ts";
 
 const cache = cacheRoot();
@@ -73,21 +74,9 @@ describe("mobilenet-v2 (nsfwjs MobileNetV2)", () => {
     const f = await loadFeaturizer({ model: "mobilenet-v2", cacheDir: cache, logits: true });
     try {
       expect(f.info).toMatchObject({ name: "mobilenet-v2", inputSize: [224, 224], featureDim: 1280 });
-      const stamps = join(
-        cache,
-        "downloads",
-        "debian",
-        "tuxpaint-stamps-food",
-        "usr",
-        "share",
-        "tuxpaint",
-        "stamps",
-        "food",
-      );
+      const { skimage, stamps } = referencePhotoDirs(cache);
       const photos = [
-        ...["chelsea.png", "coffee.png", "motorcycle_left.png", "astronaut.png"].map((p) =>
-          join(cache, "data", "skimage", p),
-        ),
+        ...["chelsea.png", "coffee.png", "motorcycle_left.png", "astronaut.png"].map((p) => join(skimage, p)),
         ...["Strawberry2.png", "Apricot_whole.png", "orange_seville.png"].map((p) => join(stamps, "fruit", p)),
       ].map((p) => readFileSync(p));
       const results = await f.featurize(photos);

@@ -12,20 +12,17 @@ export interface ReferencePhoto {
   what: string;
 }
 
+/** Where the set-up puts the photos under the cache root `cache`: scikit-image's and Tux Paint's food stamps. */
+export function referencePhotoDirs(cache: string): { skimage: string; stamps: string } {
+  return {
+    skimage: join(cache, "data", "skimage"),
+    stamps: join(cache, "downloads", "debian", "tuxpaint-stamps-food", "usr", "share", "tuxpaint", "stamps", "food"),
+  };
+}
+
 /** The reference photos under the cache root `cache`. */
 export function referencePhotos(cache: string): ReferencePhoto[] {
-  const skimage = join(cache, "data", "skimage");
-  const stamps = join(
-    cache,
-    "downloads",
-    "debian",
-    "tuxpaint-stamps-food",
-    "usr",
-    "share",
-    "tuxpaint",
-    "stamps",
-    "food",
-  );
+  const { skimage, stamps } = referencePhotoDirs(cache);
   return [
     { file: join(skimage, "chelsea.png"), classes: [281, 282, 285], what: "tabby / tiger cat / Egyptian cat" },
     { file: join(skimage, "coffee.png"), classes: [967, 968], what: "espresso / cup" },

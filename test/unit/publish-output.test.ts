@@ -66,6 +66,20 @@ function read(root: string): Seen {
 
 const PARTS = ["data", "pca-model", "report.html"];
 
+/** An output folder holding one published run (`first`, data `a.parquet`), and its store. */
+async function publishedOutput() {
+  const { root, uri } = outputFolder();
+  const store = outputStore(uri);
+  const first = newAttempt(uri);
+  await publishOutput(store, {
+    attempt: first,
+    parts: PARTS,
+    mode: "replace",
+    runJson: stage(root, first, ["a.parquet"]),
+  });
+  return { root, uri, store, first };
+}
+
 describe("publishOutput on a local folder", () => {
   it("publishes a first run: the parts in place, run.json last, no attempt folder left", async () => {
     const { root, uri } = outputFolder();
@@ -94,15 +108,7 @@ describe("publishOutput on a local folder", () => {
   });
 
   it("replaces a published run: readers see the old run, then none, then the new one, never a mix", async () => {
-    const { root, uri } = outputFolder();
-    const store = outputStore(uri);
-    const first = newAttempt(uri);
-    await publishOutput(store, {
-      attempt: first,
-      parts: PARTS,
-      mode: "replace",
-      runJson: stage(root, first, ["a.parquet"]),
-    });
+    const { root, uri, store, first } = await publishedOutput();
     const second = newAttempt(uri);
     const runJson = stage(root, second, ["b.parquet", "c.parquet"]);
 
@@ -278,15 +284,7 @@ describe("publishOutput on a local folder", () => {
   }
 
   it("refuses an attempt that lacks a part, and changes nothing", async () => {
-    const { root, uri } = outputFolder();
-    const store = outputStore(uri);
-    const first = newAttempt(uri);
-    await publishOutput(store, {
-      attempt: first,
-      parts: PARTS,
-      mode: "replace",
-      runJson: stage(root, first, ["a.parquet"]),
-    });
+    const { root, uri, store, first } = await publishedOutput();
     const broken = newAttempt(uri);
     const runJson = stage(root, broken, ["b.parquet"]);
     rmSync(join(root, broken.relative, "data"), { recursive: true });
@@ -297,15 +295,7 @@ describe("publishOutput on a local folder", () => {
   });
 
   it("withdraws a published part the new run does not write (orchard fit after orchard run)", async () => {
-    const { root, uri } = outputFolder();
-    const store = outputStore(uri);
-    const first = newAttempt(uri);
-    await publishOutput(store, {
-      attempt: first,
-      parts: PARTS,
-      mode: "replace",
-      runJson: stage(root, first, ["a.parquet"]),
-    });
+    const { root, uri, store } = await publishedOutput();
     const fit = newAttempt(uri);
     stage(root, fit, []);
     rmSync(join(root, fit.relative, "data"), { recursive: true });
@@ -321,15 +311,7 @@ describe("publishOutput on a local folder", () => {
   });
 
   it("abandonAttempt deletes a failed run's attempt and leaves the published output", async () => {
-    const { root, uri } = outputFolder();
-    const store = outputStore(uri);
-    const first = newAttempt(uri);
-    await publishOutput(store, {
-      attempt: first,
-      parts: PARTS,
-      mode: "replace",
-      runJson: stage(root, first, ["a.parquet"]),
-    });
+    const { root, uri, store, first } = await publishedOutput();
     const failed = newAttempt(uri);
     stage(root, failed, ["f.parquet"]);
     await abandonAttempt(store, failed);
