@@ -149,8 +149,9 @@ ensure_daemon() {
     mkdir -p "$docker_dir/data" "$docker_dir/run" "$(dirname "$sock")"
     log "starting dockerd (data under $docker_dir, socket $sock, log $daemon_log)"
     # Its own session, so a Ctrl-C in the shell that ran setup does not reach it; it outlives setup.
+    # 8>&-: the daemon must not inherit the set-up lock (see lock_setup), or it would hold it forever.
     setsid dockerd --data-root "$docker_dir/data" --exec-root "$docker_dir/run" --pidfile "$pidfile" \
-      -H "unix://$sock" >>"$daemon_log" 2>&1 < /dev/null &
+      -H "unix://$sock" >>"$daemon_log" 2>&1 < /dev/null 8>&- &
   fi
   local i
   for i in $(seq 1 60); do
@@ -396,14 +397,25 @@ EOF
   log "smoke: compose up -d --wait (healthchecks, service name 'web' on a user network, 127.0.0.1:$port) and down work ($(( SECONDS - t0 )) s)"
 }
 
+# One set-up at a time: `npm test` starts this script in the background while the other parts and
+# the unit tests run (scripts/test.sh), and the Docker tests run it again; the second waits for the
+# first and then finds everything ready.
+lock_setup() {
+  mkdir -p "$docker_dir"
+  exec 8>"$docker_dir/setup.lock"
+  flock 8
+}
+
 case "${1:-}" in
   "")
+    lock_setup
     ensure_daemon
     ensure_compose
     ensure_base_image
     quick_check
     ;;
   smoke)
+    lock_setup
     ensure_daemon
     ensure_compose
     ensure_base_image

@@ -11,16 +11,17 @@
 #   moto (the AWS API server the EMR tests use).
 # Not in the default list, named only: docker (a Docker engine, compose v2 and the debian:bookworm-slim
 #   base for docker/; see scripts/setup-docker.sh: ~1.5 s when cached, minutes on a new machine, and as
-#   root it starts a dockerd that outlives setup, which plain `npm test` should not do until a test
-#   needs it).
+#   root it starts a dockerd that outlives setup; the full `npm test`, which runs the Docker tests,
+#   makes it in the background after the default parts, see scripts/test.sh).
 #   docker-image (orchard's node image for docker/compose.yaml, see scripts/setup-docker-image.sh: packs
 #   orchard, stages the build context under the cache and builds only when its inputs changed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto browser blas node22 spark40 nginx moto)
-for part in "${parts[@]}"; do
-  case "$part" in
+
+run_part() {
+  case "$1" in
     spark) bash "$here/setup-spark.sh" ;;
     s3) bash "$here/setup-s3.sh" ;;
     model) bash "$here/setup-model.sh" && bash "$here/setup-model.sh" efficientnet-lite0-int8 ;;
@@ -34,6 +35,34 @@ for part in "${parts[@]}"; do
     moto) bash "$here/setup-moto.sh" ;;
     docker) bash "$here/setup-docker.sh" ;;
     docker-image) bash "$here/setup-docker-image.sh" ;;
-    *) echo "setup.sh: unknown part '$part' (expected spark, s3, model, data, proto, browser, blas, node22, spark40, nginx, moto, docker or docker-image)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown part '$1' (expected spark, s3, model, data, proto, browser, blas, node22, spark40, nginx, moto, docker or docker-image)" >&2; exit 2 ;;
   esac
+}
+
+# When several parts are asked for, MinIO's Go build (minutes of CPU on a new machine) and moto's pip
+# install (mostly downloads) run in the background beside the others: neither needs another part nor
+# uses apt-get. Their output goes to a log under the cache, shown when they end.
+background=()
+if [ ${#parts[@]} -gt 1 ]; then
+  for part in "${parts[@]}"; do
+    case "$part" in s3 | moto) background+=("$part") ;; esac
+  done
+fi
+source "$here/lib/common.sh"
+declare -A pids=()
+for part in "${background[@]}"; do
+  mkdir -p "$ORCHARD_CACHE/logs"
+  run_part "$part" > "$ORCHARD_CACHE/logs/setup-$part.log" 2>&1 &
+  pids[$part]=$!
 done
+status=0
+for part in "${parts[@]}"; do
+  [ -n "${pids[$part]:-}" ] || run_part "$part" || { status=$?; break; }
+done
+for part in "${background[@]}"; do
+  code=0
+  wait "${pids[$part]}" || code=$?
+  cat "$ORCHARD_CACHE/logs/setup-$part.log" >&2
+  [ "$code" = 0 ] || { echo "setup.sh: part '$part' failed (log: $ORCHARD_CACHE/logs/setup-$part.log)" >&2; status=$code; }
+done
+exit "$status"
