@@ -17,6 +17,7 @@
 #   orchard, stages the build context under the cache and builds only when its inputs changed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib/common.sh"
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(spark s3 model data proto browser blas node22 spark40 nginx moto)
 
@@ -48,10 +49,9 @@ if [ ${#parts[@]} -gt 1 ]; then
     case "$part" in s3 | moto) background+=("$part") ;; esac
   done
 fi
-source "$here/lib/common.sh"
 declare -A pids=()
+[ ${#background[@]} -eq 0 ] || mkdir -p "$ORCHARD_CACHE/logs"
 for part in "${background[@]}"; do
-  mkdir -p "$ORCHARD_CACHE/logs"
   run_part "$part" > "$ORCHARD_CACHE/logs/setup-$part.log" 2>&1 &
   pids[$part]=$!
 done

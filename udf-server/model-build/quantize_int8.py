@@ -9,8 +9,9 @@ features depended on the CPU (AVX2-only EPYC: cosine to FP32 0.81, top-1 = FP32'
 reference photos; AVX-512 VNNI: 0.99, 13 of 14). U8U8 has no such path on any CPU, but ONNX Runtime
 has no fast uint8 x uint8 depthwise kernel (all-U8U8 was 4x slower than FP32), while its U8S8
 depthwise kernel does not saturate. 7-bit int8 weights (reduce_range) lose too much (cosine 0.96,
-12 of 14). The full convolutions forgo the VNNI U8S8 kernels (bench/README.md). The format is QDQ (QuantizeLinear / DequantizeLinear pairs
-around each quantized op, which ONNX Runtime fuses into integer kernels when it loads the graph).
+12 of 14). The full convolutions forgo the VNNI U8S8 kernels (bench/README.md). The format is
+QDQ (QuantizeLinear / DequantizeLinear pairs around each quantized op, which ONNX Runtime fuses into
+integer kernels when it loads the graph).
 The raw graph's front is then rewritten to hand the stem its uint8 pixels (_uint8_front).
 """
 
@@ -151,8 +152,7 @@ def quantize(src, dst, input_name, calibration, stem=None):
     model = onnx.load(src)
     keep, stem_input = _float_nodes(model)
     overrides = {} if stem is None else {stem_input: [{"scale": stem[0], "zero_point": stem[1]}]}
-    # Depthwise weights stay int8 (see the module docstring): ONNX Runtime has no fast uint8 x uint8
-    # depthwise kernel (14x slower), and its U8S8 depthwise kernel does not saturate.
+    # Depthwise weights stay int8, all others uint8 (weight_type below): see the module docstring.
     overrides.update({w: [{"quant_type": QuantType.QInt8, "axis": 0}] for w in _depthwise_weights(model)})
     named = dst + ".named.onnx"
     onnx.save(model, named)
