@@ -34,7 +34,7 @@ const input = pathToFileURL(join(cache, "data", "fruits", "Training")).href;
 const output = process.env.ORCHARD_EXAMPLE_OUTPUT ?? "file:///tmp/orchard-example/pipeline";
 
 const spark = SparkSession.builder.remote(remote).getOrCreate();
-const ingest = { input, extensions: [...DEFAULT_EXTENSIONS] };
+const ingest = { uri: input, extensions: [...DEFAULT_EXTENSIONS] };
 
 // ## 1. Ingest: choose the images
 // Two images from each of six classes, picked by a hash of the path, so every run takes the same

@@ -31,7 +31,7 @@ export async function featuresStep(
   o: FeaturesStepOptions,
 ): Promise<{ seconds: number; rows: number; failed: number; dim: number }> {
   const t0 = performance.now();
-  const files = readImages(spark, { input: pathToFileURL(o.input).href, extensions: ["jpg"] });
+  const files = readImages(spark, { uri: pathToFileURL(o.input).href, extensions: ["jpg"] });
   const partitions = featurizePartitions(o.images, o.slots);
   const tasks = o.images >= 32 * partitions ? files.coalesce(partitions) : files.repartition(partitions);
   const featurized = await persist(

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       `${n} images (${side > 0 ? `${side}x${side}` : "100x100"}, mean ${(mean / 1024).toFixed(1)} KiB), ${runs} runs each, alternating, after one warm-up of each`,
     );
     const run = async (transport: "bytes" | "path") => {
-      const files = readImages(spark, { input: inputUri, extensions: ["jpg"] });
+      const files = readImages(spark, { uri: inputUri, extensions: ["jpg"] });
       const partitions = featurizePartitions(n, 2);
       const tasks = n >= 32 * partitions ? files.coalesce(partitions) : files.repartition(partitions);
       const load = loadavg()[0] ?? 0;

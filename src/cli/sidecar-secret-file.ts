@@ -1,4 +1,4 @@
-import { sidecarRunFiles } from "@orchard/udf-server";
+import { sidecarRunFiles } from "@orchard/udf-server/run-files";
 import { isLoopbackHost, parseConnectionUrl } from "../connect/connection-url.ts";
 import { ConfigError } from "../errors.ts";
 import type { CliContext } from "./cli-context.ts";

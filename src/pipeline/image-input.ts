@@ -1,21 +1,18 @@
 import { fileURLToPath } from "node:url";
-import type { DataFrame } from "../connect/data-frame.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { type S3Access, s3Location } from "../s3.ts";
-import { readImages, sampledPaths } from "./ingest.ts";
+import type { IngestOptions } from "./ingest.ts";
 import { type InputListing, listLocalImages, listS3Images } from "./input-listing.ts";
 
 /**
  * The images a run reads, as the one value the pipeline passes around: where they are, which
- * files count, how the driver lists them and how Spark reads them. The input's scheme is looked
+ * files count and how the driver lists them. The input's scheme is looked
  * at here, once: a local folder (`file:`) and an S3 prefix (`s3a://`, `s3://`) are listed by the
- * driver; other file systems (`hdfs://`, `gs://`, ...) are left to Spark's own listing.
+ * driver; other file systems (`hdfs://`, `gs://`, ...) are left to Spark's own listing. Spark reads
+ * it with `readImages` and `sampledPaths` (ingest.ts), which this value is the options of: kept
+ * apart, so that the checks before a run (preflight.ts) load no Spark Connect code.
  */
-export interface ImageInput {
-  /** The folder as the Spark server sees it: `file:///...`, `s3a://bucket/prefix`, ... */
-  readonly uri: string;
-  /** File extensions that count as images, lower case, without the dot (both cases are matched). */
-  readonly extensions: readonly string[];
+export interface ImageInput extends IngestOptions {
   /**
    * The folder as the sidecars' path transport names it: `file:` + the absolute path as it is on
    * disk, not percent-encoded (the form of binaryFile's `path` column); undefined for any other
@@ -24,10 +21,6 @@ export interface ImageInput {
   readonly readRoot: string | undefined;
   /** The driver's own listing, with Spark's rules (undefined for file systems the driver cannot list). */
   list(): Promise<InputListing | undefined>;
-  /** Spark's read of the images as `(path, label, content, length, modificationTime)`; of `paths` only, when given. */
-  read(spark: SparkSession, paths?: readonly string[]): DataFrame;
-  /** The paths (and labels) of at most `perClass` images per label, chosen deterministically. */
-  sample(spark: SparkSession, perClass: number): DataFrame;
   /**
    * Runs `plan` (which resolves a read of this input) with Spark listing a local input on the
    * driver. Spark's default lists a tree of more than 32 folders with a job of one task per
@@ -53,7 +46,6 @@ export function imageInput({
 }): ImageInput {
   const local = uri.startsWith("file:");
   const location = s3Location(uri);
-  const ingest = { input: uri, extensions };
   return {
     uri,
     extensions,
@@ -63,8 +55,6 @@ export function imageInput({
       if (local) return listLocalImages(fileURLToPath(uri), extensions);
       return undefined;
     },
-    read: (spark, paths) => readImages(spark, ingest, paths),
-    sample: (spark, perClass) => sampledPaths(spark, ingest, perClass),
     async withDriverListing(spark, plan) {
       if (!local) return plan();
       const previous = await spark.conf.get(PARALLEL_LISTING_THRESHOLD, null);

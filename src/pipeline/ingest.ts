@@ -1,34 +1,18 @@
 import type { DataFrame } from "../connect/data-frame.ts";
 import { col, element_at, expr, split } from "../connect/functions.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
+import { extensionGlob } from "./image-extensions.ts";
 
 /**
- * Step 1, ingest: lists the images under `input` with Spark's `binaryFile` source (recursive, by
+ * Step 1, ingest: lists the images under `uri` with Spark's `binaryFile` source (recursive, by
  * extension, both cases) and labels each with its parent folder's name. The image bytes stay on
  * the executors: only the lazily planned DataFrame is returned.
  */
 export interface IngestOptions {
-  readonly input: string;
+  /** The folder, as the Spark server sees it (`file:///...`, `s3a://bucket/prefix`, ...). */
+  readonly uri: string;
+  /** File extensions that count as images, lower case, without the dot (both cases are matched). */
   readonly extensions: readonly string[];
-}
-
-/**
- * A `pathGlobFilter` matching every extension in any case, e.g. `*.{[jJ][pP][gG],[pP][nN][gG]}`
- * (Hadoop's globs have no case-insensitive flag, so each letter becomes a character class).
- */
-export function extensionGlob(extensions: readonly string[]): string {
-  const anyCase = (ext: string) =>
-    [...ext].map((c) => (c.toLowerCase() === c.toUpperCase() ? c : `[${c.toLowerCase()}${c.toUpperCase()}]`)).join("");
-  return `*.{${[...new Set(extensions.map((e) => e.toLowerCase()))].map(anyCase).join(",")}}`;
-}
-
-/** The driver-side twin of {@link extensionGlob}: does a file name have one of the extensions, in any case? */
-export function extensionMatcher(extensions: readonly string[]): (name: string) => boolean {
-  const wanted = new Set(extensions.map((e) => e.toLowerCase()));
-  return (name) => {
-    const dot = name.lastIndexOf(".");
-    return dot >= 0 && wanted.has(name.slice(dot + 1).toLowerCase());
-  };
 }
 
 /** The parent folder of a file path: the class label (`.../Training/apple/0_100.jpg` -> `apple`). */
@@ -42,14 +26,14 @@ export function labelOf(pathColumn = "path") {
  */
 export function readImages(
   spark: SparkSession,
-  { input, extensions }: IngestOptions,
+  { uri, extensions }: IngestOptions,
   paths?: readonly string[],
 ): DataFrame {
   const reader = spark.read
     .format("binaryFile")
     .option("pathGlobFilter", extensionGlob(extensions))
     .option("recursiveFileLookup", "true");
-  const files = reader.load(paths ?? input);
+  const files = reader.load(paths ?? uri);
   return files.select(col("path"), labelOf().alias("label"), col("content"), col("length"), col("modificationTime"));
 }
 

@@ -2,7 +2,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { type S3Access, type S3Location, s3Client } from "../s3.ts";
-import { extensionMatcher } from "./ingest.ts";
+import { extensionMatcher } from "./image-extensions.ts";
 
 /**
  * What the driver's own listing of the input found: a local folder or an S3 prefix, listed with

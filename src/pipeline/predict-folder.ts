@@ -7,6 +7,7 @@ import { PREDICTION_COLUMNS } from "./classifier.ts";
 import { clusterShape, featurizePartitions } from "./cluster-cores.ts";
 import { emptyFileRows, featurize } from "./featurize.ts";
 import { imageInput } from "./image-input.ts";
+import { readImages } from "./ingest.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { outputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
@@ -72,7 +73,7 @@ export async function predictFolder(
     options.mode === "overwrite" ? undefined : checkOutputAbsent(options.output, context.s3),
   ]);
   const sparkVersion = await spark.version();
-  const images = input.read(spark);
+  const images = readImages(spark, input);
   const files = listing?.files ?? (await images.select("path").count(context.actionOptions));
   const emptyFiles = listing?.emptyFiles ?? [];
   const filesIn = files + emptyFiles.length;

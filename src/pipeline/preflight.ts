@@ -7,8 +7,7 @@ import type { InputListing } from "./input-listing.ts";
 import { type ModelMetadata, OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { outputStore } from "./output-store.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
-import { readRunSummary } from "./report.ts";
-import type { RunSummary } from "./run-summary.ts";
+import { type RunSummary, readRunSummary } from "./run-summary.ts";
 
 /** What the checks before any Spark work found. */
 export interface Preflight {

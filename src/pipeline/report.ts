@@ -2,10 +2,9 @@ import type { ActionOptions } from "../connect/data-frame.ts";
 import type { SparkSession } from "../connect/spark-session.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import type { OutputStore } from "./output-store.ts";
-import { PipelineError } from "./pipeline-error.ts";
 import { collectReportData, type ReportData, type ReportExtras } from "./report-data.ts";
 import { renderReportHtml } from "./report-html.ts";
-import type { RunSummary } from "./run-summary.ts";
+import { type RunSummary, readRunSummary } from "./run-summary.ts";
 
 /** Options of {@link writeReport} / {@link regenerateReport}. */
 export interface ReportOptions extends ReportExtras {
@@ -54,35 +53,6 @@ export async function writeReport(
     "text/html; charset=utf-8",
   );
   return data;
-}
-
-/** Reads and checks `run.json` of an output folder. */
-export async function readRunSummary(store: OutputStore, output: string): Promise<RunSummary> {
-  let text: string;
-  try {
-    text = new TextDecoder().decode(await store.get(OUTPUT_LAYOUT.runJson));
-  } catch (cause) {
-    throw new PipelineError({
-      message: `${output} has no readable run.json: is it an orchard output folder? (${(cause as Error).message})`,
-      cause,
-    });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (cause) {
-    throw new PipelineError({ message: `${output}/run.json is not valid JSON`, cause });
-  }
-  const s = parsed as Partial<RunSummary>;
-  if (
-    s.orchardVersion !== 1 ||
-    typeof s.counts !== "object" ||
-    typeof s.k !== "number" ||
-    typeof s.timingsMs !== "object"
-  ) {
-    throw new PipelineError({ message: `${output}/run.json is not an orchard run summary (orchardVersion 1)` });
-  }
-  return s as RunSummary;
 }
 
 /** `orchard report OUTPUT`: rebuilds report.html of an existing output folder from its run.json and data/. */

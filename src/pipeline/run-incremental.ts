@@ -14,6 +14,7 @@ import {
   planTotals,
   type StatusCounts,
 } from "./incremental-plan.ts";
+import { readImages } from "./ingest.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { outputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
@@ -90,7 +91,7 @@ export async function runIncremental(
     "list",
     async (o): Promise<Listed> => {
       const emptyFiles = listing?.emptyFiles ?? [];
-      const listedStates = fileStates(spark, input.read(spark), emptyFiles);
+      const listedStates = fileStates(spark, readImages(spark, input), emptyFiles);
       const stored = spark.read.parquet(outputPath(options.output, OUTPUT_LAYOUT.files));
       // Persisted and counted with Spark listing a local input on the driver (see withDriverListing).
       const { diff, counts } = await input.withDriverListing(spark, async () => {
@@ -140,7 +141,7 @@ export async function runIncremental(
       const processed =
         paths.length === 0
           ? undefined
-          : await featurizeImages(spark, input, input.read(spark, paths), {
+          : await featurizeImages(spark, input, readImages(spark, input, paths), {
               files: paths.length,
               partitions,
               cluster,

@@ -5,6 +5,7 @@ import type { S3Access } from "../s3.ts";
 import { clusterShape, featurizePartitions } from "./cluster-cores.ts";
 import { emptyFileRows } from "./featurize.ts";
 import { fileStates } from "./file-state.ts";
+import { readImages, sampledPaths } from "./ingest.ts";
 import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { outputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
@@ -62,15 +63,15 @@ export async function runPipeline(
     "list",
     async (o) => {
       if (options.samplePerClass !== undefined) {
-        const rows = await input.sample(spark, options.samplePerClass).select("path").collect(o);
+        const rows = await sampledPaths(spark, input, options.samplePerClass).select("path").collect(o);
         const paths = rows.map((r) => String(r.get(0)));
         return {
-          images: paths.length ? input.read(spark, paths) : undefined,
+          images: paths.length ? readImages(spark, input, paths) : undefined,
           emptyFiles: [],
           filesIn: paths.length,
         };
       }
-      const images = input.read(spark);
+      const images = readImages(spark, input);
       // The driver's own listing is the count the rows-in check holds Spark to, so a file Spark's
       // listing skipped would fail the run instead of vanishing; other file systems, which the
       // driver cannot list, are counted by Spark.

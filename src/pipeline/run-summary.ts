@@ -1,3 +1,6 @@
+import { OUTPUT_LAYOUT } from "./output-layout.ts";
+import type { OutputStore } from "./output-store.ts";
+import { PipelineError } from "./pipeline-error.ts";
 import type { RunRecord } from "./run-history.ts";
 
 /** The pipeline's steps, in order (timings in run.json use these names). */
@@ -48,4 +51,33 @@ export interface RunSummary {
   readonly explainedVariance: number[] | null;
   /** Where the PCA model is (Spark ML format). */
   readonly pcaModel: string | null;
+}
+
+/** Reads and checks `run.json` of an output folder. */
+export async function readRunSummary(store: OutputStore, output: string): Promise<RunSummary> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await store.get(OUTPUT_LAYOUT.runJson));
+  } catch (cause) {
+    throw new PipelineError({
+      message: `${output} has no readable run.json: is it an orchard output folder? (${(cause as Error).message})`,
+      cause,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new PipelineError({ message: `${output}/run.json is not valid JSON`, cause });
+  }
+  const s = parsed as Partial<RunSummary>;
+  if (
+    s.orchardVersion !== 1 ||
+    typeof s.counts !== "object" ||
+    typeof s.k !== "number" ||
+    typeof s.timingsMs !== "object"
+  ) {
+    throw new PipelineError({ message: `${output}/run.json is not an orchard run summary (orchardVersion 1)` });
+  }
+  return s as RunSummary;
 }

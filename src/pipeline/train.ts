@@ -12,8 +12,9 @@ import { OUTPUT_LAYOUT, outputPath } from "./output-layout.ts";
 import { outputStore } from "./output-store.ts";
 import { PipelineError } from "./pipeline-error.ts";
 import type { PipelineOptions } from "./pipeline-options.ts";
-import { readRunSummary, writeReport } from "./report.ts";
+import { writeReport } from "./report.ts";
 import { type RunContext, runPipeline } from "./run-pipeline.ts";
+import { readRunSummary } from "./run-summary.ts";
 import { TEST_FLAG, type TrainSplit, withSplit } from "./train-split.ts";
 import type { TrainSummary } from "./train-summary.ts";
 

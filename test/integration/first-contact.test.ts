@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, inject, it } from "vitest";
 import { s3Client } from "../../src/s3.ts";
@@ -68,6 +69,30 @@ describe("first contact: user mistakes are refused before any Spark work, in one
     expect(r.stderr.trim()).toMatch(/^orchard: the output .*old-out already exists; pass --overwrite/);
     expect(r.ms).toBeLessThan(2000);
     expect(readFileSync(join(root, "old-out/run.json"), "utf8")).toBe('{"old":true}\n');
+  });
+
+  it("a refused run loads none of Spark Connect's code, Arrow or the sidecar's: the checks come first", async () => {
+    const trace = join(root, "modules.txt");
+    const r = await runOrchard(
+      ["run", "--input", join(root, "images"), "--output", join(root, "old-out"), "--no-start"],
+      {
+        env: {
+          ...cliEnv(),
+          MODULE_TRACE_FILE: trace,
+          NODE_OPTIONS: `--import=${pathToFileURL(join(REPO_ROOT, "test/integration/fixtures/trace-module-loads.mjs")).href}`,
+        },
+      },
+    );
+    expect(r.code, r.stderr).toBe(2);
+    const loaded = readFileSync(trace, "utf8").split("\n").filter(Boolean);
+    // The trace works: the checks' own modules are in it.
+    expect(loaded.some((url) => url.endsWith("/src/pipeline/preflight.ts"))).toBe(true);
+    const heavy = loaded.filter((url) =>
+      /\/src\/connect\/gen\/|\/node_modules\/apache-arrow\/|\/udf-server\/src\/index\.ts$|\/src\/pipeline\/run-pipeline\.ts$/.test(
+        url,
+      ),
+    );
+    expect(heavy).toEqual([]);
   });
 
   it("an --output that contains the input, with --overwrite, is refused in one line and the input is left as it was", async () => {

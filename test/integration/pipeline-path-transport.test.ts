@@ -132,7 +132,7 @@ describe("orchard run --image-transport path against bytes (real Spark, sidecar,
 
   it("has Spark read no image bytes with the path transport: the scan's ReadSchema has no content", async () => {
     const plan = async (readRoots?: string[]) => {
-      const images = readImages(spark, { input: pathToFileURL(input).href, extensions: ["jpg"] });
+      const images = readImages(spark, { uri: pathToFileURL(input).href, extensions: ["jpg"] });
       const df = await featurize(spark, images, {
         sidecar: inject("sidecar"),
         view: `orchard_plan_${readRoots ? "path" : "bytes"}`,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { featurizePartitions, shapeOf } from "../../src/pipeline/cluster-cores.ts";
 import { featurizeSql } from "../../src/pipeline/featurize.ts";
-import { extensionGlob, extensionMatcher } from "../../src/pipeline/ingest.ts";
+import { extensionGlob, extensionMatcher } from "../../src/pipeline/image-extensions.ts";
 import { componentsFor } from "../../src/pipeline/reduce.ts";
 import { outputColumns } from "../../src/pipeline/write.ts";
 
