@@ -116,7 +116,7 @@ setup_efficientnet_lite0_int8() {
   "$python" "$build/convert.py" --format onnx-int8 --weights "$fp32" --out "$dest" \
     --name "$name" --version "$(sed -n 's/^ *"version": "\(.*\)".*/\1/p' "$fp32/manifest.json" | head -1)" \
     --calibration "$dest/calibration.npy" --calibration-raw "$dest/calibration-raw.npy" --raw-file model-raw.onnx \
-    --source "{\"quantization\":\"onnxruntime.quantization.quantize_static, QDQ, uint8 activations, per-channel weights uint8 (U8U8) but int8 in the depthwise convolutions (U8S8), MinMax\",\"calibration\":\"$per_class per class of the sample Training set\"}" >&2
+    --source "{\"quantization\":\"onnxruntime.quantization.quantize_static, QDQ, uint8 activations, per-channel int8 weights (U8S8), MinMax\",\"calibration\":\"$per_class per class of the sample Training set\"}" >&2
   rm -f "$dest/calibration.npy" "$dest/calibration-raw.npy"
   echo "$stamp" > "$dest/.orchard-stamp"
   log "model $name ready: $dest"

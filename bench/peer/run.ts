@@ -36,6 +36,7 @@ import { cacheRoot } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../src/cli/local/ports.ts";
 import { startLocalSpark } from "../../src/cli/local/spark-server.ts";
 import { runPipeline } from "../../src/pipeline/run-pipeline.ts";
+import { STEPS, type Step } from "../../src/pipeline/run-summary.ts";
 import { BRIDGE_BIN } from "../../udf-server/src/bridge/bridge-command.ts";
 import { startSidecar } from "../../udf-server/src/manage/start-sidecar.ts";
 import { localSession } from "../lib/local-session.ts";
@@ -69,6 +70,8 @@ interface Run {
   featuresS: number;
   pcaS: number;
   load1m: number;
+  /** orchard's step timings (run.json's timingsMs), in seconds. */
+  stepsS?: Partial<Record<Step, number>>;
 }
 
 const load = () => Number((loadavg()[0] ?? 0).toFixed(2));
@@ -162,6 +165,7 @@ async function startOrchard(scale: number) {
         wallS: (performance.now() - t) / 1000,
         featuresS: (s.timingsMs.features ?? 0) / 1000,
         pcaS: (s.timingsMs.pca ?? 0) / 1000,
+        stepsS: Object.fromEntries(Object.entries(s.timingsMs).map(([step, ms]) => [step, (ms ?? 0) / 1000])),
       };
     },
     async stop() {
@@ -187,6 +191,12 @@ function printRun(r: Run): void {
       r.load1m.toFixed(2).padStart(6),
     ].join(" "),
   );
+  if (r.stepsS) {
+    const steps = r.stepsS;
+    const known = STEPS.reduce((sum, step) => sum + (steps[step] ?? 0), 0);
+    const parts = STEPS.filter((step) => steps[step] !== undefined).map((step) => `${step} ${steps[step]?.toFixed(1)}`);
+    console.log(`      orchard steps (s): ${parts.join(", ")}, outside the steps ${(r.wallS - known).toFixed(1)}`);
+  }
 }
 
 async function main(): Promise<void> {

@@ -174,6 +174,8 @@ def write_int8(a):
         "file": a.file,
         "sha256": sha256(onnx_path),
         **({"raw": raw} if raw else {}),
+        # U8S8 convolutions: exact on x86 only with VNNI (quantize_int8.py's docstring).
+        "x86RequiresVnni": True,
         "source": source,
         "converter": "udf-server/model-build/convert.py --format onnx-int8",
     })

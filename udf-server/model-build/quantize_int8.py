@@ -2,16 +2,14 @@
 
 Activations are calibrated (min/max) on a fixed calibration set that went through orchard's own
 preprocessing (calibration-set.ts). Weights are quantized per output channel (per-tensor weights
-lose too much in the depthwise convolutions); activations are uint8, and so are the weights of every
-convolution but the depthwise ones (U8U8), which stay int8 (U8S8). All-U8S8 runs on x86 CPUs without
-VNNI through vpmaddubsw, whose int16 sums of two products saturate in the full convolutions, so the
-features depended on the CPU (AVX2-only EPYC: cosine to FP32 0.81, top-1 = FP32's on 9 of 14
-reference photos; AVX-512 VNNI: 0.99, 13 of 14). U8U8 has no such path on any CPU, but ONNX Runtime
-has no fast uint8 x uint8 depthwise kernel (all-U8U8 was 4x slower than FP32), while its U8S8
-depthwise kernel does not saturate. 7-bit int8 weights (reduce_range) lose too much (cosine 0.96,
-12 of 14). The full convolutions forgo the VNNI U8S8 kernels (bench/README.md). The format is
-QDQ (QuantizeLinear / DequantizeLinear pairs around each quantized op, which ONNX Runtime fuses into
-integer kernels when it loads the graph).
+lose too much in the depthwise convolutions). Activations are uint8 and weights int8 (U8S8), the
+pairing ONNX Runtime's VNNI kernels (vpdpbusd) compute exactly: about 2x FP32 per core on AVX-512
+VNNI. x86 CPUs without VNNI run U8S8 through vpmaddubsw, whose int16 sums of two products saturate
+(AVX2-only EPYC: cosine to FP32 0.81, top-1 = FP32's on 9 of 14 reference photos), and no other
+pairing is faster than FP32 there (uint8 weights: 0.23-0.85x), so the manifest says the graphs need
+VNNI on x86 (`x86RequiresVnni`) and the sidecar refuses them on a CPU without it (bench/README.md).
+The format is QDQ (QuantizeLinear / DequantizeLinear pairs around each quantized op, which ONNX
+Runtime fuses into integer kernels when it loads the graph).
 The raw graph's front is then rewritten to hand the stem its uint8 pixels (_uint8_front).
 """
 
@@ -59,15 +57,6 @@ def _float_nodes(model):
         if stem_input is None or node.op_type in _FLOAT_TAIL:
             keep.append(node.name)
     return keep, stem_input
-
-
-def _depthwise_weights(model):
-    """The weight initializers of the grouped (depthwise) convolutions."""
-    return [
-        n.input[1]
-        for n in model.graph.node
-        if n.op_type == "Conv" and any(a.name == "group" and a.i > 1 for a in n.attribute)
-    ]
 
 
 def stem_input_quantization(path):
@@ -152,8 +141,6 @@ def quantize(src, dst, input_name, calibration, stem=None):
     model = onnx.load(src)
     keep, stem_input = _float_nodes(model)
     overrides = {} if stem is None else {stem_input: [{"scale": stem[0], "zero_point": stem[1]}]}
-    # Depthwise weights stay int8, all others uint8 (weight_type below): see the module docstring.
-    overrides.update({w: [{"quant_type": QuantType.QInt8, "axis": 0}] for w in _depthwise_weights(model)})
     named = dst + ".named.onnx"
     onnx.save(model, named)
     # The tools log a warning per layer (pre-processing advice, bias scales); the result is checked by orchard's tests.
@@ -166,7 +153,7 @@ def quantize(src, dst, input_name, calibration, stem=None):
             quant_format=QuantFormat.QDQ,
             per_channel=True,
             activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
             nodes_to_exclude=keep,
             extra_options={"TensorQuantOverrides": overrides},

@@ -11,6 +11,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { ConfigError, SetupError } from "./errors.ts";
 import { DEFAULT_MODEL, defaultCacheDir, installCatalogModel, locateModel } from "./model/catalog.ts";
+import { type CpuFacts, checkCpuSupports } from "./model/cpu-support.ts";
 import {
   cudaUnavailableMessage,
   DEVICE_CHOICES,
@@ -95,6 +96,8 @@ export interface FeaturizerOptions {
    * use the raw graph (model.onnx, sharp resize + crop, JS normalisation).
    */
   rawMaxSide?: number;
+  /** The CPU the model's needs are checked against (cpu-support.ts); this machine's by default. */
+  cpu?: CpuFacts;
   /** Cache root holding catalog models under `models/<name>/` (default `~/.cache/orchard`; the CLI passes `$ORCHARD_CACHE`). */
   cacheDir?: string;
   /** The sessions' worker thread script (default: orchard's ONNX worker); fault tests give one that crashes. */
@@ -137,6 +140,7 @@ export async function loadFeaturizer(options: FeaturizerOptions): Promise<Featur
     await installCatalogModel(location.catalogName, cacheDir);
   }
   const manifest = await readManifest(location.manifestPath);
+  checkCpuSupports(manifest, options.cpu);
   const onnxPath = location.onnxPath ?? join(location.dir, manifest.file);
   const sha256 = await checkFile(onnxPath, manifest.sha256, options, location);
   const rawMaxSide = options.rawMaxSide ?? DEFAULT_RAW_MAX_SIDE;

@@ -46,6 +46,11 @@ const manifestSchema = z.object({
       format: z.literal("uint8-nhwc-any"),
     })
     .optional(),
+  /**
+   * The graphs multiply uint8 by int8 (orchard's INT8 models): x86-64 CPUs compute that exactly only
+   * with VNNI, and the sidecar refuses to load them on one without (cpu-support.ts).
+   */
+  x86RequiresVnni: z.boolean().optional(),
   featureDim: z.number().int().positive(),
   classes: z.number().int().positive().optional(),
   labels: z.string().optional(),
