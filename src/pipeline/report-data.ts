@@ -121,14 +121,21 @@ export async function collectReportData(
       .isNotNull()
       .and(size(col("pca")).ge(1)),
   );
-  const total = await projected.count(actionOptions);
+  const errors = data.where(col("error").isNotNull()).groupBy("error").count();
+  // The report's queries are small, and Spark Connect runs a session's operations concurrently:
+  // those that do not depend on each other go together, so their latencies overlap.
+  const [total, labels, errorGroups, grouped] = await Promise.all([
+    projected.count(actionOptions),
+    clusters === undefined
+      ? projected.select("label").where(col("label").isNotNull()).distinct().count(actionOptions)
+      : undefined,
+    errors.count(actionOptions),
+    errors.orderBy(desc("count"), col("error")).limit(MAX_ERROR_GROUPS).collect(actionOptions),
+  ]);
   const components = Math.min(2, summary.k);
   const sample =
     total > maxPoints ? projected.orderBy(expr("xxhash64(path)"), col("path")).limit(maxPoints) : projected;
-  const k =
-    clusters === false
-      ? undefined
-      : (clusters ?? (await projected.select("label").where(col("label").isNotNull()).distinct().count(actionOptions)));
+  const k = clusters === false ? undefined : (clusters ?? labels);
   const kmeans =
     k !== undefined && k >= 2 && total > k
       ? await new KMeans({ k, seed, featuresCol: CLUSTER_VECTOR, predictionCol: "cluster" }).fit(
@@ -139,15 +146,22 @@ export async function collectReportData(
   try {
     const clustered = (df: typeof projected) =>
       kmeans ? kmeans.transform(df.withColumn(CLUSTER_VECTOR, array_to_vector(col("pca")))) : df;
-    const rows = await clustered(sample)
-      .select(
-        col("path"),
-        col("label"),
-        element_at(col("pca"), 1).cast("double").alias("x"),
-        (components >= 2 ? element_at(col("pca"), 2).cast("double") : lit(0).cast("double")).alias("y"),
-        (kmeans ? col("cluster") : lit(null).cast("int")).alias("cluster"),
-      )
-      .collect(actionOptions);
+    const [rows, clustering] = await Promise.all([
+      clustered(sample)
+        .select(
+          col("path"),
+          col("label"),
+          element_at(col("pca"), 1).cast("double").alias("x"),
+          (components >= 2 ? element_at(col("pca"), 2).cast("double") : lit(0).cast("double")).alias("y"),
+          (kmeans ? col("cluster") : lit(null).cast("int")).alias("cluster"),
+        )
+        .collect(actionOptions),
+      kmeans && k !== undefined
+        ? clusteringAgreement(clustered(projected), { classCol: "label", clusterCol: "cluster" }, actionOptions).then(
+            (a) => ({ k, seed, adjustedRandIndex: a.adjustedRandIndex, purity: a.purity, rows: a.rows }),
+          )
+        : undefined,
+    ]);
     const points = rows.map((r) => ({
       path: String(r.get(0)),
       label: r.get(1) === null ? "(none)" : String(r.get(1)),
@@ -155,23 +169,12 @@ export async function collectReportData(
       y: Number(r.get(3)),
       ...(r.get(4) === null ? {} : { cluster: Number(r.get(4)) }),
     }));
-    const clustering =
-      kmeans && k !== undefined
-        ? await clusteringAgreement(
-            clustered(projected),
-            { classCol: "label", clusterCol: "cluster" },
-            actionOptions,
-          ).then((a) => ({ k, seed, adjustedRandIndex: a.adjustedRandIndex, purity: a.purity, rows: a.rows }))
-        : undefined;
-    const errors = data.where(col("error").isNotNull()).groupBy("error").count();
-    const groups = await errors.count(actionOptions);
-    const grouped = await errors.orderBy(desc("count"), col("error")).limit(MAX_ERROR_GROUPS).collect(actionOptions);
     return {
       summary,
       ...(variance ? { variance } : {}),
       projection: { points, total, sampled: total > maxPoints, maxPoints, components },
       failures: grouped.map((r) => ({ error: String(r.get(0)), count: Number(r.get(1)) })),
-      errorGroups: groups,
+      errorGroups,
       ...(clustering ? { clustering } : {}),
       ...(classifier ? { classifier } : {}),
     };

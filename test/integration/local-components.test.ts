@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -157,6 +157,9 @@ describe("local Spark lifecycle", () => {
       expect(started.stderr).not.toMatch(/orchard: /);
       expect(started.code).toBe(0);
       expect(started.stdout).toContain(`sc://127.0.0.1:${port}`);
+      // It warmed the JVM up (PCA, Parquet, binaryFile, KMeans, Arrow) and left nothing of it behind.
+      expect(started.stdout).toMatch(/\(pid \d+, [\d.]+ s, of which warm-up [\d.]+ s\)/);
+      expect(existsSync(join(runDir, `spark-${port}`, "warm-up"))).toBe(false);
 
       const status = await orchard("spark", "status", "--port", String(port), "--json");
       expect(status.code).toBe(0);

@@ -11,7 +11,11 @@ const ALDER = cpuinfo("12th Gen Intel(R) Core(TM) i7-1260P", "fpu avx avx2 avx_v
 const EPYC_AVX2 = cpuinfo("AMD EPYC 7B12", "fpu sse2 avx avx2 fma");
 
 const manifest = (extra: Partial<ModelManifest>) =>
-  ({ name: "efficientnet-lite0-int8", source: { quantizedFrom: { name: "efficientnet-lite0" } }, ...extra }) as ModelManifest;
+  ({
+    name: "efficientnet-lite0-int8",
+    source: { quantizedFrom: { name: "efficientnet-lite0" } },
+    ...extra,
+  }) as ModelManifest;
 
 describe("x86Vnni", () => {
   it.each([

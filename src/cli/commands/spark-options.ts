@@ -23,6 +23,8 @@ export const sparkStartOptions = z.object({
   /** `--no-token` sets it false. */
   token: z.boolean().default(true),
   tokenFile: z.string().min(1, { error: "a path to a file holding the token" }).optional(),
+  /** `--no-warm-up` sets it false. */
+  warmUp: z.boolean().default(true),
 });
 
 export const sparkPortOptions = z.object({

@@ -38,6 +38,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
     .option("--timeout <seconds>", "how long to wait for start-up (default 180)")
     .option("--token-file <file>", `take the token from this file (mode 0600) instead of a random one`)
     .option("--no-token", "accept any local client, without a token (any local user can then run commands as you)")
+    .option("--no-warm-up", "return as soon as it answers, without first running a small job of each kind a run uses")
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig((await options()).sparkStartOptions, raw);
       const { assertSparkInstalled, localSparkStatus, startLocalSpark } = await sparkServer();
@@ -62,9 +63,11 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
         layout: ctx.layout,
         env: ctx.env,
         startTimeoutMs: opts.timeout * 1000,
+        warmUp: opts.warmUp,
       });
+      const warmUp = server.warmUpMs === undefined ? "" : `, of which warm-up ${(server.warmUpMs / 1000).toFixed(1)} s`;
       ctx.out(
-        `Spark Connect server started: ${server.remote} (pid ${server.pid}, ${(server.startupMs / 1000).toFixed(1)} s)`,
+        `Spark Connect server started: ${server.remote} (pid ${server.pid}, ${(server.startupMs / 1000).toFixed(1)} s${warmUp})`,
       );
       ctx.out(`log: ${server.logFile}`);
       if (server.tokenFile) {
