@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { canConnect, freePort } from "../../src/cli/local/ports.ts";
@@ -157,8 +158,15 @@ describe("local Spark lifecycle", () => {
       expect(started.stderr).not.toMatch(/orchard: /);
       expect(started.code).toBe(0);
       expect(started.stdout).toContain(`sc://127.0.0.1:${port}`);
-      // It warmed the JVM up (PCA, Parquet, binaryFile, KMeans, Arrow) and left nothing of it behind.
-      expect(started.stdout).toMatch(/\(pid \d+, [\d.]+ s, of which warm-up [\d.]+ s\)/);
+      // It warms the JVM up in the background (PCA, Parquet, binaryFile, KMeans, Arrow), and that
+      // finishes and leaves nothing behind.
+      const warmUpLog = join(runDir, `spark-${port}-warm-up.log`);
+      expect(started.stdout).toContain(
+        `warming its JVM up in the background, so that the first run is as fast as the next (log: ${warmUpLog})`,
+      );
+      const deadline = Date.now() + 120_000;
+      while (!/warmed up|orchard: /.test(readFileSync(warmUpLog, "utf8")) && Date.now() < deadline) await sleep(500);
+      expect(readFileSync(warmUpLog, "utf8")).toMatch(/^warmed up the Spark Connect server on port \d+ in [\d.]+ s\n$/);
       expect(existsSync(join(runDir, `spark-${port}`, "warm-up"))).toBe(false);
 
       const status = await orchard("spark", "status", "--port", String(port), "--json");
@@ -187,6 +195,11 @@ describe("local Spark lifecycle", () => {
       expect(after.code).toBe(3);
       expect(after.stderr).toContain(
         `orchard: no local Spark Connect server started by orchard is running on port ${port}`,
+      );
+      const noServer = await orchard("spark", "warm-up", "--port", String(port));
+      expect(noServer.code).toBe(3);
+      expect(noServer.stderr.trim()).toBe(
+        `orchard: no local Spark Connect server started by orchard is running on port ${port} (start one with: orchard spark start --port ${port})`,
       );
     } finally {
       if (pid !== undefined && isAlive(pid)) process.kill(-pid, "SIGKILL");

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Command } from "commander";
 import { ConfigError, SetupError } from "../../errors.ts";
 import { type S3Access, s3CompatibleAccess } from "../../s3.ts";
@@ -16,7 +17,7 @@ const options = () => import("./spark-options.ts");
 // Loaded when a command runs, not when the program is built: `orchard --help` stays fast.
 const sparkServer = () => import("../local/spark-server.ts");
 
-/** `orchard spark start|stop|status`: the local Spark Connect server. */
+/** `orchard spark start|stop|status|warm-up`: the local Spark Connect server. */
 export function registerSparkCommand(program: Command, ctx: CliContext): void {
   const spark = program.command("spark").description("start, stop or inspect a local Spark Connect server");
 
@@ -38,7 +39,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
     .option("--timeout <seconds>", "how long to wait for start-up (default 180)")
     .option("--token-file <file>", `take the token from this file (mode 0600) instead of a random one`)
     .option("--no-token", "accept any local client, without a token (any local user can then run commands as you)")
-    .option("--no-warm-up", "return as soon as it answers, without first running a small job of each kind a run uses")
+    .option("--no-warm-up", "do not warm its JVM up in the background (orchard spark warm-up) once it answers")
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig((await options()).sparkStartOptions, raw);
       const { assertSparkInstalled, localSparkStatus, startLocalSpark } = await sparkServer();
@@ -63,11 +64,9 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
         layout: ctx.layout,
         env: ctx.env,
         startTimeoutMs: opts.timeout * 1000,
-        warmUp: opts.warmUp,
       });
-      const warmUp = server.warmUpMs === undefined ? "" : `, of which warm-up ${(server.warmUpMs / 1000).toFixed(1)} s`;
       ctx.out(
-        `Spark Connect server started: ${server.remote} (pid ${server.pid}, ${(server.startupMs / 1000).toFixed(1)} s${warmUp})`,
+        `Spark Connect server started: ${server.remote} (pid ${server.pid}, ${(server.startupMs / 1000).toFixed(1)} s)`,
       );
       ctx.out(`log: ${server.logFile}`);
       if (server.tokenFile) {
@@ -77,7 +76,45 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
       } else {
         ctx.err("warning: this server accepts any local client (--no-token): every local user can run commands as you");
       }
+      if (opts.warmUp) {
+        const { startBackgroundWarmUp } = await import("../local/background-warm-up.ts");
+        const log = startBackgroundWarmUp({ runDir: ctx.runDir, port: server.port, env: ctx.env });
+        ctx.out(`warming its JVM up in the background, so that the first run is as fast as the next (log: ${log})`);
+      }
       ctx.out(`use it: SPARK_REMOTE=${server.remote}; stop it: orchard spark stop --port ${server.port}`);
+    });
+
+  spark
+    .command("warm-up")
+    .description(
+      "run a small job of each kind a pipeline run uses (PCA, Parquet, binaryFile, KMeans, Arrow) on the local " +
+        "server on a port, so that its JVM has loaded and compiled them (spark start does it in the background)",
+    )
+    .option("--port <n>", `gRPC port (default ${DEFAULT_SPARK_PORT})`)
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseConfig((await options()).sparkPortOptions, raw);
+      const { localSparkStatus } = await sparkServer();
+      const status = await localSparkStatus({ runDir: ctx.runDir, port: opts.port });
+      if (!status.running || !status.state) {
+        throw new SetupError({
+          component: "spark",
+          message: `no local Spark Connect server started by orchard is running on port ${opts.port} (start one with: orchard spark start --port ${opts.port})`,
+        });
+      }
+      const [{ connectSpark }, { warmUpSpark }] = await Promise.all([
+        import("../spark-connect.ts"),
+        import("../local/spark-warm-up.ts"),
+      ]);
+      const session = connectSpark(ctx, status.state.url);
+      const started = Date.now();
+      try {
+        await warmUpSpark(session, join(ctx.runDir, `spark-${opts.port}`));
+      } finally {
+        await session.stop().catch(() => undefined);
+      }
+      ctx.out(
+        `warmed up the Spark Connect server on port ${opts.port} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
     });
 
   spark

@@ -14,7 +14,8 @@ const DIM = 16;
  * the JVM has loaded and compiled their classes before the first real run: features parsed from
  * JSON text (as the bridge's come back), a PCA fit and projection, a Parquet write and read, a
  * `binaryFile` scan, a KMeans fit (the report's) and an Arrow collect. About 2,000 rows, in
- * `workDir` (removed afterwards). A first run on a fresh server costs ~1.5x a warm one without it.
+ * `workDir` (removed afterwards). On 2 cores it takes ~8.5 s, and the first run of the sample set on
+ * a fresh server then takes 1.07-1.1x a warm run instead of 1.6x (bench/README.md).
  */
 export async function warmUpSpark(spark: SparkSession, workDir: string): Promise<void> {
   const dir = join(workDir, "warm-up");
