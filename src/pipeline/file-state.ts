@@ -14,19 +14,26 @@ import type { SparkSession } from "../connect/spark-session.ts";
 export const FILE_STATE_COLUMNS = ["path", "length", "modificationTime"] as const;
 
 /**
- * The state of the files an image read lists (`images`: a read of `ImageInput.read`), with the
- * zero-byte files only the driver's listing found (length 0, no time).
+ * The state of the files an image read lists (`images`: `readImages` of the input), with the
+ * zero-byte files only the driver's listing found (length 0, no time), in at most `partitions`
+ * tasks: the scan packs ~32 small files into a partition, so unmerged the sample set at 8x (9,504
+ * files) wrote `files/` in ~300 tasks and files, 3.7-5.2 s of a 45 s run (the merge moves no data).
  */
-export function fileStates(spark: SparkSession, images: DataFrame, emptyFiles: readonly string[]): DataFrame {
+export function fileStates(
+  spark: SparkSession,
+  images: DataFrame,
+  emptyFiles: readonly string[],
+  partitions: number,
+): DataFrame {
   const listed = images.select(...FILE_STATE_COLUMNS);
-  if (emptyFiles.length === 0) return listed;
+  if (emptyFiles.length === 0) return listed.coalesce(partitions);
   const empty = spark
     .createDataFrame(
       emptyFiles.map((path) => ({ path })),
       "path string",
     )
     .select(col("path"), lit(0).cast("long").alias("length"), lit(null).cast("timestamp").alias("modificationTime"));
-  return listed.unionByName(empty);
+  return listed.unionByName(empty).coalesce(partitions);
 }
 
 /**

@@ -86,12 +86,14 @@ export async function runIncremental(
     ...(options.expectedModel ? { expectedModel: options.expectedModel } : {}),
   });
   const dataUri = outputPath(options.output, OUTPUT_LAYOUT.data);
+  const cluster = await clusterShape(spark);
 
   const listed = await steps.run(
     "list",
     async (o): Promise<Listed> => {
       const emptyFiles = listing?.emptyFiles ?? [];
-      const listedStates = fileStates(spark, readImages(spark, input), emptyFiles);
+      const statePartitions = listing ? featurizePartitions(Math.max(listing.files, 1), cluster.cores) : cluster.cores;
+      const listedStates = fileStates(spark, readImages(spark, input), emptyFiles, statePartitions);
       const stored = spark.read.parquet(outputPath(options.output, OUTPUT_LAYOUT.files));
       // Persisted and counted with Spark listing a local input on the driver (see withDriverListing).
       const { diff, counts } = await input.withDriverListing(spark, async () => {
@@ -130,7 +132,6 @@ export async function runIncremental(
   const totals = planTotals(counts, plan);
   context.events?.onInputCount?.(totals.featurized);
 
-  const cluster = await clusterShape(spark);
   const partitions = options.partitions ?? featurizePartitions(Math.max(paths.length, 1), cluster.cores);
   const mlPartitions = cluster.local ? 1 : undefined;
   let featurized: DataFrame | undefined;

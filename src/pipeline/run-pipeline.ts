@@ -162,7 +162,7 @@ export async function runPipeline(
               model: fitted.model,
               metadata: { k, featureDimension: featureDim, model: options.model ?? null },
             },
-            fileStates: options.fitOnly ? undefined : fileStates(spark, images, emptyFiles),
+            fileStates: options.fitOnly ? undefined : fileStates(spark, images, emptyFiles, partitions),
             store: attemptStore,
             fitOnly: options.fitOnly ?? false,
             actionOptions: o,

@@ -203,6 +203,14 @@ describe("orchard run on S3 (real Spark, MinIO, sidecar, CNN)", () => {
     expect(check.test_rows).toBe(testFiles);
   });
 
+  it("writes files/ (the per-file state) in no more Parquet parts than featurize tasks, not one per scan partition", async () => {
+    const parts = (await listObjects(client, s3.bucket, `${prefix}/out/train/files/`)).filter((o) =>
+      o.key.endsWith(".parquet"),
+    );
+    expect(parts.length).toBeGreaterThan(0);
+    expect(parts.length).toBeLessThanOrEqual(trainSummary.partitions);
+  });
+
   it("writes DESIGN.md's schema, read back by pyarrow", () => {
     expect(check.schema).toEqual([
       "path:string",
