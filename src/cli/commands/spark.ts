@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { Command } from "commander";
 import { ConfigError, SetupError } from "../../errors.ts";
 import { type S3Access, s3CompatibleAccess } from "../../s3.ts";
@@ -93,13 +92,10 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
     .option("--port <n>", `gRPC port (default ${DEFAULT_SPARK_PORT})`)
     .action(async (raw: Record<string, unknown>) => {
       const opts = parseConfig((await options()).sparkPortOptions, raw);
-      const { localSparkStatus } = await sparkServer();
+      const { localSparkStatus, sparkWorkDir } = await sparkServer();
       const status = await localSparkStatus({ runDir: ctx.runDir, port: opts.port });
       if (!status.running || !status.state) {
-        throw new SetupError({
-          component: "spark",
-          message: `no local Spark Connect server started by orchard is running on port ${opts.port} (start one with: orchard spark start --port ${opts.port})`,
-        });
+        throw notRunning(opts.port);
       }
       const [{ connectSpark }, { warmUpSpark }] = await Promise.all([
         import("../spark-connect.ts"),
@@ -108,7 +104,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
       const session = connectSpark(ctx, status.state.url);
       const started = Date.now();
       try {
-        await warmUpSpark(session, join(ctx.runDir, `spark-${opts.port}`));
+        await warmUpSpark(session, sparkWorkDir(ctx.runDir, opts.port));
       } finally {
         await session.stop().catch(() => undefined);
       }
@@ -143,10 +139,7 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
       const status = await localSparkStatus({ runDir: ctx.runDir, port: opts.port });
       if (opts.json) ctx.out(JSON.stringify({ port: opts.port, ...status }));
       if (!status.running || !status.state) {
-        throw new SetupError({
-          component: "spark",
-          message: `no local Spark Connect server started by orchard is running on port ${opts.port} (start one with: orchard spark start --port ${opts.port})`,
-        });
+        throw notRunning(opts.port);
       }
       if (!opts.json) {
         const s = status.state;
@@ -159,6 +152,14 @@ export function registerSparkCommand(program: Command, ctx: CliContext): void {
         ctx.out(`log: ${s.logFile}`);
       }
     });
+}
+
+/** The error of a command about a local server on `port` that is not running. */
+function notRunning(port: number): SetupError {
+  return new SetupError({
+    component: "spark",
+    message: `no local Spark Connect server started by orchard is running on port ${port} (start one with: orchard spark start --port ${port})`,
+  });
 }
 
 /** The server's token: --token-file's, else ORCHARD_SPARK_TOKEN, else a fresh random one; `false` for --no-token. */

@@ -78,6 +78,11 @@ export interface LocalSpark {
   stop(): Promise<void>;
 }
 
+/** The working folder of the local server on `port` whose log and state are in `logDir` (removed when it stops). */
+export function sparkWorkDir(logDir: string, port: number): string {
+  return join(logDir, `spark-${port}`);
+}
+
 /** Throws a {@link SetupError} naming the command to run when Spark or its S3A jars are not installed in `layout`. */
 export function assertSparkInstalled(layout: InstallLayout): void {
   if (!existsSync(join(layout.sparkHome, "bin", "spark-submit"))) {
@@ -115,7 +120,7 @@ export async function startLocalSpark(options: LocalSparkOptions): Promise<Local
 
   // The folder of the token file: private when this creates it (an existing one keeps its mode).
   mkdirSync(options.logDir, { recursive: true, mode: 0o700 });
-  const workDir = join(options.logDir, `spark-${port}`);
+  const workDir = sparkWorkDir(options.logDir, port);
   mkdirSync(workDir, { recursive: true });
   const logFile = join(options.logDir, `spark-${port}.log`);
   const {
