@@ -37,7 +37,9 @@ describe("parseConfig / zodToConfigError", () => {
       conf: {},
       timeout: 180,
       token: true,
+      warmUp: true,
     });
+    expect(parseConfig(sparkStartOptions, { warmUp: false }).warmUp).toBe(false);
   });
 });
 
