@@ -4,13 +4,13 @@ import { join } from "node:path";
 import { driverRuntime } from "./driver-process.ts";
 
 /** The log of the background warm-up of the local server on `port` (in the run folder, beside its own log). */
-export function warmUpLogFile(runDir: string, port: number): string {
+function warmUpLogFile(runDir: string, port: number): string {
   return join(runDir, `spark-${port}-warm-up.log`);
 }
 
 /**
  * Starts `orchard spark warm-up --port PORT` detached, its output in {@link warmUpLogFile}: the
- * server's JVM warms up ({@link warmUpSpark}) while the user is not yet waiting on it, and
+ * server's JVM warms up (`warmUpSpark`, spark-warm-up.ts) while the user is not yet waiting on it, and
  * `orchard spark start` returns as soon as the server answers. It ends by itself (also when the
  * server is stopped meanwhile). Returns the log file.
  */
