@@ -129,8 +129,10 @@ async function main(): Promise<void> {
       spark = SparkSession.builder.remote(process.env.SPARK_REMOTE).getOrCreate();
       sparkLabel = "SPARK_REMOTE (given)";
     } else {
-      const server = await startLocalSpark({ port: await freePort(), logDir: join(work, "logs") });
+      // Warmed up as `orchard spark start` does (in the background there; here before the runs).
+      const server = await startLocalSpark({ port: await freePort(), logDir: join(work, "logs"), warmUp: true });
       stops.push(server.stop);
+      sparkLabel += `, warmed up in ${((server.warmUpMs ?? 0) / 1000).toFixed(1)} s`;
       jvm = javaPid(server.pid);
       spark = localSession(server);
     }
