@@ -6,11 +6,11 @@ import { type InputListing, listLocalImages, listS3Images } from "./input-listin
 
 /**
  * The images a run reads, as the one value the pipeline passes around: where they are, which
- * files count and how the driver lists them. The input's scheme is looked
- * at here, once: a local folder (`file:`) and an S3 prefix (`s3a://`, `s3://`) are listed by the
- * driver; other file systems (`hdfs://`, `gs://`, ...) are left to Spark's own listing. Spark reads
- * it with `readImages` and `sampledPaths` (ingest.ts), which this value is the options of: kept
- * apart, so that the checks before a run (preflight.ts) load no Spark Connect code.
+ * files count and how the driver lists them. The input's scheme is looked at here, once: a local
+ * folder (`file:`) and an S3 prefix (`s3a://`, `s3://`) are listed by the driver; other file
+ * systems (`hdfs://`, `gs://`, ...) are left to Spark's own listing. Spark reads it with
+ * `readImages` and `sampledPaths` (ingest.ts), which this value is the options of: kept apart, so
+ * that the checks before a run (preflight.ts) load no Spark Connect code.
  */
 export interface ImageInput extends IngestOptions {
   /**
