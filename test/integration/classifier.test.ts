@@ -289,30 +289,28 @@ describe("orchard train and predict", () => {
       const byClass = await fills();
       await page.click('button[data-colour-by="cluster"]');
       const byCluster = await fills();
-      const expected = await points.evaluateAll((cs) =>
-        cs.map((p) => {
-          const probe = document.createElement("div");
-          probe.style.color = p.getAttribute("data-cc") as string;
-          document.body.appendChild(probe);
-          const colour = getComputedStyle(probe).color;
-          probe.remove();
-          return colour;
-        }),
-      );
+      // The colour each point should have by cluster (its data-cc) or by class (its series' fill),
+      // resolved as the browser resolves a CSS colour.
+      const colours = (by: "cluster" | "class") =>
+        points.evaluateAll(
+          (cs, mode) =>
+            cs.map((p) => {
+              const probe = document.createElement("div");
+              probe.style.color =
+                (mode === "cluster" ? p.getAttribute("data-cc") : (p.parentNode as Element).getAttribute("fill")) ?? "";
+              document.body.appendChild(probe);
+              const colour = getComputedStyle(probe).color;
+              probe.remove();
+              return colour;
+            }),
+          by,
+        );
+      const expected = await colours("cluster");
       expect(byCluster).toEqual(expected);
       // Coloured by class, each point has its label's series colour. (Not "the two colourings
       // differ": a KMeans whose clusters are the classes, numbered in the labels' order, colours
       // alike, as one run here did.)
-      const classColours = await points.evaluateAll((cs) =>
-        cs.map((p) => {
-          const probe = document.createElement("div");
-          probe.style.color = (p.parentNode as Element).getAttribute("fill") as string;
-          document.body.appendChild(probe);
-          const colour = getComputedStyle(probe).color;
-          probe.remove();
-          return colour;
-        }),
-      );
+      const classColours = await colours("class");
       expect(byClass).toEqual(classColours);
       expect(new Set(classColours).size).toBe(4);
       expect(await page.locator(".cluster-legend").isVisible()).toBe(true);
